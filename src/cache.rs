@@ -1,0 +1,163 @@
+//! Cached access tokens: one 0600 JSON file per app instance in `tokens/`.
+//!
+//! Not the keyring: a cache hit must not wait on D-Bus, and Windows caps keyring entries
+//! near 1,280 characters. A corrupt or unreadable cache entry is just a miss.
+
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Flow;
+use crate::error::Result;
+use crate::fsutil;
+use crate::secret::Secret;
+
+pub fn now_unix() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+#[derive(Debug, Clone)]
+pub struct CachedToken {
+    pub access_token: Secret,
+    pub token_type: String,
+    /// Unix seconds.
+    pub expires_at: u64,
+    pub app_id: String,
+    pub instance_id: Option<String>,
+    pub flow: Flow,
+}
+
+impl CachedToken {
+    /// Seconds left at `now` (negative once expired).
+    pub fn ttl(&self, now: u64) -> i64 {
+        self.expires_at as i64 - now as i64
+    }
+}
+
+/// The on-disk form; `Secret` deliberately has no serde impls.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    access_token: String,
+    token_type: String,
+    expires_at: u64,
+    app_id: String,
+    instance_id: Option<String>,
+    flow: Flow,
+}
+
+pub struct TokenCache {
+    pub dir: PathBuf,
+}
+
+impl TokenCache {
+    /// The cache entry name for an app instance (or for an env refresh token with no instance).
+    pub fn key(app_id: &str, instance: Option<&str>) -> String {
+        format!("{}.{}", fsutil::safe_file_stem(app_id), fsutil::safe_file_stem(instance.unwrap_or("env-refresh-token")))
+    }
+
+    fn path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    pub fn load(&self, key: &str) -> Option<CachedToken> {
+        let text = match fsutil::read_optional(&self.path(key)) {
+            Ok(Some(text)) => text,
+            Ok(None) => return None,
+            Err(e) => {
+                crate::debug!("token cache unreadable, ignoring it: {e}");
+                return None;
+            }
+        };
+        match serde_json::from_str::<Stored>(&text) {
+            Ok(s) => Some(CachedToken {
+                access_token: Secret::new(s.access_token),
+                token_type: s.token_type,
+                expires_at: s.expires_at,
+                app_id: s.app_id,
+                instance_id: s.instance_id,
+                flow: s.flow,
+            }),
+            Err(_) => {
+                crate::debug!("token cache entry {key} is corrupt, ignoring it");
+                None
+            }
+        }
+    }
+
+    pub fn save(&self, key: &str, token: &CachedToken) -> Result<()> {
+        let stored = Stored {
+            access_token: token.access_token.expose().to_string(),
+            token_type: token.token_type.clone(),
+            expires_at: token.expires_at,
+            app_id: token.app_id.clone(),
+            instance_id: token.instance_id.clone(),
+            flow: token.flow,
+        };
+        let text = serde_json::to_vec(&stored).unwrap_or_default();
+        fsutil::write_private_atomic(&self.path(key), &text)
+    }
+
+    pub fn remove(&self, key: &str) -> Result<()> {
+        fsutil::remove_if_exists(&self.path(key))
+    }
+
+    /// Removes every cached token of an app (logout --all).
+    pub fn remove_app(&self, app_id: &str) -> Result<()> {
+        let prefix = format!("{}.", fsutil::safe_file_stem(app_id));
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Ok(()) };
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                fsutil::remove_if_exists(&entry.path())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(expires_at: u64) -> CachedToken {
+        CachedToken {
+            access_token: Secret::new("tok"),
+            token_type: "Bearer".into(),
+            expires_at,
+            app_id: "app".into(),
+            instance_id: Some("i1".into()),
+            flow: Flow::Basic,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_corruption_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache { dir: dir.path().to_path_buf() };
+        let key = TokenCache::key("app", Some("i1"));
+        assert!(cache.load(&key).is_none());
+        cache.save(&key, &token(100)).unwrap();
+        let back = cache.load(&key).unwrap();
+        assert_eq!((back.access_token.expose(), back.expires_at), ("tok", 100));
+        std::fs::write(cache.path(&key), "{garbage").unwrap();
+        assert!(cache.load(&key).is_none());
+    }
+
+    #[test]
+    fn ttl_goes_negative() {
+        assert_eq!(token(100).ttl(40), 60);
+        assert_eq!(token(100).ttl(160), -60);
+    }
+
+    #[test]
+    fn remove_app_removes_only_that_app() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = TokenCache { dir: dir.path().to_path_buf() };
+        cache.save(&TokenCache::key("app", Some("i1")), &token(1)).unwrap();
+        cache.save(&TokenCache::key("app", Some("i2")), &token(1)).unwrap();
+        cache.save(&TokenCache::key("other", Some("i1")), &token(1)).unwrap();
+        cache.remove_app("app").unwrap();
+        assert!(cache.load(&TokenCache::key("app", Some("i2"))).is_none());
+        assert!(cache.load(&TokenCache::key("other", Some("i1"))).is_some());
+    }
+}

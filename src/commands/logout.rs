@@ -1,0 +1,59 @@
+//! `wixauth logout`: forget an instance, or with `--all` a whole profile, from every local store.
+
+use crate::cache::TokenCache;
+use crate::config::Config;
+use crate::context::{Context, Io};
+use crate::error::Result;
+use crate::store::SecretKey;
+
+pub struct LogoutOptions {
+    pub instance: Option<String>,
+    pub all: bool,
+}
+
+const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation endpoint for app tokens; uninstall the app from the site to revoke them.";
+
+pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let Some(profile) = ctx.active_profile().cloned() else {
+        io.note(&format!("Nothing to log out: profile {:?} is not logged in.", ctx.profile));
+        return Ok(());
+    };
+    let secrets = ctx.secrets()?;
+    let cache = ctx.cache();
+    let name = ctx.profile.clone();
+
+    if opts.all {
+        for instance in profile.instances.keys() {
+            secrets.delete_everywhere(&SecretKey::refresh_token(&name, instance))?;
+        }
+        secrets.delete_everywhere(&SecretKey::app_secret(&name))?;
+        if let Some(app_id) = &profile.app_id {
+            cache.remove_app(app_id)?;
+        }
+        Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
+        io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}"));
+        return Ok(());
+    }
+
+    let Some(instance) = opts.instance.clone().or(profile.default_instance.clone()) else {
+        io.note(&format!("Nothing to log out: profile {name} has no instance. Use --all to forget the app secret too."));
+        return Ok(());
+    };
+    secrets.delete_everywhere(&SecretKey::refresh_token(&name, &instance))?;
+    if let Some(app_id) = &profile.app_id {
+        cache.remove(&TokenCache::key(app_id, Some(&instance)))?;
+    }
+    Config::update(&ctx.paths, |c| {
+        if let Some(p) = c.profiles.get_mut(&name) {
+            p.instances.remove(&instance);
+            if p.default_instance.as_deref() == Some(instance.as_str()) {
+                p.default_instance = p.instances.keys().next().cloned();
+            }
+        }
+    })?;
+    ctx.reload_config()?;
+    io.note(&format!(
+        "Logged out instance {instance} of profile {name}; the app secret is kept (use --all to remove it). {LOCAL_ONLY}"
+    ));
+    Ok(())
+}

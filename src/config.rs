@@ -1,0 +1,195 @@
+//! `config.toml`: non-secret settings per profile (one Wix app each).
+//!
+//! Unknown keys are kept on rewrite, so a newer wixauth's settings survive an older one.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::fsutil::{self, FileLock};
+
+pub const DEFAULT_PROFILE: &str = "default";
+pub const DEFAULT_REDIRECT_URL: &str = "http://localhost:8338/callback";
+
+/// How an app gets tokens from Wix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Flow {
+    /// Client credentials: app id + app secret + instance id → 4-hour tokens.
+    Basic,
+    /// Legacy custom authentication: browser consent → refresh token → 5-minute tokens.
+    Advanced,
+}
+
+impl fmt::Display for Flow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Flow::Basic => "basic",
+            Flow::Advanced => "advanced",
+        })
+    }
+}
+
+/// Which secret store holds a profile's secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    Keyring,
+    File,
+}
+
+impl fmt::Display for StoreKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            StoreKind::Keyring => "keyring",
+            StoreKind::File => "file",
+        })
+    }
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Config {
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Profile>,
+    #[serde(flatten)]
+    pub unknown: toml::Table,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Profile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<Flow>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redirect_url: Option<String>,
+    /// The instance commands act for when none is named: the last one logged in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_instance: Option<String>,
+    /// Where login put this profile's secrets, so reads go straight there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_store: Option<StoreKind>,
+    #[serde(default)]
+    pub instances: BTreeMap<String, Instance>,
+    #[serde(flatten)]
+    pub unknown: toml::Table,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Instance {
+    pub flow: Flow,
+    #[serde(flatten)]
+    pub unknown: toml::Table,
+}
+
+impl Instance {
+    pub fn new(flow: Flow) -> Self {
+        Instance { flow, unknown: toml::Table::new() }
+    }
+}
+
+/// Where wixauth keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub dir: PathBuf,
+}
+
+impl Paths {
+    /// `WIXAUTH_CONFIG_DIR`, else the platform config dir + `/wixauth`.
+    pub fn from_env() -> Result<Paths> {
+        if let Some(dir) = std::env::var_os("WIXAUTH_CONFIG_DIR").filter(|d| !d.is_empty()) {
+            return Ok(Paths { dir: PathBuf::from(dir) });
+        }
+        let base = dirs::config_dir()
+            .ok_or_else(|| Error::usage("cannot find a config folder for this user: set WIXAUTH_CONFIG_DIR"))?;
+        Ok(Paths { dir: base.join("wixauth") })
+    }
+    pub fn config_file(&self) -> PathBuf {
+        self.dir.join("config.toml")
+    }
+    pub fn secrets_file(&self) -> PathBuf {
+        self.dir.join("secrets.toml")
+    }
+    pub fn cache_dir(&self) -> PathBuf {
+        self.dir.join("tokens")
+    }
+    pub fn lock_file(&self, name: &str) -> PathBuf {
+        self.dir.join("locks").join(format!("{}.lock", fsutil::safe_file_stem(name)))
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config> {
+        match fsutil::read_optional(path)? {
+            None => Ok(Config::default()),
+            Some(text) => Config::parse(&text, path),
+        }
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Config> {
+        toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+            Error::usage(format!(
+                "config file {} is malformed{at}: {}; fix that line, or remove the file and run `wixauth login` again",
+                path.display(),
+                e.message()
+            ))
+        })
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.get(name)
+    }
+
+    /// Read-modify-write under the config lock, so two logins never lose each other's changes.
+    pub fn update<T>(paths: &Paths, change: impl FnOnce(&mut Config) -> T) -> Result<T> {
+        let (_lock, _) = FileLock::acquire(&paths.lock_file("config"))?;
+        let path = paths.config_file();
+        let mut config = Config::load(&path)?;
+        let out = change(&mut config);
+        let text = toml::to_string_pretty(&config)
+            .map_err(|e| Error::failure(format!("cannot serialise {}: {e}", path.display())))?;
+        fsutil::write_private_atomic(&path, text.as_bytes())?;
+        Ok(out)
+    }
+}
+
+fn line_of(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_file_names_path_and_line() {
+        let err = Config::parse("[profiles.default]\napp_id = \"a\"\nflow = = 3\n", Path::new("/x/config.toml"))
+            .unwrap_err();
+        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert!(err.message().contains("/x/config.toml"), "{err}");
+        assert!(err.message().contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_survive_a_rewrite() {
+        let text = "future = 1\n[profiles.default]\napp_id = \"a\"\ncolour = \"red\"\n[profiles.default.instances.i1]\nflow = \"basic\"\nnote = \"x\"\n";
+        let config = Config::parse(text, Path::new("c")).unwrap();
+        let again = toml::to_string_pretty(&config).unwrap();
+        for key in ["future", "colour", "note"] {
+            assert!(again.contains(key), "{key} lost: {again}");
+        }
+        assert_eq!(config.profiles["default"].instances["i1"].flow, Flow::Basic);
+    }
+
+    #[test]
+    fn wrong_value_type_is_a_usage_error() {
+        let err = Config::parse("[profiles.p]\nflow = \"sideways\"\n", Path::new("c")).unwrap_err();
+        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert!(err.message().contains("line 2"), "{err}");
+    }
+}

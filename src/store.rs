@@ -1,0 +1,403 @@
+//! The secret store: app secrets and refresh tokens, one small entry each.
+//!
+//! Three implementations of [`SecretStore`]: the OS keyring, a 0600 file in the config
+//! folder, and the environment (read-only). [`Secrets`] picks between the first two as
+//! `WIXAUTH_SECRET_STORE` says, and falls back to the file loudly, never silently.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::config::{Paths, StoreKind};
+use crate::error::{Error, Result};
+use crate::fsutil::{self, FileLock};
+use crate::secret::Secret;
+
+/// gh and stripe bound keyring calls the same way after users saw hangs on locked keyrings.
+const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// The name of one secret in a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretKey {
+    AppSecret { profile: String },
+    RefreshToken { profile: String, instance: String },
+}
+
+impl SecretKey {
+    pub fn app_secret(profile: &str) -> Self {
+        SecretKey::AppSecret { profile: profile.to_string() }
+    }
+    pub fn refresh_token(profile: &str, instance: &str) -> Self {
+        SecretKey::RefreshToken { profile: profile.to_string(), instance: instance.to_string() }
+    }
+    /// The entry's name: the keyring account, or the key in the secrets file.
+    pub fn entry_name(&self) -> String {
+        match self {
+            SecretKey::AppSecret { profile } => format!("{profile}/app-secret"),
+            SecretKey::RefreshToken { profile, instance } => format!("{profile}/{instance}/refresh-token"),
+        }
+    }
+    /// The environment variable that overrides this secret in CI.
+    pub fn env_var(&self) -> &'static str {
+        match self {
+            SecretKey::AppSecret { .. } => "WIX_APP_SECRET",
+            SecretKey::RefreshToken { .. } => "WIX_REFRESH_TOKEN",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The store cannot be reached at all (no Secret Service, locked, no answer in time).
+    Unavailable(String),
+    /// The store answered with an error.
+    Failed(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Unavailable(why) | StoreError::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+pub trait SecretStore {
+    fn get(&self, key: &SecretKey) -> Result<Option<Secret>, StoreError>;
+    fn set(&self, key: &SecretKey, value: &Secret) -> Result<(), StoreError>;
+    fn delete(&self, key: &SecretKey) -> Result<(), StoreError>;
+}
+
+// ---------------------------------------------------------------- keyring
+
+/// The OS keyring: Secret Service on Linux, Keychain on macOS, Credential Manager on Windows.
+pub struct KeyringStore {
+    service: String,
+}
+
+impl KeyringStore {
+    pub fn new(service: impl Into<String>) -> Self {
+        KeyringStore { service: service.into() }
+    }
+
+    /// Runs one keyring call on a helper thread and gives up after [`KEYRING_TIMEOUT`]:
+    /// a keyring waiting for an unlock prompt nobody can see must not hang the CLI.
+    fn bounded<T: Send + 'static>(
+        &self,
+        key: &SecretKey,
+        call: impl FnOnce(keyring::Entry) -> keyring::Result<T> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let entry = keyring::Entry::new(&self.service, &key.entry_name()).map_err(classify)?;
+        let (tx, rx) = mpsc::channel();
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            let _ = tx.send(call(entry));
+        });
+        let answer = rx.recv_timeout(KEYRING_TIMEOUT);
+        crate::debug!("keyring call for {} took {:?}", key.entry_name(), started.elapsed());
+        match answer {
+            Ok(result) => result.map_err(classify),
+            Err(_) => Err(StoreError::Unavailable(format!(
+                "the keyring did not answer within {} s",
+                KEYRING_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+}
+
+fn classify(err: keyring::Error) -> StoreError {
+    match err {
+        keyring::Error::PlatformFailure(e) => StoreError::Unavailable(e.to_string()),
+        keyring::Error::NoStorageAccess(e) => StoreError::Unavailable(e.to_string()),
+        other => StoreError::Failed(other.to_string()),
+    }
+}
+
+impl SecretStore for KeyringStore {
+    fn get(&self, key: &SecretKey) -> Result<Option<Secret>, StoreError> {
+        self.bounded(key, |entry| match entry.get_password() {
+            Ok(value) => Ok(Some(Secret::new(value))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(e),
+        })
+    }
+    fn set(&self, key: &SecretKey, value: &Secret) -> Result<(), StoreError> {
+        let value = value.clone();
+        self.bounded(key, move |entry| entry.set_password(value.expose()))
+    }
+    fn delete(&self, key: &SecretKey) -> Result<(), StoreError> {
+        self.bounded(key, |entry| match entry.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(e),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- file
+
+/// A TOML table of entry name → value, mode 0600, rewritten atomically under a lock.
+pub struct FileStore {
+    pub path: PathBuf,
+    lock: PathBuf,
+}
+
+impl FileStore {
+    pub fn new(paths: &Paths) -> Self {
+        FileStore { path: paths.secrets_file(), lock: paths.lock_file("secrets") }
+    }
+
+    fn read(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        let failed = |e: Error| StoreError::Failed(e.to_string());
+        match fsutil::read_optional(&self.path).map_err(failed)? {
+            None => Ok(BTreeMap::new()),
+            Some(text) => toml::from_str(&text).map_err(|e| {
+                // The parser's message can quote the file, which holds secrets: say only where.
+                let at = e.span().map(|s| format!(" near byte {}", s.start)).unwrap_or_default();
+                StoreError::Failed(format!("secrets file {} is malformed{at}", self.path.display()))
+            }),
+        }
+    }
+
+    fn rewrite(&self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<(), StoreError> {
+        let failed = |e: Error| StoreError::Failed(e.to_string());
+        let (_lock, _) = FileLock::acquire(&self.lock).map_err(failed)?;
+        let mut entries = self.read()?;
+        change(&mut entries);
+        if entries.is_empty() {
+            return fsutil::remove_if_exists(&self.path).map_err(failed);
+        }
+        let text = toml::to_string(&entries).map_err(|e| StoreError::Failed(e.to_string()))?;
+        fsutil::write_private_atomic(&self.path, text.as_bytes()).map_err(failed)
+    }
+}
+
+impl SecretStore for FileStore {
+    fn get(&self, key: &SecretKey) -> Result<Option<Secret>, StoreError> {
+        Ok(self.read()?.remove(&key.entry_name()).map(Secret::new))
+    }
+    fn set(&self, key: &SecretKey, value: &Secret) -> Result<(), StoreError> {
+        self.rewrite(|entries| {
+            entries.insert(key.entry_name(), value.expose().to_string());
+        })
+    }
+    fn delete(&self, key: &SecretKey) -> Result<(), StoreError> {
+        if self.read()?.contains_key(&key.entry_name()) {
+            self.rewrite(|entries| {
+                entries.remove(&key.entry_name());
+            })?;
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- environment
+
+/// `WIX_APP_SECRET` and `WIX_REFRESH_TOKEN`: CI credentials that win over stored ones.
+pub struct EnvStore;
+
+impl SecretStore for EnvStore {
+    fn get(&self, key: &SecretKey) -> Result<Option<Secret>, StoreError> {
+        Ok(env_secret(key.env_var()))
+    }
+    fn set(&self, key: &SecretKey, _: &Secret) -> Result<(), StoreError> {
+        Err(StoreError::Failed(format!("{} is read-only", key.env_var())))
+    }
+    fn delete(&self, _: &SecretKey) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// A non-empty secret from the environment.
+pub fn env_secret(var: &str) -> Option<Secret> {
+    std::env::var(var).ok().filter(|v| !v.trim().is_empty()).map(|v| Secret::new(v.trim()))
+}
+
+// ---------------------------------------------------------------- choice
+
+/// `WIXAUTH_SECRET_STORE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreMode {
+    Auto,
+    Keyring,
+    File,
+}
+
+impl StoreMode {
+    pub fn from_env() -> Result<StoreMode> {
+        match std::env::var("WIXAUTH_SECRET_STORE").unwrap_or_default().trim() {
+            "" | "auto" => Ok(StoreMode::Auto),
+            "keyring" => Ok(StoreMode::Keyring),
+            "file" => Ok(StoreMode::File),
+            other => Err(Error::usage(format!(
+                "WIXAUTH_SECRET_STORE={other:?} is not one of auto, keyring, file"
+            ))),
+        }
+    }
+}
+
+/// Where secrets are read and written, as `WIXAUTH_SECRET_STORE` and the config say.
+pub struct Secrets {
+    mode: StoreMode,
+    keyring: KeyringStore,
+    file: FileStore,
+    warned: std::cell::Cell<bool>,
+}
+
+impl Secrets {
+    pub fn new(mode: StoreMode, paths: &Paths) -> Self {
+        let service = std::env::var("WIXAUTH_KEYRING_SERVICE")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "wixauth".to_string());
+        crate::debug!("secret store mode {mode:?}, keyring service {service:?}");
+        Secrets { mode, keyring: KeyringStore::new(service), file: FileStore::new(paths), warned: false.into() }
+    }
+
+    pub fn file_path(&self) -> &std::path::Path {
+        &self.file.path
+    }
+
+    fn store(&self, kind: StoreKind) -> &dyn SecretStore {
+        match kind {
+            StoreKind::Keyring => &self.keyring,
+            StoreKind::File => &self.file,
+        }
+    }
+
+    fn warn_fallback(&self, why: &str) {
+        if !self.warned.replace(true) {
+            eprintln!(
+                "wixauth: warning: the OS keyring is not available ({why}); using the plain-text file {} (mode 0600) instead. Set WIXAUTH_SECRET_STORE=keyring to make this an error.",
+                self.file.path.display()
+            );
+        }
+    }
+
+    fn keyring_unavailable(why: &str) -> Error {
+        Error::usage(format!(
+            "the OS keyring is not available ({why}): unlock or start it (on Linux a Secret Service such as gnome-keyring), or set WIXAUTH_SECRET_STORE=file"
+        ))
+    }
+
+    /// Stores a secret and says where it went. In `auto` mode a keyring that cannot be
+    /// reached sends it to the file, with a warning that names the file.
+    pub fn put(&self, key: &SecretKey, value: &Secret) -> Result<StoreKind> {
+        let to_file = |why: Option<&str>| -> Result<StoreKind> {
+            if let Some(why) = why {
+                self.warn_fallback(why);
+            }
+            self.file.set(key, value).map_err(|e| Error::failure(format!("cannot store the secret: {e}")))?;
+            crate::debug!("stored {} in file {}", key.entry_name(), self.file.path.display());
+            Ok(StoreKind::File)
+        };
+        match self.mode {
+            StoreMode::File => to_file(None),
+            StoreMode::Keyring | StoreMode::Auto => match self.keyring.set(key, value) {
+                Ok(()) => {
+                    crate::debug!("stored {} in the keyring", key.entry_name());
+                    // A stale copy in the file would shadow nothing, but must not linger in plain text.
+                    let _ = self.file.delete(key);
+                    Ok(StoreKind::Keyring)
+                }
+                Err(StoreError::Unavailable(why)) if self.mode == StoreMode::Auto => to_file(Some(&why)),
+                Err(StoreError::Unavailable(why)) => Err(Self::keyring_unavailable(&why)),
+                Err(StoreError::Failed(why)) => Err(Error::failure(format!("the keyring refused the secret: {why}"))),
+            },
+        }
+    }
+
+    /// Reads a secret: from the store login recorded (`hint`), else as the mode says.
+    pub fn get(&self, key: &SecretKey, hint: Option<StoreKind>) -> Result<Option<(Secret, StoreKind)>> {
+        let order: &[StoreKind] = match (self.mode, hint) {
+            (StoreMode::File, _) => &[StoreKind::File],
+            (StoreMode::Keyring, _) => &[StoreKind::Keyring],
+            (StoreMode::Auto, Some(StoreKind::File)) => &[StoreKind::File],
+            (StoreMode::Auto, _) => &[StoreKind::Keyring, StoreKind::File],
+        };
+        for &kind in order {
+            match self.store(kind).get(key) {
+                Ok(Some(secret)) => {
+                    crate::debug!("read {} from the {kind}", key.entry_name());
+                    return Ok(Some((secret, kind)));
+                }
+                Ok(None) => {}
+                Err(StoreError::Unavailable(why)) if kind == StoreKind::Keyring => {
+                    if self.mode == StoreMode::Keyring || hint == Some(StoreKind::Keyring) {
+                        return Err(Self::keyring_unavailable(&why));
+                    }
+                    self.warn_fallback(&why);
+                }
+                Err(e) => return Err(Error::failure(format!("cannot read the {kind} store: {e}"))),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Removes a secret from every store; an unreachable keyring is reported, not fatal.
+    pub fn delete_everywhere(&self, key: &SecretKey) -> Result<()> {
+        self.file.delete(key).map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
+        if self.mode == StoreMode::File {
+            return Ok(());
+        }
+        match self.keyring.delete(key) {
+            Ok(()) => Ok(()),
+            Err(StoreError::Unavailable(why)) => {
+                crate::debug!("keyring not reachable while deleting {}: {why}", key.entry_name());
+                Ok(())
+            }
+            Err(e) => Err(Error::failure(format!("cannot delete from the keyring: {e}"))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_store() -> (tempfile::TempDir, FileStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FileStore::new(&Paths { dir: dir.path().to_path_buf() });
+        (dir, store)
+    }
+
+    #[test]
+    fn file_store_round_trip() {
+        let (_dir, store) = file_store();
+        let key = SecretKey::app_secret("p");
+        assert_eq!(store.get(&key).unwrap(), None);
+        store.set(&key, &Secret::new("s1")).unwrap();
+        store.set(&SecretKey::refresh_token("p", "i"), &Secret::new("r1")).unwrap();
+        assert_eq!(store.get(&key).unwrap().unwrap().expose(), "s1");
+        store.delete(&key).unwrap();
+        store.delete(&key).unwrap();
+        assert_eq!(store.get(&key).unwrap(), None);
+        assert_eq!(store.get(&SecretKey::refresh_token("p", "i")).unwrap().unwrap().expose(), "r1");
+    }
+
+    #[test]
+    fn malformed_secrets_file_error_does_not_quote_it() {
+        let (_dir, store) = file_store();
+        std::fs::write(&store.path, "\"p/app-secret\" = \"topsecret\nbroken").unwrap();
+        let err = store.get(&SecretKey::app_secret("p")).unwrap_err();
+        assert!(!err.to_string().contains("topsecret"), "{err}");
+        assert!(err.to_string().contains("malformed"), "{err}");
+    }
+
+    #[test]
+    fn file_store_is_removed_when_empty() {
+        let (_dir, store) = file_store();
+        let key = SecretKey::app_secret("p");
+        store.set(&key, &Secret::new("s1")).unwrap();
+        store.delete(&key).unwrap();
+        assert!(!store.path.exists());
+    }
+
+    #[test]
+    fn entry_names_are_distinct() {
+        assert_ne!(
+            SecretKey::app_secret("a").entry_name(),
+            SecretKey::refresh_token("a", "app-secret").entry_name()
+        );
+    }
+}
