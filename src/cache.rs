@@ -14,7 +14,10 @@ use crate::fsutil;
 use crate::secret::Secret;
 
 pub fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 #[derive(Debug, Clone)]
@@ -53,7 +56,11 @@ pub struct TokenCache {
 impl TokenCache {
     /// The cache entry name for an app instance (or for an env refresh token with no instance).
     pub fn key(app_id: &str, instance: Option<&str>) -> String {
-        format!("{}.{}", fsutil::safe_file_stem(app_id), fsutil::safe_file_stem(instance.unwrap_or("env-refresh-token")))
+        format!(
+            "{}.{}",
+            fsutil::safe_file_stem(app_id),
+            fsutil::safe_file_stem(instance.unwrap_or("env-refresh-token"))
+        )
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -105,7 +112,9 @@ impl TokenCache {
     /// Removes every cached token of an app (logout --all).
     pub fn remove_app(&self, app_id: &str) -> Result<()> {
         let prefix = format!("{}.", fsutil::safe_file_stem(app_id));
-        let Ok(entries) = std::fs::read_dir(&self.dir) else { return Ok(()) };
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return Ok(());
+        };
         for entry in entries.flatten() {
             if entry.file_name().to_string_lossy().starts_with(&prefix) {
                 fsutil::remove_if_exists(&entry.path())?;
@@ -133,7 +142,9 @@ mod tests {
     #[test]
     fn round_trip_and_corruption_is_a_miss() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = TokenCache { dir: dir.path().to_path_buf() };
+        let cache = TokenCache {
+            dir: dir.path().to_path_buf(),
+        };
         let key = TokenCache::key("app", Some("i1"));
         assert!(cache.load(&key).is_none());
         cache.save(&key, &token(100)).unwrap();
@@ -152,10 +163,18 @@ mod tests {
     #[test]
     fn remove_app_removes_only_that_app() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = TokenCache { dir: dir.path().to_path_buf() };
-        cache.save(&TokenCache::key("app", Some("i1")), &token(1)).unwrap();
-        cache.save(&TokenCache::key("app", Some("i2")), &token(1)).unwrap();
-        cache.save(&TokenCache::key("other", Some("i1")), &token(1)).unwrap();
+        let cache = TokenCache {
+            dir: dir.path().to_path_buf(),
+        };
+        cache
+            .save(&TokenCache::key("app", Some("i1")), &token(1))
+            .unwrap();
+        cache
+            .save(&TokenCache::key("app", Some("i2")), &token(1))
+            .unwrap();
+        cache
+            .save(&TokenCache::key("other", Some("i1")), &token(1))
+            .unwrap();
         cache.remove_app("app").unwrap();
         assert!(cache.load(&TokenCache::key("app", Some("i2"))).is_none());
         assert!(cache.load(&TokenCache::key("other", Some("i1"))).is_some());

@@ -87,7 +87,10 @@ pub struct Instance {
 
 impl Instance {
     pub fn new(flow: Flow) -> Self {
-        Instance { flow, unknown: toml::Table::new() }
+        Instance {
+            flow,
+            unknown: toml::Table::new(),
+        }
     }
 }
 
@@ -101,11 +104,16 @@ impl Paths {
     /// `WIXAUTH_CONFIG_DIR`, else the platform config dir + `/wixauth`.
     pub fn from_env() -> Result<Paths> {
         if let Some(dir) = std::env::var_os("WIXAUTH_CONFIG_DIR").filter(|d| !d.is_empty()) {
-            return Ok(Paths { dir: PathBuf::from(dir) });
+            return Ok(Paths {
+                dir: PathBuf::from(dir),
+            });
         }
-        let base = dirs::config_dir()
-            .ok_or_else(|| Error::usage("cannot find a config folder for this user: set WIXAUTH_CONFIG_DIR"))?;
-        Ok(Paths { dir: base.join("wixauth") })
+        let base = dirs::config_dir().ok_or_else(|| {
+            Error::usage("cannot find a config folder for this user: set WIXAUTH_CONFIG_DIR")
+        })?;
+        Ok(Paths {
+            dir: base.join("wixauth"),
+        })
     }
     pub fn config_file(&self) -> PathBuf {
         self.dir.join("config.toml")
@@ -117,7 +125,9 @@ impl Paths {
         self.dir.join("tokens")
     }
     pub fn lock_file(&self, name: &str) -> PathBuf {
-        self.dir.join("locks").join(format!("{}.lock", fsutil::safe_file_stem(name)))
+        self.dir
+            .join("locks")
+            .join(format!("{}.lock", fsutil::safe_file_stem(name)))
     }
 }
 
@@ -159,7 +169,11 @@ impl Config {
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    text.as_bytes()[..byte.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 #[cfg(test)]
@@ -168,8 +182,11 @@ mod tests {
 
     #[test]
     fn malformed_file_names_path_and_line() {
-        let err = Config::parse("[profiles.default]\napp_id = \"a\"\nflow = = 3\n", Path::new("/x/config.toml"))
-            .unwrap_err();
+        let err = Config::parse(
+            "[profiles.default]\napp_id = \"a\"\nflow = = 3\n",
+            Path::new("/x/config.toml"),
+        )
+        .unwrap_err();
         assert_eq!(err.exit, crate::error::Exit::Usage);
         assert!(err.message().contains("/x/config.toml"), "{err}");
         assert!(err.message().contains("line 3"), "{err}");

@@ -58,9 +58,15 @@ pub struct Context {
 impl Context {
     pub fn load(profile: Option<String>) -> Result<Context> {
         let paths = Paths::from_env()?;
-        let profile = profile.filter(|p| !p.trim().is_empty()).unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+        let profile = profile
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
         let config = Config::load(&paths.config_file())?;
-        Ok(Context { paths, profile, config })
+        Ok(Context {
+            paths,
+            profile,
+            config,
+        })
     }
 
     pub fn active_profile(&self) -> Option<&Profile> {
@@ -72,7 +78,9 @@ impl Context {
     }
 
     pub fn cache(&self) -> TokenCache {
-        TokenCache { dir: self.paths.cache_dir() }
+        TokenCache {
+            dir: self.paths.cache_dir(),
+        }
     }
 
     pub fn api_base(&self) -> Result<url::Url> {

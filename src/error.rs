@@ -38,7 +38,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub fn new(exit: Exit, message: impl Into<String>) -> Self {
         // Keep the promise of one line whatever the source text holds.
-        let message = message.into().split_whitespace().collect::<Vec<_>>().join(" ");
+        let message = message
+            .into()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         Error { exit, message }
     }
     pub fn failure(message: impl Into<String>) -> Self {

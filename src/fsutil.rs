@@ -15,7 +15,9 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(|e| io_error("cannot create folder", dir, &e))
+    builder
+        .create(dir)
+        .map_err(|e| io_error("cannot create folder", dir, &e))
 }
 
 /// Replaces `path` with `contents` atomically: a 0600 temporary file in the same
@@ -32,7 +34,8 @@ pub fn write_private_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     tmp.write_all(contents)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| io_error("cannot write", tmp.path(), &e))?;
-    tmp.persist(path).map_err(|e| io_error("cannot replace", path, &e.error))?;
+    tmp.persist(path)
+        .map_err(|e| io_error("cannot replace", path, &e.error))?;
     Ok(())
 }
 
@@ -81,7 +84,13 @@ impl FileLock {
             }
             Err(fs::TryLockError::Error(e)) => return Err(io_error("cannot lock", path, &e)),
         };
-        Ok((FileLock { _file: file, path: path.to_path_buf() }, waited))
+        Ok((
+            FileLock {
+                _file: file,
+                path: path.to_path_buf(),
+            },
+            waited,
+        ))
     }
 }
 
@@ -89,7 +98,13 @@ impl FileLock {
 /// but a config file or environment can hold anything).
 pub fn safe_file_stem(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

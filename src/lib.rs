@@ -4,6 +4,7 @@
 //! `wix` (the HTTP client), `store` (secrets), `config`, `cache`, `session`
 //! (credentials → fresh token), `listener` (the browser login) and `commands`.
 
+pub mod browser;
 pub mod cache;
 pub mod cli;
 pub mod commands;
@@ -11,7 +12,9 @@ pub mod config;
 pub mod context;
 pub mod error;
 pub mod fsutil;
+pub mod listener;
 pub mod log;
+pub mod pages;
 pub mod prompt;
 pub mod secret;
 pub mod session;
@@ -31,7 +34,11 @@ pub fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are successes printed on stdout.
-            let code = if e.use_stderr() { Exit::Usage } else { Exit::Success };
+            let code = if e.use_stderr() {
+                Exit::Usage
+            } else {
+                Exit::Success
+            };
             let _ = e.print();
             return code.into();
         }
@@ -52,10 +59,25 @@ pub fn run(cli: Cli, io: &mut Io) -> Result<()> {
     let instance = cli.instance.clone().filter(|i| !i.trim().is_empty());
     match &cli.command {
         Command::Login(args) => login::run(&args.into(), &mut ctx, io),
-        Command::Token(args) => token::run(&token::TokenOptions::from_args(args, instance), &ctx, io),
-        Command::Status(args) => {
-            status::run(&status::StatusOptions { instance, json: args.json, check: args.check }, &ctx, io)
+        Command::Token(args) => {
+            token::run(&token::TokenOptions::from_args(args, instance), &ctx, io)
         }
-        Command::Logout(args) => logout::run(&logout::LogoutOptions { instance, all: args.all }, &mut ctx, io),
+        Command::Status(args) => status::run(
+            &status::StatusOptions {
+                instance,
+                json: args.json,
+                check: args.check,
+            },
+            &ctx,
+            io,
+        ),
+        Command::Logout(args) => logout::run(
+            &logout::LogoutOptions {
+                instance,
+                all: args.all,
+            },
+            &mut ctx,
+            io,
+        ),
     }
 }

@@ -23,7 +23,14 @@ macro_rules! debug {
 }
 
 /// Query parameters whose values are credentials or one-time codes.
-const SENSITIVE_PARAMS: &[&str] = &["access_token", "code", "token", "refresh_token", "state", "client_secret"];
+const SENSITIVE_PARAMS: &[&str] = &[
+    "access_token",
+    "code",
+    "token",
+    "refresh_token",
+    "state",
+    "client_secret",
+];
 
 /// A URL safe to log: sensitive query values replaced by `(redacted)`.
 pub fn redact_url(url: &url::Url) -> String {
@@ -32,7 +39,11 @@ pub fn redact_url(url: &url::Url) -> String {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if SENSITIVE_PARAMS.contains(&k.as_ref()) { "(redacted)".into() } else { v.into_owned() };
+                let v = if SENSITIVE_PARAMS.contains(&k.as_ref()) {
+                    "(redacted)".into()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -47,9 +58,13 @@ mod tests {
 
     #[test]
     fn redacts_sensitive_query_values_only() {
-        let url = url::Url::parse("http://127.0.0.1:1/cb?code=abc&instanceId=i1&state=s3cr3t").unwrap();
+        let url =
+            url::Url::parse("http://127.0.0.1:1/cb?code=abc&instanceId=i1&state=s3cr3t").unwrap();
         let shown = redact_url(&url);
-        assert!(!shown.contains("abc") && !shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            !shown.contains("abc") && !shown.contains("s3cr3t"),
+            "{shown}"
+        );
         assert!(shown.contains("instanceId=i1"), "{shown}");
     }
 }

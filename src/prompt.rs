@@ -10,12 +10,18 @@ fn cancelled(e: dialoguer::Error) -> Error {
 }
 
 pub fn text(label: &str) -> Result<String> {
-    let value: String = dialoguer::Input::new().with_prompt(label).interact_text().map_err(cancelled)?;
+    let value: String = dialoguer::Input::new()
+        .with_prompt(label)
+        .interact_text()
+        .map_err(cancelled)?;
     Ok(value.trim().to_string())
 }
 
 pub fn secret(label: &str) -> Result<Secret> {
-    let value = dialoguer::Password::new().with_prompt(label).interact().map_err(cancelled)?;
+    let value = dialoguer::Password::new()
+        .with_prompt(label)
+        .interact()
+        .map_err(cancelled)?;
     Ok(Secret::new(value.trim()))
 }
 
@@ -29,5 +35,9 @@ pub fn flow() -> Result<Flow> {
         .default(0)
         .interact()
         .map_err(cancelled)?;
-    Ok(if choice == 0 { Flow::Basic } else { Flow::Advanced })
+    Ok(if choice == 0 {
+        Flow::Basic
+    } else {
+        Flow::Advanced
+    })
 }

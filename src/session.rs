@@ -36,7 +36,10 @@ impl Target {
 }
 
 fn env_value(var: &str) -> Option<String> {
-    std::env::var(var).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(var)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Works out the app, instance and flow: `WIX_*` variables win, then the profile.
@@ -58,7 +61,9 @@ pub fn resolve(ctx: &Context, instance: Option<&str>, flow: Option<Flow>) -> Res
         .map(str::to_string)
         .filter(|i| !i.trim().is_empty())
         .or_else(|| profile.and_then(|p| p.default_instance.clone()));
-    let stored = instance_id.as_deref().and_then(|i| profile.and_then(|p| p.instances.get(i)));
+    let stored = instance_id
+        .as_deref()
+        .and_then(|i| profile.and_then(|p| p.instances.get(i)));
     if let Some(id) = instance_id.as_deref() {
         if stored.is_none() && !env_secrets {
             return Err(Error::usage(format!(
@@ -69,7 +74,11 @@ pub fn resolve(ctx: &Context, instance: Option<&str>, flow: Option<Flow>) -> Res
     }
     let flow = flow
         .or(stored.map(|i| i.flow))
-        .or(if env_refresh { Some(Flow::Advanced) } else { None })
+        .or(if env_refresh {
+            Some(Flow::Advanced)
+        } else {
+            None
+        })
         .or(profile.and_then(|p| p.flow))
         .unwrap_or(Flow::Basic);
     let target = Target {
@@ -116,10 +125,14 @@ pub struct Freshness {
 pub fn fresh_token(ctx: &Context, target: &Target, want: Freshness) -> Result<CachedToken> {
     let cache = ctx.cache();
     let key = target.cache_key();
-    let usable = |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= want.min_ttl as i64;
+    let usable =
+        |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= want.min_ttl as i64;
     if !want.force {
         if let Some(token) = cache.load(&key).filter(usable) {
-            crate::debug!("token cache hit for {key} ({} s left)", token.ttl(now_unix()));
+            crate::debug!(
+                "token cache hit for {key} ({} s left)",
+                token.ttl(now_unix())
+            );
             return Ok(token);
         }
         crate::debug!("token cache miss for {key}");
@@ -146,7 +159,9 @@ pub fn fresh_token(ctx: &Context, target: &Target, want: Freshness) -> Result<Ca
     if std::env::var_os("WIXAUTH_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
         crate::debug!("WIXAUTH_NO_CACHE set: not caching the token");
     } else if let Err(e) = cache.save(&key, &token) {
-        eprintln!("wixauth: warning: cannot cache the token ({e}); the next call will ask Wix again");
+        eprintln!(
+            "wixauth: warning: cannot cache the token ({e}); the next call will ask Wix again"
+        );
     }
     if grant.expires_in < want.min_ttl {
         eprintln!(
@@ -166,7 +181,12 @@ fn request_token(ctx: &Context, target: &Target) -> Result<TokenGrant> {
     }
 }
 
-fn refresh(ctx: &Context, target: &Target, secret: &Secret, wix: &crate::wix::WixClient) -> Result<TokenGrant> {
+fn refresh(
+    ctx: &Context,
+    target: &Target,
+    secret: &Secret,
+    wix: &crate::wix::WixClient,
+) -> Result<TokenGrant> {
     if let Some(refresh) = env_secret("WIX_REFRESH_TOKEN") {
         crate::debug!("refresh token from WIX_REFRESH_TOKEN");
         return wix.refresh_access_token(&target.app_id, secret, &refresh);
@@ -190,7 +210,11 @@ fn refresh(ctx: &Context, target: &Target, secret: &Secret, wix: &crate::wix::Wi
     })?;
     // Wix does not rotate refresh tokens today; if it ever does, keep the successor,
     // written only now that it has arrived.
-    if let Some(next) = grant.refresh_token.as_ref().filter(|next| **next != refresh) {
+    if let Some(next) = grant
+        .refresh_token
+        .as_ref()
+        .filter(|next| **next != refresh)
+    {
         crate::debug!("Wix returned a new refresh token; storing it in the {kind}");
         secrets.put(&key, next)?;
     }

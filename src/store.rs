@@ -26,16 +26,23 @@ pub enum SecretKey {
 
 impl SecretKey {
     pub fn app_secret(profile: &str) -> Self {
-        SecretKey::AppSecret { profile: profile.to_string() }
+        SecretKey::AppSecret {
+            profile: profile.to_string(),
+        }
     }
     pub fn refresh_token(profile: &str, instance: &str) -> Self {
-        SecretKey::RefreshToken { profile: profile.to_string(), instance: instance.to_string() }
+        SecretKey::RefreshToken {
+            profile: profile.to_string(),
+            instance: instance.to_string(),
+        }
     }
     /// The entry's name: the keyring account, or the key in the secrets file.
     pub fn entry_name(&self) -> String {
         match self {
             SecretKey::AppSecret { profile } => format!("{profile}/app-secret"),
-            SecretKey::RefreshToken { profile, instance } => format!("{profile}/{instance}/refresh-token"),
+            SecretKey::RefreshToken { profile, instance } => {
+                format!("{profile}/{instance}/refresh-token")
+            }
         }
     }
     /// The environment variable that overrides this secret in CI.
@@ -78,7 +85,9 @@ pub struct KeyringStore {
 
 impl KeyringStore {
     pub fn new(service: impl Into<String>) -> Self {
-        KeyringStore { service: service.into() }
+        KeyringStore {
+            service: service.into(),
+        }
     }
 
     /// Runs one keyring call on a helper thread and gives up after [`KEYRING_TIMEOUT`]:
@@ -95,7 +104,11 @@ impl KeyringStore {
             let _ = tx.send(call(entry));
         });
         let answer = rx.recv_timeout(KEYRING_TIMEOUT);
-        crate::debug!("keyring call for {} took {:?}", key.entry_name(), started.elapsed());
+        crate::debug!(
+            "keyring call for {} took {:?}",
+            key.entry_name(),
+            started.elapsed()
+        );
         match answer {
             Ok(result) => result.map_err(classify),
             Err(_) => Err(StoreError::Unavailable(format!(
@@ -144,7 +157,10 @@ pub struct FileStore {
 
 impl FileStore {
     pub fn new(paths: &Paths) -> Self {
-        FileStore { path: paths.secrets_file(), lock: paths.lock_file("secrets") }
+        FileStore {
+            path: paths.secrets_file(),
+            lock: paths.lock_file("secrets"),
+        }
     }
 
     fn read(&self) -> Result<BTreeMap<String, String>, StoreError> {
@@ -153,13 +169,22 @@ impl FileStore {
             None => Ok(BTreeMap::new()),
             Some(text) => toml::from_str(&text).map_err(|e| {
                 // The parser's message can quote the file, which holds secrets: say only where.
-                let at = e.span().map(|s| format!(" near byte {}", s.start)).unwrap_or_default();
-                StoreError::Failed(format!("secrets file {} is malformed{at}", self.path.display()))
+                let at = e
+                    .span()
+                    .map(|s| format!(" near byte {}", s.start))
+                    .unwrap_or_default();
+                StoreError::Failed(format!(
+                    "secrets file {} is malformed{at}",
+                    self.path.display()
+                ))
             }),
         }
     }
 
-    fn rewrite(&self, change: impl FnOnce(&mut BTreeMap<String, String>)) -> Result<(), StoreError> {
+    fn rewrite(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, String>),
+    ) -> Result<(), StoreError> {
         let failed = |e: Error| StoreError::Failed(e.to_string());
         let (_lock, _) = FileLock::acquire(&self.lock).map_err(failed)?;
         let mut entries = self.read()?;
@@ -201,7 +226,10 @@ impl SecretStore for EnvStore {
         Ok(env_secret(key.env_var()))
     }
     fn set(&self, key: &SecretKey, _: &Secret) -> Result<(), StoreError> {
-        Err(StoreError::Failed(format!("{} is read-only", key.env_var())))
+        Err(StoreError::Failed(format!(
+            "{} is read-only",
+            key.env_var()
+        )))
     }
     fn delete(&self, _: &SecretKey) -> Result<(), StoreError> {
         Ok(())
@@ -210,7 +238,10 @@ impl SecretStore for EnvStore {
 
 /// A non-empty secret from the environment.
 pub fn env_secret(var: &str) -> Option<Secret> {
-    std::env::var(var).ok().filter(|v| !v.trim().is_empty()).map(|v| Secret::new(v.trim()))
+    std::env::var(var)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| Secret::new(v.trim()))
 }
 
 // ---------------------------------------------------------------- choice
@@ -225,7 +256,10 @@ pub enum StoreMode {
 
 impl StoreMode {
     pub fn from_env() -> Result<StoreMode> {
-        match std::env::var("WIXAUTH_SECRET_STORE").unwrap_or_default().trim() {
+        match std::env::var("WIXAUTH_SECRET_STORE")
+            .unwrap_or_default()
+            .trim()
+        {
             "" | "auto" => Ok(StoreMode::Auto),
             "keyring" => Ok(StoreMode::Keyring),
             "file" => Ok(StoreMode::File),
@@ -251,7 +285,12 @@ impl Secrets {
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "wixauth".to_string());
         crate::debug!("secret store mode {mode:?}, keyring service {service:?}");
-        Secrets { mode, keyring: KeyringStore::new(service), file: FileStore::new(paths), warned: false.into() }
+        Secrets {
+            mode,
+            keyring: KeyringStore::new(service),
+            file: FileStore::new(paths),
+            warned: false.into(),
+        }
     }
 
     pub fn file_path(&self) -> &std::path::Path {
@@ -287,8 +326,14 @@ impl Secrets {
             if let Some(why) = why {
                 self.warn_fallback(why);
             }
-            self.file.set(key, value).map_err(|e| Error::failure(format!("cannot store the secret: {e}")))?;
-            crate::debug!("stored {} in file {}", key.entry_name(), self.file.path.display());
+            self.file
+                .set(key, value)
+                .map_err(|e| Error::failure(format!("cannot store the secret: {e}")))?;
+            crate::debug!(
+                "stored {} in file {}",
+                key.entry_name(),
+                self.file.path.display()
+            );
             Ok(StoreKind::File)
         };
         match self.mode {
@@ -300,15 +345,23 @@ impl Secrets {
                     let _ = self.file.delete(key);
                     Ok(StoreKind::Keyring)
                 }
-                Err(StoreError::Unavailable(why)) if self.mode == StoreMode::Auto => to_file(Some(&why)),
+                Err(StoreError::Unavailable(why)) if self.mode == StoreMode::Auto => {
+                    to_file(Some(&why))
+                }
                 Err(StoreError::Unavailable(why)) => Err(Self::keyring_unavailable(&why)),
-                Err(StoreError::Failed(why)) => Err(Error::failure(format!("the keyring refused the secret: {why}"))),
+                Err(StoreError::Failed(why)) => Err(Error::failure(format!(
+                    "the keyring refused the secret: {why}"
+                ))),
             },
         }
     }
 
     /// Reads a secret: from the store login recorded (`hint`), else as the mode says.
-    pub fn get(&self, key: &SecretKey, hint: Option<StoreKind>) -> Result<Option<(Secret, StoreKind)>> {
+    pub fn get(
+        &self,
+        key: &SecretKey,
+        hint: Option<StoreKind>,
+    ) -> Result<Option<(Secret, StoreKind)>> {
         let order: &[StoreKind] = match (self.mode, hint) {
             (StoreMode::File, _) => &[StoreKind::File],
             (StoreMode::Keyring, _) => &[StoreKind::Keyring],
@@ -336,17 +389,24 @@ impl Secrets {
 
     /// Removes a secret from every store; an unreachable keyring is reported, not fatal.
     pub fn delete_everywhere(&self, key: &SecretKey) -> Result<()> {
-        self.file.delete(key).map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
+        self.file
+            .delete(key)
+            .map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
         if self.mode == StoreMode::File {
             return Ok(());
         }
         match self.keyring.delete(key) {
             Ok(()) => Ok(()),
             Err(StoreError::Unavailable(why)) => {
-                crate::debug!("keyring not reachable while deleting {}: {why}", key.entry_name());
+                crate::debug!(
+                    "keyring not reachable while deleting {}: {why}",
+                    key.entry_name()
+                );
                 Ok(())
             }
-            Err(e) => Err(Error::failure(format!("cannot delete from the keyring: {e}"))),
+            Err(e) => Err(Error::failure(format!(
+                "cannot delete from the keyring: {e}"
+            ))),
         }
     }
 }
@@ -357,7 +417,9 @@ mod tests {
 
     fn file_store() -> (tempfile::TempDir, FileStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::new(&Paths { dir: dir.path().to_path_buf() });
+        let store = FileStore::new(&Paths {
+            dir: dir.path().to_path_buf(),
+        });
         (dir, store)
     }
 
@@ -367,12 +429,21 @@ mod tests {
         let key = SecretKey::app_secret("p");
         assert_eq!(store.get(&key).unwrap(), None);
         store.set(&key, &Secret::new("s1")).unwrap();
-        store.set(&SecretKey::refresh_token("p", "i"), &Secret::new("r1")).unwrap();
+        store
+            .set(&SecretKey::refresh_token("p", "i"), &Secret::new("r1"))
+            .unwrap();
         assert_eq!(store.get(&key).unwrap().unwrap().expose(), "s1");
         store.delete(&key).unwrap();
         store.delete(&key).unwrap();
         assert_eq!(store.get(&key).unwrap(), None);
-        assert_eq!(store.get(&SecretKey::refresh_token("p", "i")).unwrap().unwrap().expose(), "r1");
+        assert_eq!(
+            store
+                .get(&SecretKey::refresh_token("p", "i"))
+                .unwrap()
+                .unwrap()
+                .expose(),
+            "r1"
+        );
     }
 
     #[test]

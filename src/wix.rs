@@ -28,7 +28,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 pub fn base_url(var: &str, default: &str) -> Result<Url> {
     let raw = std::env::var(var).ok().filter(|v| !v.trim().is_empty());
     let text = raw.as_deref().unwrap_or(default).trim();
-    let url = Url::parse(text).map_err(|e| Error::usage(format!("{var}={text:?} is not a valid URL: {e}")))?;
+    let url = Url::parse(text)
+        .map_err(|e| Error::usage(format!("{var}={text:?} is not a valid URL: {e}")))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -52,7 +53,11 @@ pub fn is_loopback(url: &Url) -> bool {
 
 /// `base` + `/path`, keeping any path prefix the base has.
 pub fn join(base: &Url, path: &str) -> String {
-    format!("{}/{}", base.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+    format!(
+        "{}/{}",
+        base.as_str().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
 }
 
 /// What a token endpoint gave us.
@@ -100,7 +105,10 @@ impl Response {
         }
     }
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -145,11 +153,21 @@ impl WixClient {
             .enable_all()
             .build()
             .map_err(|e| Error::failure(format!("cannot start the async runtime: {e}")))?;
-        Ok(WixClient { api, http, runtime, timeout })
+        Ok(WixClient {
+            api,
+            http,
+            runtime,
+            timeout,
+        })
     }
 
     /// Create Access Token (client credentials): app id + secret + instance → 4-hour token.
-    pub fn create_access_token(&self, app_id: &str, secret: &Secret, instance_id: &str) -> Result<TokenGrant> {
+    pub fn create_access_token(
+        &self,
+        app_id: &str,
+        secret: &Secret,
+        instance_id: &str,
+    ) -> Result<TokenGrant> {
         let body = json!({
             "grant_type": "client_credentials",
             "client_id": app_id,
@@ -161,7 +179,12 @@ impl WixClient {
     }
 
     /// Request an Access Token: the authorization code from the installer redirect.
-    pub fn exchange_code(&self, app_id: &str, secret: &Secret, code: &Secret) -> Result<TokenGrant> {
+    pub fn exchange_code(
+        &self,
+        app_id: &str,
+        secret: &Secret,
+        code: &Secret,
+    ) -> Result<TokenGrant> {
         let body = json!({
             "grant_type": "authorization_code",
             "client_id": app_id,
@@ -173,7 +196,12 @@ impl WixClient {
     }
 
     /// Refresh an Access Token with the stored refresh token.
-    pub fn refresh_access_token(&self, app_id: &str, secret: &Secret, refresh: &Secret) -> Result<TokenGrant> {
+    pub fn refresh_access_token(
+        &self,
+        app_id: &str,
+        secret: &Secret,
+        refresh: &Secret,
+    ) -> Result<TokenGrant> {
         let body = json!({
             "grant_type": "refresh_token",
             "client_id": app_id,
@@ -184,7 +212,12 @@ impl WixClient {
             .map_err(|e| e.context("refreshing the access token"))
     }
 
-    fn token_request(&self, path: &str, body: serde_json::Value, default_lifetime: u64) -> Result<TokenGrant> {
+    fn token_request(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        default_lifetime: u64,
+    ) -> Result<TokenGrant> {
         let response = self.send(&Request {
             method: reqwest::Method::POST,
             url: join(&self.api, path),
@@ -195,7 +228,9 @@ impl WixClient {
         if !response.is_success() {
             let summary = response.error_summary();
             return Err(if response.status == 429 || response.status >= 500 {
-                Error::unavailable(format!("Wix failed ({summary}) after {ATTEMPTS} attempts; try again later"))
+                Error::unavailable(format!(
+                    "Wix failed ({summary}) after {ATTEMPTS} attempts; try again later"
+                ))
             } else {
                 Error::rejected(format!(
                     "Wix rejected the credentials ({summary}); check the app id, secret and instance, then run `wixauth login` again"
@@ -212,7 +247,9 @@ impl WixClient {
     }
 
     async fn send_async(&self, request: &Request) -> Result<Response> {
-        let shown = Url::parse(&request.url).map(|u| crate::log::redact_url(&u)).unwrap_or_default();
+        let shown = Url::parse(&request.url)
+            .map(|u| crate::log::redact_url(&u))
+            .unwrap_or_default();
         let mut attempt = 1;
         loop {
             let started = Instant::now();
@@ -262,7 +299,9 @@ impl WixClient {
             builder = builder.header(name, value);
         }
         if let Some((content_type, body)) = &request.body {
-            builder = builder.header("content-type", content_type).body(body.expose().to_string());
+            builder = builder
+                .header("content-type", content_type)
+                .body(body.expose().to_string());
         }
         let describe = |e: reqwest::Error| -> String {
             if e.is_timeout() {
@@ -283,17 +322,34 @@ impl WixClient {
         let headers = response
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let body = response.bytes().await.map_err(describe)?.to_vec();
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
 fn parse_grant(body: &[u8], default_lifetime: u64) -> Result<TokenGrant> {
-    let malformed = |what: &str| Error::unavailable(format!("Wix answered with a malformed token response ({what}); try again later"));
-    let parsed: TokenBody = serde_json::from_slice(body).map_err(|_| malformed("not the expected JSON"))?;
-    let access = parsed.access_token.filter(|t| !t.is_empty()).ok_or_else(|| malformed("no access_token"))?;
+    let malformed = |what: &str| {
+        Error::unavailable(format!(
+            "Wix answered with a malformed token response ({what}); try again later"
+        ))
+    };
+    let parsed: TokenBody =
+        serde_json::from_slice(body).map_err(|_| malformed("not the expected JSON"))?;
+    let access = parsed
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| malformed("no access_token"))?;
     // Tolerate a number, a numeric string, or nothing at all.
     let expires_in = match parsed.expires_in {
         Some(serde_json::Value::Number(n)) => n.as_u64(),
@@ -304,7 +360,10 @@ fn parse_grant(body: &[u8], default_lifetime: u64) -> Result<TokenGrant> {
     .unwrap_or(default_lifetime);
     Ok(TokenGrant {
         access_token: Secret::new(access),
-        refresh_token: parsed.refresh_token.filter(|t| !t.is_empty()).map(Secret::new),
+        refresh_token: parsed
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
         token_type: parsed.token_type.unwrap_or_else(|| "Bearer".to_string()),
         expires_in,
     })
@@ -320,7 +379,11 @@ fn http_timeout() -> Result<Duration> {
             .ok()
             .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
             .map(Duration::from_secs_f64)
-            .ok_or_else(|| Error::usage(format!("WIXAUTH_HTTP_TIMEOUT={v:?} is not a number of seconds between 0 and 3600"))),
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "WIXAUTH_HTTP_TIMEOUT={v:?} is not a number of seconds between 0 and 3600"
+                ))
+            }),
     }
 }
 
@@ -339,7 +402,11 @@ mod tests {
 
     #[test]
     fn expires_in_is_tolerant() {
-        let g = parse_grant(br#"{"access_token":"t","token_type":"Bearer","expires_in":14400}"#, 1).unwrap();
+        let g = parse_grant(
+            br#"{"access_token":"t","token_type":"Bearer","expires_in":14400}"#,
+            1,
+        )
+        .unwrap();
         assert_eq!(g.expires_in, 14400);
         let g = parse_grant(br#"{"access_token":"t"}"#, 300).unwrap();
         assert_eq!((g.expires_in, g.token_type.as_str()), (300, "Bearer"));
@@ -351,7 +418,11 @@ mod tests {
 
     #[test]
     fn malformed_grants_are_exit_4() {
-        for body in [&b"not json"[..], br#"{"token":"x"}"#, br#"{"access_token":""}"#] {
+        for body in [
+            &b"not json"[..],
+            br#"{"token":"x"}"#,
+            br#"{"access_token":""}"#,
+        ] {
             let e = parse_grant(body, 300).unwrap_err();
             assert_eq!(e.exit, crate::error::Exit::Unavailable);
         }
@@ -359,18 +430,42 @@ mod tests {
 
     #[test]
     fn error_summary_prefers_wix_message() {
-        let r = Response { status: 400, headers: vec![], body: br#"{"message":"bad instance","details":{}}"#.to_vec() };
+        let r = Response {
+            status: 400,
+            headers: vec![],
+            body: br#"{"message":"bad instance","details":{}}"#.to_vec(),
+        };
         assert_eq!(r.error_summary(), "HTTP 400: bad instance");
-        let r = Response { status: 503, headers: vec![], body: vec![] };
+        let r = Response {
+            status: 503,
+            headers: vec![],
+            body: vec![],
+        };
         assert_eq!(r.error_summary(), "HTTP 503");
     }
 
     #[test]
     fn loopback_rule() {
-        for ok in ["https://www.wixapis.com", "http://127.0.0.1:1", "http://127.9.9.9", "http://[::1]:80", "http://LOCALHOST:5"] {
-            assert!(Url::parse(ok).map(|u| u.scheme() == "https" || is_loopback(&u)).unwrap(), "{ok}");
+        for ok in [
+            "https://www.wixapis.com",
+            "http://127.0.0.1:1",
+            "http://127.9.9.9",
+            "http://[::1]:80",
+            "http://LOCALHOST:5",
+        ] {
+            assert!(
+                Url::parse(ok)
+                    .map(|u| u.scheme() == "https" || is_loopback(&u))
+                    .unwrap(),
+                "{ok}"
+            );
         }
-        for bad in ["http://example.com", "http://10.0.0.1", "http://localhost.evil.com", "http://[::2]"] {
+        for bad in [
+            "http://example.com",
+            "http://10.0.0.1",
+            "http://localhost.evil.com",
+            "http://[::2]",
+        ] {
             assert!(!is_loopback(&Url::parse(bad).unwrap()), "{bad}");
         }
     }
@@ -378,12 +473,19 @@ mod tests {
     #[test]
     fn join_keeps_prefix() {
         let base = Url::parse("http://127.0.0.1:9/prefix/").unwrap();
-        assert_eq!(join(&base, "/oauth2/token"), "http://127.0.0.1:9/prefix/oauth2/token");
+        assert_eq!(
+            join(&base, "/oauth2/token"),
+            "http://127.0.0.1:9/prefix/oauth2/token"
+        );
     }
 
     #[test]
     fn retry_after_is_capped() {
-        let r = Response { status: 429, headers: vec![("Retry-After".into(), "120".into())], body: vec![] };
+        let r = Response {
+            status: 429,
+            headers: vec![("Retry-After".into(), "120".into())],
+            body: vec![],
+        };
         assert_eq!(retry_after(&r), Some(MAX_RETRY_AFTER));
         assert_eq!(backoff(1), Duration::from_millis(500));
         assert_eq!(backoff(2), Duration::from_secs(1));

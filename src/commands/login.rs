@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::cache::{now_unix, CachedToken};
 use crate::cli::LoginArgs;
-use crate::config::{Config, Flow, Instance, Profile, StoreKind, DEFAULT_REDIRECT_URL};
+use crate::config::{Config, Flow, Instance, Profile, StoreKind};
 use crate::context::{Context, Io};
 use crate::error::{Error, Result};
 use crate::prompt;
@@ -56,21 +56,58 @@ pub fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     let app_id = app_id(opts, &profile, io)?;
     let secret = app_secret(opts, ctx, &profile, &app_id, io)?;
 
+    let redirect_url = match flow {
+        Flow::Advanced => {
+            Some(crate::commands::browser_login::redirect_url(opts, ctx)?.to_string())
+        }
+        Flow::Basic => profile.redirect_url.clone(),
+    };
+    let mut stored_in = None;
     let authorised = match (flow, opts.instance_id.as_deref()) {
         (Flow::Basic, Some(instance)) => {
             let grant = ctx.wix()?.create_access_token(&app_id, &secret, instance)?;
-            Authorised { instance_id: instance.to_string(), grant, refresh_token: None }
+            let authorised = Authorised {
+                instance_id: instance.to_string(),
+                grant,
+                refresh_token: None,
+            };
+            stored_in = Some(save(
+                ctx,
+                &app_id,
+                flow,
+                redirect_url,
+                &secret,
+                &authorised,
+            )?);
+            authorised
         }
-        _ => crate::commands::browser_login::run(opts, ctx, io, flow, &app_id, &secret)?,
+        _ => {
+            let mut store = |authorised: &Authorised| -> Result<()> {
+                stored_in = Some(save(
+                    ctx,
+                    &app_id,
+                    flow,
+                    redirect_url.clone(),
+                    &secret,
+                    authorised,
+                )?);
+                Ok(())
+            };
+            crate::commands::browser_login::run(opts, ctx, io, flow, &app_id, &secret, &mut store)?
+        }
     };
-    let redirect_url = if flow == Flow::Advanced {
-        Some(opts.redirect_url.clone().or(profile.redirect_url.clone()).unwrap_or_else(|| DEFAULT_REDIRECT_URL.into()))
-    } else {
-        profile.redirect_url.clone()
-    };
-    let stored_in = save(ctx, &app_id, flow, redirect_url, &secret, &authorised)?;
+    let stored_in =
+        stored_in.ok_or_else(|| Error::failure("the login finished without storing anything"))?;
     ctx.reload_config()?;
-    report(opts, ctx, io, &app_id, flow, &authorised.instance_id, stored_in)
+    report(
+        opts,
+        ctx,
+        io,
+        &app_id,
+        flow,
+        &authorised.instance_id,
+        stored_in,
+    )
 }
 
 fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &Io) -> Result<Flow> {
@@ -100,10 +137,18 @@ fn app_id(opts: &LoginOptions, profile: &Profile, io: &Io) -> Result<String> {
             return Ok(id);
         }
     }
-    Err(Error::usage("no app id: pass --app-id ID or set WIX_APP_ID"))
+    Err(Error::usage(
+        "no app id: pass --app-id ID or set WIX_APP_ID",
+    ))
 }
 
-fn app_secret(opts: &LoginOptions, ctx: &Context, profile: &Profile, app_id: &str, io: &Io) -> Result<Secret> {
+fn app_secret(
+    opts: &LoginOptions,
+    ctx: &Context,
+    profile: &Profile,
+    app_id: &str,
+    io: &Io,
+) -> Result<Secret> {
     if opts.secret_stdin {
         let mut line = String::new();
         std::io::stdin()
@@ -112,7 +157,9 @@ fn app_secret(opts: &LoginOptions, ctx: &Context, profile: &Profile, app_id: &st
             .map_err(|e| Error::failure(format!("cannot read the app secret from stdin: {e}")))?;
         let secret = Secret::new(line.trim());
         if secret.is_empty() {
-            return Err(Error::usage("--secret-stdin read an empty line: pipe the app secret into wixauth login"));
+            return Err(Error::usage(
+                "--secret-stdin read an empty line: pipe the app secret into wixauth login",
+            ));
         }
         return Ok(secret);
     }
@@ -121,7 +168,10 @@ fn app_secret(opts: &LoginOptions, ctx: &Context, profile: &Profile, app_id: &st
     }
     // Adding another instance of an app already logged in reuses its secret.
     if profile.app_id.as_deref() == Some(app_id) {
-        if let Some((secret, _)) = ctx.secrets()?.get(&SecretKey::app_secret(&ctx.profile), profile.secret_store)? {
+        if let Some((secret, _)) = ctx
+            .secrets()?
+            .get(&SecretKey::app_secret(&ctx.profile), profile.secret_store)?
+        {
             return Ok(secret);
         }
     }
@@ -146,7 +196,10 @@ fn save(
     let secrets = ctx.secrets()?;
     let stored_in = secrets.put(&SecretKey::app_secret(&ctx.profile), secret)?;
     if let Some(refresh) = &authorised.refresh_token {
-        secrets.put(&SecretKey::refresh_token(&ctx.profile, &authorised.instance_id), refresh)?;
+        secrets.put(
+            &SecretKey::refresh_token(&ctx.profile, &authorised.instance_id),
+            refresh,
+        )?;
     }
     let profile_name = ctx.profile.clone();
     let instance = authorised.instance_id.clone();
@@ -192,7 +245,10 @@ fn report(
     let secrets = ctx.secrets()?;
     let location = match stored_in {
         StoreKind::Keyring => "the OS keyring".to_string(),
-        StoreKind::File => format!("the plain-text file {} (mode 0600)", secrets.file_path().display()),
+        StoreKind::File => format!(
+            "the plain-text file {} (mode 0600)",
+            secrets.file_path().display()
+        ),
     };
     io.note(&format!(
         "Logged in: profile {}, app {app_id}, instance {instance}, flow {flow}; secrets stored in {location}.",

@@ -15,7 +15,10 @@ const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation e
 
 pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     let Some(profile) = ctx.active_profile().cloned() else {
-        io.note(&format!("Nothing to log out: profile {:?} is not logged in.", ctx.profile));
+        io.note(&format!(
+            "Nothing to log out: profile {:?} is not logged in.",
+            ctx.profile
+        ));
         return Ok(());
     };
     let secrets = ctx.secrets()?;

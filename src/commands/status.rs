@@ -50,21 +50,40 @@ pub fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let env_secret_set = env_secret("WIX_APP_SECRET").is_some();
     let mut profiles = Vec::new();
     for (name, profile) in &ctx.config.profiles {
-        profiles.push(profile_report(ctx, name, profile, env_secret_set, &secrets)?);
+        profiles.push(profile_report(
+            ctx,
+            name,
+            profile,
+            env_secret_set,
+            &secrets,
+        )?);
     }
 
     // The active profile: can it produce a token, and (with --check) does Wix agree?
     let mut problem = None;
     let mut check_failure: Option<Error> = None;
-    match session::resolve(ctx, opts.instance.as_deref(), None).and_then(|t| session::app_secret(ctx, &t).map(|_| t)) {
+    match session::resolve(ctx, opts.instance.as_deref(), None)
+        .and_then(|t| session::app_secret(ctx, &t).map(|_| t))
+    {
         Ok(target) if opts.check => {
-            let outcome = session::fresh_token(ctx, &target, Freshness { min_ttl: 0, force: true });
+            let outcome = session::fresh_token(
+                ctx,
+                &target,
+                Freshness {
+                    min_ttl: 0,
+                    force: true,
+                },
+            );
             let verdict = match &outcome {
                 Ok(_) => "ok".to_string(),
                 Err(e) => e.to_string(),
             };
             if let Some(report) = profiles.iter_mut().find(|p| p.name == ctx.profile) {
-                for i in report.instances.iter_mut().filter(|i| Some(&i.instance_id) == target.instance_id.as_ref()) {
+                for i in report
+                    .instances
+                    .iter_mut()
+                    .filter(|i| Some(&i.instance_id) == target.instance_id.as_ref())
+                {
                     i.check = Some(verdict.clone());
                 }
             }
@@ -76,10 +95,18 @@ pub fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         Ok(_) => {}
         Err(e) => problem = Some(e.to_string()),
     }
-    let report = Report { active_profile: ctx.profile.clone(), ready: problem.is_none(), problem, profiles };
+    let report = Report {
+        active_profile: ctx.profile.clone(),
+        ready: problem.is_none(),
+        problem,
+        profiles,
+    };
 
     if opts.json {
-        io.print(&format!("{}\n", serde_json::to_string_pretty(&report).unwrap_or_default()))?;
+        io.print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ))?;
     } else {
         io.print(&human(&report, &secrets))?;
     }
@@ -99,7 +126,9 @@ fn profile_report(
     env_secret_set: bool,
     secrets: &crate::store::Secrets,
 ) -> Result<ProfileReport> {
-    let found = secrets.get(&SecretKey::app_secret(name), profile.secret_store)?.map(|(_, kind)| kind);
+    let found = secrets
+        .get(&SecretKey::app_secret(name), profile.secret_store)?
+        .map(|(_, kind)| kind);
     let secret_location = match (env_secret_set, found) {
         (true, _) => "environment",
         (false, Some(StoreKind::Keyring)) => "keyring",
@@ -111,7 +140,9 @@ fn profile_report(
     let mut instances = Vec::new();
     for (id, instance) in &profile.instances {
         let refresh_token = instance.flow == Flow::Advanced
-            && secrets.get(&SecretKey::refresh_token(name, id), profile.secret_store)?.is_some();
+            && secrets
+                .get(&SecretKey::refresh_token(name, id), profile.secret_store)?
+                .is_some();
         let cached = profile
             .app_id
             .as_deref()
@@ -131,7 +162,8 @@ fn profile_report(
         active: name == ctx.profile,
         app_id: profile.app_id.clone(),
         secret_location: secret_location.to_string(),
-        secrets_file: (secret_location == "file").then(|| secrets.file_path().display().to_string()),
+        secrets_file: (secret_location == "file")
+            .then(|| secrets.file_path().display().to_string()),
         default_instance: profile.default_instance.clone(),
         instances,
     })
@@ -145,7 +177,10 @@ fn human(report: &Report, secrets: &crate::store::Secrets) -> String {
     for p in &report.profiles {
         let active = if p.active { " (active)" } else { "" };
         out.push_str(&format!("Profile {}{active}\n", p.name));
-        out.push_str(&format!("  app id:  {}\n", p.app_id.as_deref().unwrap_or("(none)")));
+        out.push_str(&format!(
+            "  app id:  {}\n",
+            p.app_id.as_deref().unwrap_or("(none)")
+        ));
         let secret = match p.secret_location.as_str() {
             "keyring" => "in the OS keyring".to_string(),
             "file" => format!(
@@ -160,22 +195,41 @@ fn human(report: &Report, secrets: &crate::store::Secrets) -> String {
             out.push_str("  instances: none\n");
         }
         for i in &p.instances {
-            let mark = if p.default_instance.as_ref() == Some(&i.instance_id) { "*" } else { " " };
+            let mark = if p.default_instance.as_ref() == Some(&i.instance_id) {
+                "*"
+            } else {
+                " "
+            };
             let refresh = match (i.flow, i.refresh_token) {
                 (Flow::Basic, _) => String::new(),
                 (Flow::Advanced, true) => ", refresh token held".into(),
-                (Flow::Advanced, false) => ", NO refresh token: run `wixauth login --flow advanced`".into(),
+                (Flow::Advanced, false) => {
+                    ", NO refresh token: run `wixauth login --flow advanced`".into()
+                }
             };
             let cached = match i.cached_token_expires_in {
-                Some(s) => format!(", cached token valid {}", humantime::format_duration(std::time::Duration::from_secs(s as u64))),
+                Some(s) => format!(
+                    ", cached token valid {}",
+                    humantime::format_duration(std::time::Duration::from_secs(s as u64))
+                ),
                 None => ", no cached token".into(),
             };
-            let check = i.check.as_ref().map(|c| format!(", check: {c}")).unwrap_or_default();
-            out.push_str(&format!("  {mark} instance {} ({}{refresh}{cached}{check})\n", i.instance_id, i.flow));
+            let check = i
+                .check
+                .as_ref()
+                .map(|c| format!(", check: {c}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {mark} instance {} ({}{refresh}{cached}{check})\n",
+                i.instance_id, i.flow
+            ));
         }
     }
     if report.problem.is_none() {
-        out.push_str(&format!("Profile {} can produce tokens.\n", report.active_profile));
+        out.push_str(&format!(
+            "Profile {} can produce tokens.\n",
+            report.active_profile
+        ));
     }
     out
 }

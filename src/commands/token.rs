@@ -28,7 +28,10 @@ impl TokenOptions {
         TokenOptions {
             instance,
             flow: args.flow,
-            freshness: Freshness { min_ttl: args.min_ttl, force: args.no_cache },
+            freshness: Freshness {
+                min_ttl: args.min_ttl,
+                force: args.no_cache,
+            },
             output: if args.json {
                 Output::Json
             } else if args.header {
@@ -48,7 +51,8 @@ pub fn run(opts: &TokenOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         Output::Header => format!("Authorization: {}\n", token.access_token.expose()),
         Output::Json => {
             let expires_in = token.ttl(now_unix()).max(0);
-            let expires_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(token.expires_at);
+            let expires_at =
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(token.expires_at);
             let value = json!({
                 "access_token": token.access_token.expose(),
                 "token_type": token.token_type,
