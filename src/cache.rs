@@ -20,6 +20,11 @@ pub fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
+/// `WIXAUTH_NO_CACHE` set to anything but empty or `0`: the cache file is never written.
+pub fn writes_disabled() -> bool {
+    std::env::var_os("WIXAUTH_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 #[derive(Debug, Clone)]
 pub struct CachedToken {
     pub access_token: Secret,
@@ -92,7 +97,12 @@ impl TokenCache {
         }
     }
 
+    /// Writes a token, unless `WIXAUTH_NO_CACHE` says never to (checked here, so every
+    /// writer, `login` included, honours it).
     pub fn save(&self, key: &str, token: &CachedToken) -> Result<()> {
+        if writes_disabled() {
+            return Ok(());
+        }
         let stored = Stored {
             access_token: token.access_token.expose().to_string(),
             token_type: token.token_type.clone(),

@@ -10,7 +10,8 @@ use crate::config::Flow;
     version,
     about = "Wix app authentication in one command",
     long_about = "Wix app authentication in one command: log in once, then print fresh access tokens for scripts and CI.\n\nQuick start: `wixauth login`, then `curl -H \"Authorization: $(wixauth token)\" https://www.wixapis.com/...`",
-    after_help = "Run `wixauth help environment` for the environment variables wixauth reads."
+    after_help = "Run `wixauth help environment` for the environment variables wixauth reads.",
+    disable_help_subcommand = true
 )]
 pub struct Cli {
     /// Profile: a named app configuration (one Wix app)
@@ -39,6 +40,140 @@ pub enum Command {
     Status(StatusArgs),
     /// Forget an instance (or with --all, the whole profile) from every local store
     Logout(LogoutArgs),
+    /// Send a BI event for the instance (`finished` marks setup complete)
+    #[command(name = "bi-event")]
+    BiEvent(BiEventArgs),
+    /// Make an authenticated request to the Wix REST API
+    Api(ApiArgs),
+    /// Run a command with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID in its environment
+    Exec(ExecArgs),
+    /// Show what Wix says about the token and the app instance
+    Whoami(WhoamiArgs),
+    /// Print the installer URL for the profile (to share, or to open by hand)
+    #[command(name = "install-url")]
+    InstallUrl(InstallUrlArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Help for a command, or a topic: `wixauth help environment`
+    Help(HelpArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BiEventArgs {
+    /// `finished` (APP_FINISHED_CONFIGURATION) or an upper-case Wix event name
+    #[arg(value_name = "EVENT")]
+    pub event: String,
+
+    /// The custom event's name (required with CUSTOM)
+    #[arg(long, value_name = "NAME")]
+    pub custom_name: Option<String>,
+
+    /// Event data as key=value (repeatable), e.g. --data cycle_name=monthly
+    #[arg(long = "data", value_name = "KEY=VALUE")]
+    pub data: Vec<String>,
+
+    /// Print the result as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// API path (`/apps/v1/instance`) or a full URL under the API base
+    #[arg(value_name = "PATH")]
+    pub path: String,
+
+    /// HTTP method [default: GET, or POST when a body is given]
+    #[arg(short = 'X', long, value_name = "METHOD")]
+    pub method: Option<String>,
+
+    /// JSON body: literal JSON, @file, or @- for stdin
+    #[arg(short = 'd', long = "data", value_name = "JSON|@FILE|@-")]
+    pub data: Option<String>,
+
+    /// Extra request header `Name: value` (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+
+    /// Print the status line and response headers before the body
+    #[arg(short = 'i', long)]
+    pub include: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The token must stay valid for at least this many seconds (e.g. the job's length)
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub min_ttl: u64,
+
+    /// The command and its arguments
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoamiArgs {
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallUrlArgs {
+    /// Which installer [default: the profile's flow]
+    #[arg(long, value_enum)]
+    pub flow: Option<Flow>,
+
+    /// Print JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct HelpArgs {
+    /// A command name, or the topic `environment`
+    #[arg(value_name = "COMMAND|TOPIC")]
+    pub topic: Vec<String>,
+}
+
+/// Every environment variable wixauth reads (`wixauth help environment`).
+pub const ENVIRONMENT: &[(&str, &str)] = &[
+    ("WIXAUTH_PROFILE", "Profile to use, like --profile (default: default)."),
+    ("WIX_INSTANCE_ID", "App instance to act for, like --instance (default: the profile's last logged-in instance)."),
+    ("WIX_APP_ID", "App ID. With WIX_APP_SECRET it lets every command run without a config file (CI)."),
+    ("WIX_APP_SECRET", "App secret for CI; wins over the stored one. Never pass it as an argument."),
+    ("WIX_REFRESH_TOKEN", "Refresh token for the advanced flow in CI, instead of an instance id."),
+    ("WIXAUTH_CONFIG_DIR", "Folder for config.toml, cached tokens, locks and the file secret store (default: the platform config dir + /wixauth)."),
+    ("WIXAUTH_SECRET_STORE", "auto (default: the OS keyring, else a 0600 file with a warning), keyring (fail without it), or file."),
+    ("WIXAUTH_KEYRING_SERVICE", "Keyring service name (default: wixauth)."),
+    ("WIXAUTH_API_BASE", "Wix REST API base URL (default: https://www.wixapis.com). http:// only on loopback."),
+    ("WIXAUTH_INSTALLER_BASE", "Wix installer base URL (default: https://www.wix.com). http:// only on loopback."),
+    ("WIXAUTH_HTTP_TIMEOUT", "Seconds each HTTP attempt may take (default: 15)."),
+    ("WIXAUTH_NO_CACHE", "When set to 1, access tokens are never written to the cache."),
+    ("BROWSER", "Command that opens the login URL (the URL is its argument)."),
+    ("DISPLAY, WAYLAND_DISPLAY", "On Linux, without either no browser launch is tried (SSH, containers)."),
+    ("NO_COLOR", "Honoured; wixauth prints no colour in any case."),
+];
+
+/// The `environment` help topic.
+pub fn environment_help() -> String {
+    let mut out = String::from("Environment variables read by wixauth:\n\n");
+    for (name, what) in ENVIRONMENT {
+        out.push_str(&format!("  {name}\n      {what}\n"));
+    }
+    out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
+    out
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +254,10 @@ pub struct LogoutArgs {
     /// Forget the whole profile, app secret included
     #[arg(long)]
     pub all: bool,
+
+    /// Print what was removed as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

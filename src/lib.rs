@@ -24,12 +24,16 @@ pub mod wix;
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::commands::{login, logout, status, token};
+use std::process::ExitCode;
+
+use crate::commands::{
+    api, bi_event, exec, generate, install_url, login, logout, status, token, whoami,
+};
 use crate::context::{Context, Io};
 use crate::error::{Exit, Result};
 
 /// Parses arguments, runs the command and reports a failure as one line on stderr.
-pub fn main() -> std::process::ExitCode {
+pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -46,7 +50,7 @@ pub fn main() -> std::process::ExitCode {
     log::set_verbose(cli.verbose);
     let mut io = Io::system();
     match run(cli, &mut io) {
-        Ok(()) => Exit::Success.into(),
+        Ok(code) => code,
         Err(e) => {
             io.note(&format!("wixauth: error: {e}"));
             e.exit.into()
@@ -54,13 +58,21 @@ pub fn main() -> std::process::ExitCode {
     }
 }
 
-pub fn run(cli: Cli, io: &mut Io) -> Result<()> {
+pub fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
+    // Commands that need no config work even when config.toml is broken.
+    match &cli.command {
+        Command::Completions(args) => {
+            return generate::completions(args.shell, io).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Help(args) => return generate::help(&args.topic, io).map(|()| ExitCode::SUCCESS),
+        _ => {}
+    }
     let mut ctx = Context::load(cli.profile.clone())?;
     let instance = cli.instance.clone().filter(|i| !i.trim().is_empty());
     match &cli.command {
-        Command::Login(args) => login::run(&args.into(), &mut ctx, io),
+        Command::Login(args) => login::run(&args.into(), &mut ctx, io)?,
         Command::Token(args) => {
-            token::run(&token::TokenOptions::from_args(args, instance), &ctx, io)
+            token::run(&token::TokenOptions::from_args(args, instance), &ctx, io)?
         }
         Command::Status(args) => status::run(
             &status::StatusOptions {
@@ -70,14 +82,47 @@ pub fn run(cli: Cli, io: &mut Io) -> Result<()> {
             },
             &ctx,
             io,
-        ),
+        )?,
         Command::Logout(args) => logout::run(
             &logout::LogoutOptions {
                 instance,
                 all: args.all,
+                json: args.json,
             },
             &mut ctx,
             io,
-        ),
+        )?,
+        Command::BiEvent(args) => bi_event::run(
+            &bi_event::BiEventOptions::from_args(args, instance),
+            &ctx,
+            io,
+        )?,
+        Command::Api(args) => api::run(&api::ApiOptions::from_args(args, instance), &ctx, io)?,
+        Command::Exec(args) => {
+            let opts = exec::ExecOptions {
+                instance,
+                min_ttl: args.min_ttl,
+                command: args.command.clone(),
+            };
+            return exec::run(&opts, &ctx).map(ExitCode::from);
+        }
+        Command::Whoami(args) => whoami::run(
+            &whoami::WhoamiOptions {
+                instance,
+                json: args.json,
+            },
+            &ctx,
+            io,
+        )?,
+        Command::InstallUrl(args) => install_url::run(
+            &install_url::InstallUrlOptions {
+                flow: args.flow,
+                json: args.json,
+            },
+            &ctx,
+            io,
+        )?,
+        Command::Completions(_) | Command::Help(_) => {}
     }
+    Ok(ExitCode::SUCCESS)
 }

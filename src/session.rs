@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::fsutil::FileLock;
 use crate::secret::Secret;
 use crate::store::{env_secret, SecretKey};
-use crate::wix::TokenGrant;
+use crate::wix::{Request, Response, TokenGrant, WixClient};
 
 /// The app instance a command acts for, and how to get its tokens.
 #[derive(Debug, Clone)]
@@ -140,11 +140,13 @@ pub fn fresh_token(ctx: &Context, target: &Target, want: Freshness) -> Result<Ca
     let (_lock, waited) = FileLock::acquire(&ctx.paths.lock_file(&key))?;
     if waited {
         crate::debug!("waited for another wixauth refreshing {key}");
-        if !want.force {
-            if let Some(token) = cache.load(&key).filter(usable) {
-                crate::debug!("token cache hit for {key} after the lock");
-                return Ok(token);
-            }
+    }
+    // Re-read even when the lock was free: another wixauth may have refreshed and released
+    // it between our miss above and taking the lock.
+    if !want.force {
+        if let Some(token) = cache.load(&key).filter(usable) {
+            crate::debug!("token cache hit for {key} after the lock");
+            return Ok(token);
         }
     }
     let grant = request_token(ctx, target)?;
@@ -156,7 +158,7 @@ pub fn fresh_token(ctx: &Context, target: &Target, want: Freshness) -> Result<Ca
         instance_id: target.instance_id.clone(),
         flow: target.flow,
     };
-    if std::env::var_os("WIXAUTH_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
+    if crate::cache::writes_disabled() {
         crate::debug!("WIXAUTH_NO_CACHE set: not caching the token");
     } else if let Err(e) = cache.save(&key, &token) {
         eprintln!(
@@ -219,4 +221,42 @@ fn refresh(
         secrets.put(&key, next)?;
     }
     Ok(grant)
+}
+
+/// An authenticated call for the target instance: a fresh token in `Authorization`, and
+/// on a 401 (a token Wix no longer takes) one new token and one more try.
+pub fn authorised_send(
+    ctx: &Context,
+    target: &Target,
+    wix: &WixClient,
+    request: Request,
+) -> Result<Response> {
+    let token = fresh_token(
+        ctx,
+        target,
+        Freshness {
+            min_ttl: 60,
+            force: false,
+        },
+    )?;
+    let response = wix.send(&Request {
+        auth: Some(token.access_token),
+        ..request.clone()
+    })?;
+    if response.status != 401 {
+        return Ok(response);
+    }
+    crate::debug!("Wix answered 401: getting a new token and trying once more");
+    let token = fresh_token(
+        ctx,
+        target,
+        Freshness {
+            min_ttl: 60,
+            force: true,
+        },
+    )?;
+    wix.send(&Request {
+        auth: Some(token.access_token),
+        ..request
+    })
 }

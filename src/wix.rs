@@ -125,10 +125,13 @@ pub struct Request {
     pub method: reqwest::Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
+    /// The access token for `Authorization` (raw, as Wix documents).
+    pub auth: Option<Secret>,
     /// Sent as the body; may hold secrets, so never logged.
     pub body: Option<(String, Secret)>,
-    /// Whether 429 and 5xx answers are retried (not for requests unsafe to repeat).
-    pub retry_on_status: bool,
+    /// Safe to send twice: then 429/5xx answers, timeouts and dropped connections are
+    /// retried too. A connection that never opened is retried for every request.
+    pub idempotent: bool,
 }
 
 pub struct WixClient {
@@ -222,8 +225,9 @@ impl WixClient {
             method: reqwest::Method::POST,
             url: join(&self.api, path),
             headers: vec![],
+            auth: None,
             body: Some(("application/json".into(), Secret::new(body.to_string()))),
-            retry_on_status: true,
+            idempotent: true,
         })?;
         if !response.is_success() {
             let summary = response.error_summary();
@@ -240,8 +244,8 @@ impl WixClient {
         parse_grant(&response.body, default_lifetime)
     }
 
-    /// Sends a request with bounded retries: connection failures and timeouts always,
-    /// 429/5xx when `retry_on_status`. Returns the last answer, whatever its status.
+    /// Sends a request with bounded retries (see [`Request::idempotent`]).
+    /// Returns the last answer, whatever its status.
     pub fn send(&self, request: &Request) -> Result<Response> {
         self.runtime.block_on(self.send_async(request))
     }
@@ -267,21 +271,21 @@ impl WixClient {
                         r.status,
                         elapsed.as_millis()
                     );
-                    let retryable = request.retry_on_status && (r.status == 429 || r.status >= 500);
+                    let retryable = request.idempotent && (r.status == 429 || r.status >= 500);
                     if !retryable || attempt == ATTEMPTS {
                         return Ok(r);
                     }
                     retry_after(&r).unwrap_or_else(|| backoff(attempt))
                 }
-                Err(why) => {
+                Err((why, sent)) => {
                     crate::debug!(
                         "{} {shown} failed after {} ms: {why} (attempt {attempt}/{ATTEMPTS})",
                         request.method,
                         elapsed.as_millis()
                     );
-                    if attempt == ATTEMPTS {
+                    if attempt == ATTEMPTS || (sent && !request.idempotent) {
                         return Err(Error::unavailable(format!(
-                            "cannot reach Wix at {shown}: {why} (after {ATTEMPTS} attempts); check your network or proxy and try again"
+                            "cannot reach Wix at {shown}: {why} (after {attempt} attempts); check your network or proxy and try again"
                         )));
                     }
                     backoff(attempt)
@@ -293,8 +297,12 @@ impl WixClient {
         }
     }
 
-    async fn attempt(&self, request: &Request) -> Result<Response, String> {
+    /// One try. On failure: why, and whether the request may have reached the server.
+    async fn attempt(&self, request: &Request) -> Result<Response, (String, bool)> {
         let mut builder = self.http.request(request.method.clone(), &request.url);
+        if let Some(token) = &request.auth {
+            builder = builder.header("authorization", token.expose());
+        }
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
@@ -303,18 +311,21 @@ impl WixClient {
                 .header("content-type", content_type)
                 .body(body.expose().to_string());
         }
-        let describe = |e: reqwest::Error| -> String {
-            if e.is_timeout() {
-                format!("no answer within {} s", self.timeout.as_secs_f64())
-            } else if e.is_connect() {
-                "connection failed".to_string()
+        let describe = |e: reqwest::Error| -> (String, bool) {
+            // The root cause, without reqwest's wrapping (which repeats the URL).
+            let mut root: &dyn std::error::Error = &e;
+            while let Some(next) = root.source() {
+                root = next;
+            }
+            if e.is_connect() {
+                (format!("connection failed ({root})"), false)
+            } else if e.is_timeout() {
+                (
+                    format!("no answer within {} s", self.timeout.as_secs_f64()),
+                    true,
+                )
             } else {
-                // Walk to the root cause; reqwest's own text would repeat the URL.
-                let mut source: &dyn std::error::Error = &e;
-                while let Some(next) = source.source() {
-                    source = next;
-                }
-                format!("connection dropped ({source})")
+                (format!("connection dropped ({root})"), true)
             }
         };
         let response = builder.send().await.map_err(describe)?;

@@ -9,6 +9,21 @@ use crate::store::SecretKey;
 pub struct LogoutOptions {
     pub instance: Option<String>,
     pub all: bool,
+    pub json: bool,
+}
+
+/// The `--json` report: what was forgotten (`null` when there was nothing to forget).
+fn print_json(
+    io: &mut Io,
+    opts: &LogoutOptions,
+    profile: &str,
+    instance: Option<&str>,
+) -> Result<()> {
+    if opts.json {
+        let value = serde_json::json!({"profile": profile, "instance_id": instance, "all": opts.all, "local_only": true});
+        io.print(&format!("{value}\n"))?;
+    }
+    Ok(())
 }
 
 const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation endpoint for app tokens; uninstall the app from the site to revoke them.";
@@ -35,12 +50,12 @@ pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
         }
         Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
         io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}"));
-        return Ok(());
+        return print_json(io, opts, &name, None);
     }
 
     let Some(instance) = opts.instance.clone().or(profile.default_instance.clone()) else {
         io.note(&format!("Nothing to log out: profile {name} has no instance. Use --all to forget the app secret too."));
-        return Ok(());
+        return print_json(io, opts, &name, None);
     };
     secrets.delete_everywhere(&SecretKey::refresh_token(&name, &instance))?;
     if let Some(app_id) = &profile.app_id {
@@ -58,5 +73,5 @@ pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     io.note(&format!(
         "Logged out instance {instance} of profile {name}; the app secret is kept (use --all to remove it). {LOCAL_ONLY}"
     ));
-    Ok(())
+    print_json(io, opts, &name, Some(&instance))
 }

@@ -1,0 +1,216 @@
+//! `wixauth api PATH`: an authenticated request to the Wix REST API, like `gh api`.
+
+use std::io::Read;
+
+use url::Url;
+
+use crate::cli::ApiArgs;
+use crate::context::{Context, Io};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::session;
+use crate::wix::{self, Request};
+
+pub struct ApiOptions {
+    pub instance: Option<String>,
+    pub path: String,
+    pub method: Option<String>,
+    pub data: Option<String>,
+    pub headers: Vec<String>,
+    pub include: bool,
+}
+
+impl ApiOptions {
+    pub fn from_args(args: &ApiArgs, instance: Option<String>) -> Self {
+        ApiOptions {
+            instance,
+            path: args.path.clone(),
+            method: args.method.clone(),
+            data: args.data.clone(),
+            headers: args.headers.clone(),
+            include: args.include,
+        }
+    }
+}
+
+/// `PATH` as a URL under the API base; any other origin is refused so a token never leaves Wix.
+pub fn api_url(api: &Url, path: &str) -> Result<Url> {
+    let refuse = || {
+        Error::usage(format!(
+            "refusing to send a Wix token to {path:?}: give a path like /apps/v1/instance or a URL under {api}"
+        ))
+    };
+    let url = if path.contains("://") {
+        Url::parse(path).map_err(|_| refuse())?
+    } else if path.starts_with("//") {
+        return Err(refuse());
+    } else {
+        Url::parse(&wix::join(api, path)).map_err(|_| refuse())?
+    };
+    let same_origin = url.scheme() == api.scheme()
+        && url.host() == api.host()
+        && url.port_or_known_default() == api.port_or_known_default();
+    let under_base = url.path().starts_with(api.path().trim_end_matches('/'));
+    if !same_origin || !under_base || url.username() != "" || url.password().is_some() {
+        return Err(refuse());
+    }
+    Ok(url)
+}
+
+/// The body from `-d`: literal JSON, `@file` or `@-` (stdin); it must be valid JSON.
+pub fn read_body(data: &str, stdin: &mut dyn Read) -> Result<String> {
+    let text = if data == "@-" {
+        let mut text = String::new();
+        stdin
+            .read_to_string(&mut text)
+            .map_err(|e| Error::usage(format!("cannot read the body from stdin: {e}")))?;
+        text
+    } else if let Some(file) = data.strip_prefix('@') {
+        std::fs::read_to_string(file)
+            .map_err(|e| Error::usage(format!("cannot read the body file {file}: {e}")))?
+    } else {
+        data.to_string()
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .map_err(|e| Error::usage(format!("the -d body is not valid JSON ({e})")))?;
+    Ok(text)
+}
+
+/// `Name: value` headers; `Authorization` is wixauth's to set.
+pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|h| {
+            let (name, value) = h
+                .split_once(':')
+                .map(|(n, v)| (n.trim(), v.trim()))
+                .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic()))
+                .ok_or_else(|| Error::usage(format!("-H {h:?} is not a `Name: value` header")))?;
+            if name.eq_ignore_ascii_case("authorization") {
+                return Err(Error::usage(
+                    "-H Authorization is not allowed: wixauth sets it with a fresh token",
+                ));
+            }
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let client = ctx.wix()?;
+    let url = api_url(&client.api, &opts.path)?;
+    let body = opts
+        .data
+        .as_deref()
+        .map(|d| read_body(d, &mut std::io::stdin()))
+        .transpose()?;
+    let mut headers = parse_headers(&opts.headers)?;
+    let method_name = opts
+        .method
+        .clone()
+        .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into())
+        .to_ascii_uppercase();
+    let method = reqwest::Method::from_bytes(method_name.as_bytes())
+        .map_err(|_| Error::usage(format!("-X {method_name:?} is not an HTTP method")))?;
+    let content_type = headers
+        .iter()
+        .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|i| headers.remove(i).1)
+        .unwrap_or_else(|| "application/json".into());
+    let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
+    let request = Request {
+        method: method.clone(),
+        url: url.to_string(),
+        headers,
+        auth: None,
+        body: body.map(|b| (content_type, Secret::new(b))),
+        // Only GET is repeated on 429/5xx: a POST may not be safe to send twice.
+        idempotent: method == reqwest::Method::GET,
+    };
+    let response = session::authorised_send(ctx, &target, &client, request)?;
+
+    let mut out = String::new();
+    if opts.include {
+        out.push_str(&format!("HTTP/1.1 {}\n", response.status));
+        for (name, value) in &response.headers {
+            out.push_str(&format!("{name}: {value}\n"));
+        }
+        out.push('\n');
+    }
+    if !response.is_success() {
+        io.print(&out)?;
+        let _ = std::io::Write::write_all(&mut io.err, &response.body);
+        if !response.body.is_empty() && !response.body.ends_with(b"\n") {
+            io.note("");
+        }
+        return Err(Error::failure(format!(
+            "{method} {} answered HTTP {}",
+            url.path(),
+            response.status
+        )));
+    }
+    io.print(&out)?;
+    let pretty = io
+        .stdout_tty
+        .then(|| serde_json::from_slice::<serde_json::Value>(&response.body).ok())
+        .flatten();
+    match pretty {
+        Some(value) => io.print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        )),
+        None => std::io::Write::write_all(&mut io.out, &response.body)
+            .and_then(|()| std::io::Write::flush(&mut io.out))
+            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_stay_under_the_api() {
+        let api = Url::parse("https://www.wixapis.com").unwrap();
+        assert_eq!(
+            api_url(&api, "/apps/v1/instance").unwrap().as_str(),
+            "https://www.wixapis.com/apps/v1/instance"
+        );
+        assert_eq!(
+            api_url(&api, "apps/v1/instance?x=1").unwrap().as_str(),
+            "https://www.wixapis.com/apps/v1/instance?x=1"
+        );
+        assert!(api_url(&api, "https://www.wixapis.com/stores/v1/products").is_ok());
+        for bad in [
+            "https://evil.com/x",
+            "//evil.com/x",
+            "http://www.wixapis.com/x",
+            "https://www.wixapis.com.evil.com/x",
+            "https://user:pw@www.wixapis.com/x",
+            "https://www.wixapis.com:444/x",
+        ] {
+            assert!(api_url(&api, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bodies_must_be_json() {
+        assert_eq!(
+            read_body("{\"a\":1}", &mut std::io::empty()).unwrap(),
+            "{\"a\":1}"
+        );
+        assert!(read_body("{oops", &mut std::io::empty()).is_err());
+        assert!(read_body("@/nonexistent/file.json", &mut std::io::empty()).is_err());
+        assert_eq!(read_body("@-", &mut "[1]".as_bytes()).unwrap(), "[1]");
+    }
+
+    #[test]
+    fn headers_need_a_colon() {
+        assert_eq!(
+            parse_headers(&["X-A: b c".into()]).unwrap(),
+            vec![("X-A".into(), "b c".into())]
+        );
+        assert!(parse_headers(&["nocolon".into()]).is_err());
+        assert!(parse_headers(&[": v".into()]).is_err());
+        assert!(parse_headers(&["Authorization: x".into()]).is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! `wixauth bi-event EVENT`: Send BI Event for the instance (`finished` marks setup complete).
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::cli::BiEventArgs;
+use crate::context::{Context, Io};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::session;
+use crate::wix::{self, Request};
+
+/// Wix's `eventName` values (apps.service.json).
+pub const EVENTS: &[&str] = &[
+    "APP_DASHBOARD_LOADED",
+    "APP_FINISHED_CONFIGURATION",
+    "APP_UPGRADED",
+    "PRIMARY_ACTION_PERFORMED",
+    "CUSTOM",
+    "CHARGE",
+    "FUNDS_RETURNED",
+    "APP_DEPLOYED",
+    "APP_SETUP_FINISHED",
+    "APP_FINISH_BUSINESS_SETUP",
+];
+
+pub struct BiEventOptions {
+    pub instance: Option<String>,
+    pub event: String,
+    pub custom_name: Option<String>,
+    pub data: Vec<String>,
+    pub json: bool,
+}
+
+impl BiEventOptions {
+    pub fn from_args(args: &BiEventArgs, instance: Option<String>) -> Self {
+        BiEventOptions {
+            instance,
+            event: args.event.clone(),
+            custom_name: args.custom_name.clone(),
+            data: args.data.clone(),
+            json: args.json,
+        }
+    }
+}
+
+/// The request body, checked before any token is fetched.
+pub fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
+    let name = match opts.event.as_str() {
+        "finished" => "APP_FINISHED_CONFIGURATION",
+        upper if EVENTS.contains(&upper) => upper,
+        other => {
+            return Err(Error::usage(format!(
+                "unknown event {other:?}: use `finished` or one of {}",
+                EVENTS.join(", ")
+            )))
+        }
+    };
+    let mut data = BTreeMap::new();
+    for pair in &opts.data {
+        let (key, value) = pair
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+            .ok_or_else(|| Error::usage(format!("--data {pair:?} is not KEY=VALUE")))?;
+        data.insert(key.trim().to_string(), value.to_string());
+    }
+    let mut body = json!({ "eventName": name });
+    match (name, opts.custom_name.as_deref()) {
+        ("CUSTOM", Some(custom)) if custom.trim().chars().count() >= 2 => {
+            body["customEventName"] = json!(custom.trim())
+        }
+        ("CUSTOM", _) => {
+            return Err(Error::usage(
+                "CUSTOM needs --custom-name NAME (at least 2 characters)",
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(Error::usage(
+                "--custom-name only goes with the CUSTOM event",
+            ))
+        }
+        _ => {}
+    }
+    if matches!(name, "CHARGE" | "FUNDS_RETURNED") && !data.contains_key("sum") {
+        return Err(Error::usage(format!("{name} needs --data sum=AMOUNT")));
+    }
+    if !data.is_empty() {
+        body["eventData"] = json!(data);
+    }
+    Ok(body)
+}
+
+pub fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let body = event_body(opts)?;
+    let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
+    let client = ctx.wix()?;
+    let request = Request {
+        method: reqwest::Method::POST,
+        url: wix::join(&client.api, "apps/v1/bi-event"),
+        headers: vec![],
+        auth: None,
+        body: Some(("application/json".into(), Secret::new(body.to_string()))),
+        // Reporting the same event twice is harmless; losing it to a blip is not.
+        idempotent: true,
+    };
+    let response = session::authorised_send(ctx, &target, &client, request)?;
+    let event = body["eventName"].as_str().unwrap_or_default().to_string();
+    let instance = target.instance_id.clone().unwrap_or_default();
+    if !response.is_success() {
+        return Err(api_failure(&response, &format!("sending {event}")));
+    }
+    io.note(&format!(
+        "Sent {event} for instance {instance} of app {}.",
+        target.app_id
+    ));
+    if opts.json {
+        let value =
+            json!({"event": event, "app_id": target.app_id, "instance_id": instance, "sent": true});
+        io.print(&format!("{value}\n"))?;
+    }
+    Ok(())
+}
+
+/// A failed authenticated call as one line with the contract's exit code.
+pub fn api_failure(response: &wix::Response, what: &str) -> Error {
+    let summary = response.error_summary();
+    match response.status {
+        401 => Error::rejected(format!("{what}: Wix rejected the token ({summary}): run `wixauth login` again")),
+        403 => Error::failure(format!(
+            "{what}: Wix refused ({summary}): the app needs the permission for this call (for app management, \"Manage Your App\") in its dashboard"
+        )),
+        429 | 500..=599 => Error::unavailable(format!("{what}: Wix failed ({summary}) after retries; try again later")),
+        _ => Error::failure(format!("{what}: Wix answered {summary}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(event: &str, custom: Option<&str>, data: &[&str]) -> BiEventOptions {
+        BiEventOptions {
+            instance: None,
+            event: event.into(),
+            custom_name: custom.map(str::to_string),
+            data: data.iter().map(|s| s.to_string()).collect(),
+            json: false,
+        }
+    }
+
+    #[test]
+    fn finished_is_an_alias() {
+        assert_eq!(
+            event_body(&opts("finished", None, &[])).unwrap(),
+            json!({"eventName": "APP_FINISHED_CONFIGURATION"})
+        );
+    }
+
+    #[test]
+    fn custom_and_data() {
+        let body = event_body(&opts("CUSTOM", Some("synced"), &["a=1", "b=x=y"])).unwrap();
+        assert_eq!(
+            body,
+            json!({"eventName": "CUSTOM", "customEventName": "synced", "eventData": {"a": "1", "b": "x=y"}})
+        );
+    }
+
+    #[test]
+    fn bad_input_is_usage() {
+        for o in [
+            opts("NOT_AN_EVENT", None, &[]),
+            opts("app_upgraded", None, &[]),
+            opts("CUSTOM", None, &[]),
+            opts("CUSTOM", Some("x"), &[]),
+            opts("APP_UPGRADED", Some("name"), &[]),
+            opts("APP_UPGRADED", None, &["novalue"]),
+            opts("CHARGE", None, &["currency=USD"]),
+        ] {
+            assert_eq!(
+                event_body(&o).unwrap_err().exit,
+                crate::error::Exit::Usage,
+                "{}",
+                o.event
+            );
+        }
+    }
+}

@@ -1,0 +1,244 @@
+//! `wixauth whoami`: what Wix says about the token (Token Info) and the instance (Get App Instance).
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::context::{Context, Io};
+use crate::error::Result;
+use crate::secret::Secret;
+use crate::session::{self, Freshness};
+use crate::wix::{self, Request};
+
+pub struct WhoamiOptions {
+    pub instance: Option<String>,
+    pub json: bool,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TokenInfo {
+    pub active: bool,
+    pub app_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub site_id: Option<String>,
+    pub subject_type: Option<String>,
+    /// RFC 3339.
+    pub expires_at: Option<String>,
+    pub issued_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct InstanceInfo {
+    pub app_name: Option<String>,
+    pub instance_id: Option<String>,
+    pub site_name: Option<String>,
+    pub site_url: Option<String>,
+    pub permissions: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    profile: String,
+    flow: crate::config::Flow,
+    token: TokenInfo,
+    instance: Option<InstanceInfo>,
+    warnings: Vec<String>,
+}
+
+/// Wix sends `exp`/`iat` as numbers or numeric strings, and `active` as a bool or a string.
+pub fn parse_token_info(v: &Value) -> TokenInfo {
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let time = |k: &str| {
+        let secs = match v.get(k) {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        }?;
+        Some(
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
+            )
+            .to_string(),
+        )
+    };
+    let active = match v.get("active") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    };
+    TokenInfo {
+        active,
+        app_id: text("clientId"),
+        instance_id: text("instanceId"),
+        site_id: text("siteId"),
+        subject_type: text("subjectType"),
+        expires_at: time("exp"),
+        issued_at: time("iat"),
+    }
+}
+
+pub fn parse_instance(v: &Value) -> InstanceInfo {
+    let at = |path: &[&str]| {
+        let mut cur = v;
+        for key in path {
+            cur = cur.get(key)?;
+        }
+        cur.as_str().filter(|s| !s.is_empty()).map(str::to_string)
+    };
+    InstanceInfo {
+        app_name: at(&["instance", "appName"]),
+        instance_id: at(&["instance", "instanceId"]),
+        site_name: at(&["site", "siteDisplayName"]),
+        site_url: at(&["site", "url"]),
+        permissions: v
+            .pointer("/instance/permissions")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
+    let client = ctx.wix()?;
+    let token = session::fresh_token(
+        ctx,
+        &target,
+        Freshness {
+            min_ttl: 60,
+            force: false,
+        },
+    )?;
+    let info_response = client.send(&Request {
+        method: reqwest::Method::POST,
+        url: wix::join(&client.api, "oauth2/token-info"),
+        headers: vec![],
+        auth: None,
+        body: Some((
+            "application/json".into(),
+            Secret::new(json!({"token": token.access_token.expose()}).to_string()),
+        )),
+        idempotent: true,
+    })?;
+    if !info_response.is_success() {
+        return Err(super::bi_event::api_failure(
+            &info_response,
+            "reading token info",
+        ));
+    }
+    let info_json: Value = serde_json::from_slice(&info_response.body).map_err(|_| {
+        crate::error::Error::unavailable(
+            "Wix answered token info with malformed JSON; try again later",
+        )
+    })?;
+    let token_info = parse_token_info(&info_json);
+
+    let mut warnings = Vec::new();
+    let instance_response = session::authorised_send(
+        ctx,
+        &target,
+        &client,
+        Request {
+            method: reqwest::Method::GET,
+            url: wix::join(&client.api, "apps/v1/instance"),
+            headers: vec![],
+            auth: None,
+            body: None,
+            idempotent: true,
+        },
+    )?;
+    let instance = match instance_response.status {
+        200..=299 => serde_json::from_slice::<Value>(&instance_response.body)
+            .ok()
+            .map(|v| parse_instance(&v)),
+        403 => {
+            warnings.push("Get App Instance was refused (HTTP 403): give the app the \"Manage Your App\" permission in its dashboard to see the app and site names".to_string());
+            None
+        }
+        _ => {
+            return Err(super::bi_event::api_failure(
+                &instance_response,
+                "reading the app instance",
+            ))
+        }
+    };
+
+    let report = Report {
+        profile: ctx.profile.clone(),
+        flow: target.flow,
+        token: token_info,
+        instance,
+        warnings,
+    };
+    if opts.json {
+        return io.print(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        ));
+    }
+    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let mut rows = vec![
+        ("profile", report.profile.clone()),
+        ("flow", report.flow.to_string()),
+        ("app id", dash(&report.token.app_id)),
+        ("instance", dash(&report.token.instance_id)),
+        ("site id", dash(&report.token.site_id)),
+        ("token active", report.token.active.to_string()),
+        ("token expires", dash(&report.token.expires_at)),
+    ];
+    if let Some(i) = &report.instance {
+        rows.push(("app name", dash(&i.app_name)));
+        rows.push(("site name", dash(&i.site_name)));
+        rows.push(("site url", dash(&i.site_url)));
+        rows.push((
+            "permissions",
+            if i.permissions.is_empty() {
+                "-".into()
+            } else {
+                i.permissions.join(", ")
+            },
+        ));
+    }
+    let mut out: String = rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect();
+    for w in &report.warnings {
+        out.push_str(&format!("note: {w}\n"));
+    }
+    io.print(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_and_iat_as_numbers_or_strings() {
+        let a = parse_token_info(
+            &json!({"active": "true", "exp": "1715096067", "iat": 1715081667, "clientId": "app"}),
+        );
+        assert!(a.active);
+        assert_eq!(a.expires_at.as_deref(), Some("2024-05-07T15:34:27Z"));
+        assert_eq!(a.issued_at.as_deref(), Some("2024-05-07T11:34:27Z"));
+        let b = parse_token_info(&json!({"active": false, "exp": "soon"}));
+        assert!(!b.active);
+        assert_eq!(b.expires_at, None);
+    }
+
+    #[test]
+    fn instance_fields() {
+        let i = parse_instance(
+            &json!({"instance": {"appName": "A", "instanceId": "i", "permissions": ["P"]}, "site": {"siteDisplayName": "S", "url": ""}}),
+        );
+        assert_eq!(i.app_name.as_deref(), Some("A"));
+        assert_eq!(i.site_url, None);
+        assert_eq!(i.permissions, vec!["P"]);
+    }
+}
