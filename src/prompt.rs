@@ -28,7 +28,7 @@ pub fn secret(label: &str) -> Result<Secret> {
 pub fn flow() -> Result<Flow> {
     let choice = dialoguer::Select::new()
         .with_prompt("How does this app get tokens?")
-        .items(&[
+        .items([
             "basic: app secret + instance id → 4-hour tokens (Wix's current OAuth)",
             "advanced: browser consent → refresh token → 5-minute tokens (custom authentication, legacy)",
         ])
