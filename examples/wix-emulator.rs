@@ -14,7 +14,11 @@ fn main() {
     let mut redirects: Vec<(String, String)> = Vec::new();
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_default();
-        let pair = || value.split_once(':').map(|(a, b)| (a.to_string(), b.to_string()));
+        let pair = || {
+            value
+                .split_once(':')
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+        };
         match flag.as_str() {
             "--port" => port = value.parse().unwrap_or(0),
             "--app" => apps.extend(pair()),
@@ -28,7 +32,11 @@ fn main() {
     }
     let emulator = emulator::Emulator::start_on(&format!("127.0.0.1:{port}"));
     for (app, secret) in &apps {
-        let urls: Vec<&str> = redirects.iter().filter(|(a, _)| a == app).map(|(_, u)| u.as_str()).collect();
+        let urls: Vec<&str> = redirects
+            .iter()
+            .filter(|(a, _)| a == app)
+            .map(|(_, u)| u.as_str())
+            .collect();
         emulator.register_app(app, secret, &urls);
     }
     for (app, instance) in &installs {

@@ -123,6 +123,11 @@ pub struct Freshness {
 /// under a per-instance lock, re-reading the cache once the lock is ours so that parallel
 /// callers make one request between them.
 pub fn fresh_token(ctx: &Context, target: &Target, want: Freshness) -> Result<CachedToken> {
+    // A bad setting is an error on a cache hit too, not hours later when the cache runs out.
+    // These checks only read environment variables: a hit stays free of network and keyring.
+    ctx.api_base()?;
+    crate::store::StoreMode::from_env()?;
+    crate::wix::http_timeout()?;
     let cache = ctx.cache();
     let key = target.cache_key();
     let usable =

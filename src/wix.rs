@@ -380,7 +380,8 @@ fn parse_grant(body: &[u8], default_lifetime: u64) -> Result<TokenGrant> {
     })
 }
 
-fn http_timeout() -> Result<Duration> {
+/// `WIXAUTH_HTTP_TIMEOUT` (seconds per attempt), or the default 15 s.
+pub fn http_timeout() -> Result<Duration> {
     match std::env::var("WIXAUTH_HTTP_TIMEOUT") {
         Err(_) => Ok(DEFAULT_TIMEOUT),
         Ok(v) if v.trim().is_empty() => Ok(DEFAULT_TIMEOUT),

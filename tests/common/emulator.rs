@@ -5,6 +5,8 @@
 //! registered redirect URLs, single-use codes that expire after 10 minutes) so that a
 //! wixauth that drifts from the contract fails here.
 #![allow(dead_code)]
+// Error replies are whole HTTP responses built once per request; boxing them buys nothing.
+#![allow(clippy::result_large_err)]
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -65,7 +67,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -87,7 +92,8 @@ struct State {
     omit_expires_in: bool,
     rotate_refresh_tokens: bool,
     deny_instance_read: bool,
-    unauthorized_once: HashSet<String>,
+    /// Per instance, the token `/unauthorized-once` refuses (the first one it saw).
+    unauthorized_once: HashMap<String, String>,
 }
 
 /// A running emulator; it stops when the test process ends.
@@ -118,12 +124,17 @@ impl Emulator {
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else { continue };
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
                     let state = shared.clone();
                     tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+                        let service =
+                            hyper::service::service_fn(move |req| handle(state.clone(), req));
                         let io = hyper_util::rt::TokioIo::new(stream);
-                        let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await;
                     });
                 }
             });
@@ -143,19 +154,26 @@ impl Emulator {
     pub fn register_app(&self, app_id: &str, secret: &str, redirect_urls: &[&str]) {
         self.lock().apps.insert(
             app_id.into(),
-            App { secret: secret.into(), redirect_urls: redirect_urls.iter().map(|s| s.to_string()).collect() },
+            App {
+                secret: secret.into(),
+                redirect_urls: redirect_urls.iter().map(|s| s.to_string()).collect(),
+            },
         );
     }
 
     /// Marks the app as installed on an instance (a site).
     pub fn install(&self, app_id: &str, instance_id: &str) {
-        self.lock().installed.insert((app_id.into(), instance_id.into()));
+        self.lock()
+            .installed
+            .insert((app_id.into(), instance_id.into()));
     }
 
     pub fn uninstall(&self, app_id: &str, instance_id: &str) {
         let mut s = self.lock();
-        s.installed.remove(&(app_id.to_string(), instance_id.to_string()));
-        s.refresh_tokens.retain(|_, (a, i)| !(a == app_id && i == instance_id));
+        s.installed
+            .remove(&(app_id.to_string(), instance_id.to_string()));
+        s.refresh_tokens
+            .retain(|_, (a, i)| !(a == app_id && i == instance_id));
     }
 
     /// The instance id the next installer run creates.
@@ -164,7 +182,11 @@ impl Emulator {
     }
 
     pub fn push_fault(&self, path: &str, fault: Fault) {
-        self.lock().faults.entry(path.into()).or_default().push_back(fault);
+        self.lock()
+            .faults
+            .entry(path.into())
+            .or_default()
+            .push_back(fault);
     }
 
     /// Requests seen for a path (faulted ones included).
@@ -221,28 +243,54 @@ impl Emulator {
 }
 
 fn now(s: &State) -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) + s.clock_offset
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        + s.clock_offset
 }
 
 fn unique(s: &mut State, prefix: &str) -> String {
     s.serial += 1;
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
     format!("{prefix}-{}-{nanos:x}", s.serial)
 }
 
 fn issue_code(s: &mut State, app_id: &str, instance_id: &str) -> String {
     let code = unique(s, "code");
     let issued_at = now(s);
-    s.codes.insert(code.clone(), Code { app_id: app_id.into(), instance_id: instance_id.into(), issued_at, used: false });
+    s.codes.insert(
+        code.clone(),
+        Code {
+            app_id: app_id.into(),
+            instance_id: instance_id.into(),
+            issued_at,
+            used: false,
+        },
+    );
     code
 }
 
-fn issue_token(s: &mut State, prefix: &str, app_id: &str, instance_id: &str, lifetime: u64) -> String {
+fn issue_token(
+    s: &mut State,
+    prefix: &str,
+    app_id: &str,
+    instance_id: &str,
+    lifetime: u64,
+) -> String {
     let token = unique(s, prefix);
     let iat = now(s);
     s.tokens.insert(
         token.clone(),
-        IssuedToken { app_id: app_id.into(), instance_id: instance_id.into(), iat, exp: iat + lifetime },
+        IssuedToken {
+            app_id: app_id.into(),
+            instance_id: instance_id.into(),
+            iat,
+            exp: iat + lifetime,
+        },
     );
     token
 }
@@ -263,7 +311,10 @@ fn json_reply(status: u16, value: Value) -> Reply {
 }
 
 fn wix_error(status: u16, message: &str) -> Reply {
-    json_reply(status, json!({"message": message, "details": {"applicationError": {"code": "UNAUTHENTICATED", "description": message}}}))
+    json_reply(
+        status,
+        json!({"message": message, "details": {"applicationError": {"code": "UNAUTHENTICATED", "description": message}}}),
+    )
 }
 
 fn redirect(location: &str) -> Reply {
@@ -281,13 +332,24 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
     let headers: Vec<(String, String)> = req
         .headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     let body = match req.into_body().collect().await {
         Ok(b) => String::from_utf8_lossy(&b.to_bytes()).into_owned(),
         Err(_) => String::new(),
     };
-    let seen = Seen { method: method.to_string(), path: path.clone(), query, headers, body };
+    let seen = Seen {
+        method: method.to_string(),
+        path: path.clone(),
+        query,
+        headers,
+        body,
+    };
 
     let fault = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
@@ -299,10 +361,15 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
         Some(Fault::Status(code)) => return Ok(reply(code, "application/json", "")),
         Some(Fault::TooManyRequests { retry_after_secs }) => {
             let mut r = wix_error(429, "too many requests");
-            r.headers_mut().insert("retry-after", retry_after_secs.to_string().parse().expect("header"));
+            r.headers_mut().insert(
+                "retry-after",
+                retry_after_secs.to_string().parse().expect("header"),
+            );
             return Ok(r);
         }
-        Some(Fault::Malformed) => return Ok(reply(200, "application/json", "{\"access_token\": \"trunc")),
+        Some(Fault::Malformed) => {
+            return Ok(reply(200, "application/json", "{\"access_token\": \"trunc"))
+        }
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Drop) => {
             // An error from the service makes hyper close the connection unanswered.
@@ -315,7 +382,9 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
 }
 
 fn query_map(query: &str) -> HashMap<String, String> {
-    url::form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// Parses a JSON body with exactly these keys, as Wix's documented requests have.
@@ -332,7 +401,10 @@ fn exact_json(seen: &Seen, keys: &[&str]) -> Result<serde_json::Map<String, Valu
     let mut want = keys.to_vec();
     want.sort_unstable();
     if got != want {
-        return Err(wix_error(400, &format!("expected keys {want:?}, got {got:?}")));
+        return Err(wix_error(
+            400,
+            &format!("expected keys {want:?}, got {got:?}"),
+        ));
     }
     if map.values().any(|v| !v.is_string()) {
         return Err(wix_error(400, "every value must be a string"));
@@ -354,11 +426,21 @@ fn check_client(s: &State, map: &serde_json::Map<String, Value>) -> Result<(), R
 /// The instance a request's `Authorization` token belongs to.
 fn authorise(s: &State, seen: &Seen) -> Result<(String, IssuedToken), Reply> {
     let raw = seen.header("authorization").unwrap_or("");
-    let token = raw.strip_prefix("Bearer ").unwrap_or(raw).trim().to_string();
+    let token = raw
+        .strip_prefix("Bearer ")
+        .unwrap_or(raw)
+        .trim()
+        .to_string();
     match s.tokens.get(&token) {
         Some(t) if t.exp > now(s) => Ok((token, t.clone())),
-        Some(_) => Err(json_reply(401, json!({"message": "token expired", "errorDescription": "invalid_token"}))),
-        None => Err(json_reply(401, json!({"message": "not authenticated", "errorDescription": "invalid_token"}))),
+        Some(_) => Err(json_reply(
+            401,
+            json!({"message": "token expired", "errorDescription": "invalid_token"}),
+        )),
+        None => Err(json_reply(
+            401,
+            json!({"message": "not authenticated", "errorDescription": "invalid_token"}),
+        )),
     }
 }
 
@@ -371,36 +453,59 @@ fn route(s: &mut State, method: &Method, path: &str, seen: &Seen) -> Reply {
         (&Method::GET, "/app-installer") => app_installer(s, seen),
         (&Method::GET, "/installer/close-window") => {
             let q = query_map(&seen.query);
-            s.closed_windows.push(q.get("access_token").cloned().unwrap_or_default());
-            Ok(reply(200, "text/html", "<html><body>Wix closes this window.</body></html>"))
+            s.closed_windows
+                .push(q.get("access_token").cloned().unwrap_or_default());
+            Ok(reply(
+                200,
+                "text/html",
+                "<html><body>Wix closes this window.</body></html>",
+            ))
         }
         (&Method::POST, "/apps/v1/bi-event") => bi_event(s, seen),
         (&Method::GET, "/apps/v1/instance") => app_instance(s, seen),
         (_, "/echo") => authorise(s, seen).map(|_| {
-            json_reply(200, json!({"method": seen.method, "query": seen.query, "body": seen.body,
-                "content_type": seen.header("content-type"), "x_custom": seen.header("x-custom")}))
+            json_reply(
+                200,
+                json!({"method": seen.method, "query": seen.query, "body": seen.body,
+                "content_type": seen.header("content-type"), "x_custom": seen.header("x-custom")}),
+            )
         }),
         (_, "/status/404") => Ok(json_reply(404, json!({"message": "no such thing"}))),
         (_, "/status/500") => Ok(reply(500, "application/json", "")),
-        (_, "/unauthorized-once") => authorise(s, seen).map(|(token, _)| {
-            if s.unauthorized_once.insert(token) {
+        // The first token an instance sends here is refused, then and ever after, as if Wix
+        // had revoked it; any newer token of the instance is accepted.
+        (_, "/unauthorized-once") => authorise(s, seen).map(|(token, issued)| {
+            let refused = s
+                .unauthorized_once
+                .entry(issued.instance_id)
+                .or_insert_with(|| token.clone());
+            if *refused == token {
                 json_reply(401, json!({"message": "token expired"}))
             } else {
                 json_reply(200, json!({"ok": true}))
             }
         }),
-        _ => Ok(json_reply(404, json!({"message": format!("emulator has no {method} {path}")}))),
+        _ => Ok(json_reply(
+            404,
+            json!({"message": format!("emulator has no {method} {path}")}),
+        )),
     };
     result.unwrap_or_else(|e| e)
 }
 
 fn client_credentials(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
-    let map = exact_json(seen, &["grant_type", "client_id", "client_secret", "instance_id"])?;
+    let map = exact_json(
+        seen,
+        &["grant_type", "client_id", "client_secret", "instance_id"],
+    )?;
     if field(&map, "grant_type") != "client_credentials" {
         return Err(wix_error(400, "unsupported grant_type"));
     }
     check_client(s, &map)?;
-    let (app, instance) = (field(&map, "client_id").to_string(), field(&map, "instance_id").to_string());
+    let (app, instance) = (
+        field(&map, "client_id").to_string(),
+        field(&map, "instance_id").to_string(),
+    );
     if !s.installed.contains(&(app.clone(), instance.clone())) {
         return Err(wix_error(400, "app is not installed on this instance"));
     }
@@ -408,14 +513,21 @@ fn client_credentials(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
     Ok(if s.omit_expires_in {
         json_reply(200, json!({"access_token": token, "token_type": "Bearer"}))
     } else {
-        json_reply(200, json!({"access_token": token, "token_type": "Bearer", "expires_in": 14400}))
+        json_reply(
+            200,
+            json!({"access_token": token, "token_type": "Bearer", "expires_in": 14400}),
+        )
     })
 }
 
 fn oauth_access(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
     let grant = serde_json::from_str::<Value>(&seen.body)
         .ok()
-        .and_then(|v| v.get("grant_type").and_then(Value::as_str).map(str::to_string))
+        .and_then(|v| {
+            v.get("grant_type")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
         .unwrap_or_default();
     match grant.as_str() {
         "authorization_code" => {
@@ -426,14 +538,19 @@ fn oauth_access(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
             let info = match s.codes.get_mut(&code) {
                 None => return Err(wix_error(400, "invalid authorization code")),
                 Some(c) if c.used => return Err(wix_error(400, "authorization code already used")),
-                Some(c) if now > c.issued_at + 600 => return Err(wix_error(400, "authorization code expired")),
-                Some(c) if c.app_id != field(&map, "client_id") => return Err(wix_error(400, "code belongs to another app")),
+                Some(c) if now > c.issued_at + 600 => {
+                    return Err(wix_error(400, "authorization code expired"))
+                }
+                Some(c) if c.app_id != field(&map, "client_id") => {
+                    return Err(wix_error(400, "code belongs to another app"))
+                }
                 Some(c) => {
                     c.used = true;
                     c.clone()
                 }
             };
-            s.installed.insert((info.app_id.clone(), info.instance_id.clone()));
+            s.installed
+                .insert((info.app_id.clone(), info.instance_id.clone()));
             let refresh = s
                 .refresh_tokens
                 .iter()
@@ -441,14 +558,21 @@ fn oauth_access(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
                 .map(|(r, _)| r.clone())
                 .unwrap_or_else(|| {
                     let r = unique(s, "refresh");
-                    s.refresh_tokens.insert(r.clone(), (info.app_id.clone(), info.instance_id.clone()));
+                    s.refresh_tokens
+                        .insert(r.clone(), (info.app_id.clone(), info.instance_id.clone()));
                     r
                 });
             let access = issue_token(s, "OauthNG.JWS.ac", &info.app_id, &info.instance_id, 300);
-            Ok(json_reply(200, json!({"access_token": access, "refresh_token": refresh})))
+            Ok(json_reply(
+                200,
+                json!({"access_token": access, "refresh_token": refresh}),
+            ))
         }
         "refresh_token" => {
-            let map = exact_json(seen, &["grant_type", "client_id", "client_secret", "refresh_token"])?;
+            let map = exact_json(
+                seen,
+                &["grant_type", "client_id", "client_secret", "refresh_token"],
+            )?;
             check_client(s, &map)?;
             let refresh = field(&map, "refresh_token").to_string();
             let Some((app, instance)) = s.refresh_tokens.get(&refresh).cloned() else {
@@ -460,13 +584,17 @@ fn oauth_access(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
             let returned = if s.rotate_refresh_tokens {
                 s.refresh_tokens.remove(&refresh);
                 let next = unique(s, "refresh");
-                s.refresh_tokens.insert(next.clone(), (app.clone(), instance.clone()));
+                s.refresh_tokens
+                    .insert(next.clone(), (app.clone(), instance.clone()));
                 next
             } else {
                 refresh
             };
             let access = issue_token(s, "OauthNG.JWS.ar", &app, &instance, 300);
-            Ok(json_reply(200, json!({"access_token": access, "refresh_token": returned})))
+            Ok(json_reply(
+                200,
+                json!({"access_token": access, "refresh_token": returned}),
+            ))
         }
         _ => Err(wix_error(400, "unsupported grant_type")),
     }
@@ -478,16 +606,19 @@ fn token_info(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         return Err(wix_error(400, "invalid token"));
     };
     // Wix's example encodes exp as a string and we send iat as a number: clients must take both.
-    Ok(json_reply(200, json!({
-        "active": t.exp > now(s),
-        "subjectType": "APP",
-        "subjectId": t.app_id,
-        "exp": t.exp.to_string(),
-        "iat": t.iat,
-        "clientId": t.app_id,
-        "siteId": format!("site-of-{}", t.instance_id),
-        "instanceId": t.instance_id,
-    })))
+    Ok(json_reply(
+        200,
+        json!({
+            "active": t.exp > now(s),
+            "subjectType": "APP",
+            "subjectId": t.app_id,
+            "exp": t.exp.to_string(),
+            "iat": t.iat,
+            "clientId": t.app_id,
+            "siteId": format!("site-of-{}", t.instance_id),
+            "instanceId": t.instance_id,
+        }),
+    ))
 }
 
 fn installer(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
@@ -498,14 +629,24 @@ fn installer(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         return Err(reply(400, "text/html", "<p>Unknown app</p>"));
     };
     if !app.redirect_urls.contains(&redirect_url) {
-        return Err(reply(400, "text/html", "<p>This redirect URL is not registered for the app</p>"));
+        return Err(reply(
+            400,
+            "text/html",
+            "<p>This redirect URL is not registered for the app</p>",
+        ));
     }
-    let instance = s.next_instance.take().unwrap_or_else(|| unique(s, "instance"));
+    let instance = s
+        .next_instance
+        .take()
+        .unwrap_or_else(|| unique(s, "instance"));
     let code = issue_code(s, &app_id, &instance);
-    let mut target = url::Url::parse(&redirect_url).map_err(|_| reply(400, "text/html", "bad redirectUrl"))?;
+    let mut target =
+        url::Url::parse(&redirect_url).map_err(|_| reply(400, "text/html", "bad redirectUrl"))?;
     {
         let mut pairs = target.query_pairs_mut();
-        pairs.append_pair("code", &code).append_pair("instanceId", &instance);
+        pairs
+            .append_pair("code", &code)
+            .append_pair("instanceId", &instance);
         if let Some(state) = q.get("state") {
             pairs.append_pair("state", state);
         }
@@ -519,12 +660,16 @@ fn app_installer(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
     if !s.apps.contains_key(&app_id) {
         return Err(reply(400, "text/html", "<p>Unknown app</p>"));
     }
-    let instance = s.next_instance.take().unwrap_or_else(|| unique(s, "instance"));
+    let instance = s
+        .next_instance
+        .take()
+        .unwrap_or_else(|| unique(s, "instance"));
     s.installed.insert((app_id.clone(), instance.clone()));
     let Some(post) = q.get("postInstallationUrl") else {
         return Ok(reply(200, "text/html", "<p>Installed</p>"));
     };
-    let mut target = url::Url::parse(post).map_err(|_| reply(400, "text/html", "bad postInstallationUrl"))?;
+    let mut target =
+        url::Url::parse(post).map_err(|_| reply(400, "text/html", "bad postInstallationUrl"))?;
     target
         .query_pairs_mut()
         .append_pair("appId", &app_id)
@@ -543,12 +688,26 @@ fn bi_event(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         return Err(wix_error(400, &format!("unknown field {k}")));
     }
     let name = body.get("eventName").and_then(Value::as_str).unwrap_or("");
-    const EVENTS: &[&str] = &["APP_DASHBOARD_LOADED", "APP_FINISHED_CONFIGURATION", "APP_UPGRADED",
-        "PRIMARY_ACTION_PERFORMED", "CUSTOM", "CHARGE", "FUNDS_RETURNED", "APP_DEPLOYED", "APP_SETUP_FINISHED"];
+    const EVENTS: &[&str] = &[
+        "APP_DASHBOARD_LOADED",
+        "APP_FINISHED_CONFIGURATION",
+        "APP_UPGRADED",
+        "PRIMARY_ACTION_PERFORMED",
+        "CUSTOM",
+        "CHARGE",
+        "FUNDS_RETURNED",
+        "APP_DEPLOYED",
+        "APP_SETUP_FINISHED",
+    ];
     if !EVENTS.contains(&name) {
         return Err(wix_error(400, "invalid eventName"));
     }
-    if name == "CUSTOM" && body.get("customEventName").and_then(Value::as_str).map_or(true, |n| n.len() < 2) {
+    if name == "CUSTOM"
+        && body
+            .get("customEventName")
+            .and_then(Value::as_str)
+            .is_none_or(|n| n.len() < 2)
+    {
         return Err(wix_error(400, "customEventName is required for CUSTOM"));
     }
     let mut event = Value::Object(body);
@@ -560,12 +719,18 @@ fn bi_event(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
 fn app_instance(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
     let (_, token) = authorise(s, seen)?;
     if s.deny_instance_read {
-        return Err(json_reply(403, json!({"message": "missing permission SCOPE.DC.MANAGE-YOUR-APP"})));
+        return Err(json_reply(
+            403,
+            json!({"message": "missing permission SCOPE.DC.MANAGE-YOUR-APP"}),
+        ));
     }
-    Ok(json_reply(200, json!({
-        "instance": {"instanceId": token.instance_id, "appName": "Emulated App", "appVersion": "1.2.3",
-            "isFree": true, "permissions": ["WIX_DEVELOPERS.MANAGE_APP_INSTANCE"]},
-        "site": {"siteId": format!("site-of-{}", token.instance_id), "siteDisplayName": "Emulated Site",
-            "url": "https://example.wixsite.com/emulated", "locale": "en"}
-    })))
+    Ok(json_reply(
+        200,
+        json!({
+            "instance": {"instanceId": token.instance_id, "appName": "Emulated App", "appVersion": "1.2.3",
+                "isFree": true, "permissions": ["WIX_DEVELOPERS.MANAGE_APP_INSTANCE"]},
+            "site": {"siteId": format!("site-of-{}", token.instance_id), "siteDisplayName": "Emulated Site",
+                "url": "https://example.wixsite.com/emulated", "locale": "en"}
+        }),
+    ))
 }

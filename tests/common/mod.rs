@@ -4,10 +4,13 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod loopback;
 
 use std::process::Output;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+// Not every test file injects faults.
+#[allow(unused_imports)]
 pub use emulator::{Emulator, Fault};
 
 pub const APP_ID: &str = "app-11111111";
@@ -15,10 +18,22 @@ pub const INSTANCE: &str = "inst-22222222";
 
 /// Every variable wixauth reads, removed so the developer's own setup never leaks in.
 const WIXAUTH_VARS: &[&str] = &[
-    "WIXAUTH_PROFILE", "WIX_INSTANCE_ID", "WIXAUTH_CONFIG_DIR", "WIXAUTH_SECRET_STORE",
-    "WIXAUTH_KEYRING_SERVICE", "WIXAUTH_API_BASE", "WIXAUTH_INSTALLER_BASE", "WIX_APP_ID",
-    "WIX_APP_SECRET", "WIX_REFRESH_TOKEN", "WIXAUTH_HTTP_TIMEOUT", "WIXAUTH_NO_CACHE", "BROWSER",
-    "NO_COLOR", "DISPLAY", "WAYLAND_DISPLAY",
+    "WIXAUTH_PROFILE",
+    "WIX_INSTANCE_ID",
+    "WIXAUTH_CONFIG_DIR",
+    "WIXAUTH_SECRET_STORE",
+    "WIXAUTH_KEYRING_SERVICE",
+    "WIXAUTH_API_BASE",
+    "WIXAUTH_INSTALLER_BASE",
+    "WIX_APP_ID",
+    "WIX_APP_SECRET",
+    "WIX_REFRESH_TOKEN",
+    "WIXAUTH_HTTP_TIMEOUT",
+    "WIXAUTH_NO_CACHE",
+    "BROWSER",
+    "NO_COLOR",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
 ];
 
 static SERIAL: AtomicUsize = AtomicUsize::new(0);
@@ -38,7 +53,14 @@ impl TestEnv {
     /// A config dir, an emulator knowing APP_ID (with the secret) installed on INSTANCE.
     pub fn new() -> TestEnv {
         let n = SERIAL.fetch_add(1, Ordering::Relaxed);
-        let tag = format!("{}-{n}-{}", std::process::id(), std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0));
+        let tag = format!(
+            "{}-{n}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0)
+        );
         let emu = Emulator::start();
         let secret = format!("s3cret-{tag}");
         emu.register_app(APP_ID, &secret, &["http://localhost:8338/callback"]);
@@ -80,12 +102,19 @@ impl TestEnv {
     }
 
     pub fn assert_no_leak(&self, output: &Output) {
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
         let mut secrets = vec![self.secret.clone()];
         secrets.extend(self.more_secrets.lock().unwrap().iter().cloned());
         secrets.extend(self.emu.refresh_tokens());
         for s in secrets {
-            assert!(!text.contains(&s), "a secret leaked into the output:\n{text}");
+            assert!(
+                !text.contains(&s),
+                "a secret leaked into the output:\n{text}"
+            );
         }
     }
 
@@ -93,7 +122,16 @@ impl TestEnv {
     pub fn login_basic(&self) {
         let out = self.run(
             self.cmd()
-                .args(["login", "--flow", "basic", "--app-id", APP_ID, "--instance-id", INSTANCE, "--secret-stdin"])
+                .args([
+                    "login",
+                    "--flow",
+                    "basic",
+                    "--app-id",
+                    APP_ID,
+                    "--instance-id",
+                    INSTANCE,
+                    "--secret-stdin",
+                ])
                 .write_stdin(format!("{}\n", self.secret)),
         );
         assert!(out.status.success(), "login failed: {}", stderr(&out));
@@ -112,8 +150,261 @@ pub fn stderr(out: &Output) -> String {
 pub fn assert_fails(out: &Output, code: i32) -> String {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(code), "stderr: {err}");
-    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("wixauth: error:")).collect();
+    let errors: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("wixauth: error:"))
+        .collect();
     assert_eq!(errors.len(), 1, "want one error line, got: {err}");
-    assert!(out.stdout.is_empty(), "stdout must stay empty on failure: {}", stdout(out));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout must stay empty on failure: {}",
+        stdout(out)
+    );
     errors[0].to_string()
+}
+
+// ------------------------------------------------------------------ helpers for the issue-2 suites
+
+pub const INSTANCE_2: &str = "inst-33333333";
+
+impl TestEnv {
+    /// Requests the emulator has seen for Create Access Token.
+    pub fn token_requests(&self) -> usize {
+        self.emu.count("/oauth2/token")
+    }
+
+    /// Registers a string that must never be printed (e.g. a second app's secret).
+    pub fn add_secret(&self, s: &str) {
+        self.more_secrets.lock().unwrap().push(s.to_string());
+    }
+
+    /// `wixauth login --flow basic --secret-stdin` plus `args`, with `secret` on stdin (not asserted).
+    pub fn login_with(&self, args: &[&str], secret: &str) -> Output {
+        self.run(
+            self.cmd()
+                .args(["login", "--flow", "basic", "--secret-stdin"])
+                .args(args)
+                .write_stdin(format!("{secret}\n")),
+        )
+    }
+
+    /// Runs `wixauth token` plus `args`, asserts success and the one-line shape, returns the token.
+    pub fn token_ok(&self, args: &[&str]) -> String {
+        let out = self.run(self.cmd().arg("token").args(args));
+        assert!(
+            out.status.success(),
+            "token {args:?} failed: {}",
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        assert!(
+            text.ends_with('\n') && text.lines().count() == 1,
+            "not one line: {text:?}"
+        );
+        text.trim_end_matches('\n').to_string()
+    }
+
+    /// The stored credentials still produce a brand-new token that the emulator issued.
+    pub fn assert_credentials_work(&self) {
+        let token = self.token_ok(&["--no-cache"]);
+        assert!(
+            self.emu.token_info(&token).is_some(),
+            "the emulator never issued {token}"
+        );
+    }
+
+    pub fn config_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn secrets_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("secrets.toml")
+    }
+
+    /// The cached token files (`tokens/*.json`), sorted.
+    pub fn cache_files(&self) -> Vec<std::path::PathBuf> {
+        let Ok(entries) = std::fs::read_dir(self.dir.path().join("tokens")) else {
+            return vec![];
+        };
+        let mut files: Vec<_> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// The only cached token file; panics when there is not exactly one.
+    pub fn cache_file(&self) -> std::path::PathBuf {
+        let files = self.cache_files();
+        assert_eq!(files.len(), 1, "want exactly one cache file, got {files:?}");
+        files[0].clone()
+    }
+
+    /// Rewrites `expires_at` of the only cache file (Unix seconds).
+    pub fn set_cached_expiry(&self, expires_at: u64) {
+        let path = self.cache_file();
+        let mut value: serde_json::Value =
+            serde_json::from_str(&read(&path)).expect("cache file is JSON");
+        value["expires_at"] = serde_json::json!(expires_at);
+        std::fs::write(&path, value.to_string()).expect("rewrite cache file");
+    }
+
+    /// The access token held in the only cache file.
+    pub fn cached_token(&self) -> String {
+        let value: serde_json::Value =
+            serde_json::from_str(&read(&self.cache_file())).expect("cache file is JSON");
+        value["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+}
+
+pub fn read(path: &std::path::Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A `http://127.0.0.1:PORT` on which nothing listens (bound, then released).
+pub fn closed_base() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// Permission bits of a file.
+#[cfg(unix)]
+pub fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Parses stdout as one JSON document.
+pub fn json_out(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(out)))
+}
+
+// ------------------------------------------------------------------ helpers for the issue-3 suites
+
+/// A TCP port nothing listens on right now (bound on 127.0.0.1:0, then released), so tests
+/// running in parallel never share a redirect port.
+pub fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local addr").port()
+}
+
+impl TestEnv {
+    /// Registers `url` as a Redirect URL of APP_ID (besides the default one), as the app
+    /// dashboard would.
+    pub fn register_redirect(&self, url: &str) {
+        self.emu.register_app(
+            APP_ID,
+            &self.secret,
+            &["http://localhost:8338/callback", url],
+        );
+    }
+
+    /// `wixauth` as a plain `std::process::Command`, with exactly the environment of [`TestEnv::cmd`]
+    /// (for processes a test must drive while they run).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("wixauth"));
+        for var in WIXAUTH_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env("WIXAUTH_CONFIG_DIR", self.dir.path())
+            .env("WIXAUTH_API_BASE", self.emu.base())
+            .env("WIXAUTH_INSTALLER_BASE", self.emu.base())
+            .env("WIXAUTH_SECRET_STORE", "file")
+            .env("WIXAUTH_KEYRING_SERVICE", &self.keyring_service)
+            .env("WIXAUTH_HTTP_TIMEOUT", "2");
+        cmd
+    }
+}
+
+// ------------------------------------------------------------------ helpers for the issue-4 suites
+
+impl TestEnv {
+    /// Replaces the access token in the only cache file (keeping its expiry), e.g. with one
+    /// the emulator never issued, as if Wix had revoked the cached token.
+    pub fn set_cached_token(&self, token: &str) {
+        let path = self.cache_file();
+        let mut value: serde_json::Value =
+            serde_json::from_str(&read(&path)).expect("cache file is JSON");
+        value["access_token"] = serde_json::json!(token);
+        std::fs::write(&path, value.to_string()).expect("rewrite cache file");
+    }
+
+    /// The requests the emulator saw for `path`, in order.
+    pub fn seen_at(&self, path: &str) -> Vec<emulator::Seen> {
+        self.emu.seen().into_iter().filter(|s| s.path == path).collect()
+    }
+}
+
+/// Sends every non-loopback request through a proxy on a closed port, so a test can never
+/// reach the Internet even when the code under test misbehaves.
+pub fn no_outside_network(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    let proxy = closed_base();
+    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+        cmd.env(var, &proxy);
+    }
+    cmd.env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+}
+
+/// Quotes `s` for `sh`.
+pub fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl TestEnv {
+    /// Runs `wixauth ARGS` with stdin, stdout and stderr on a pseudo-terminal (util-linux
+    /// `script`), as a person at a terminal would; `extra_env` is added to the environment.
+    /// Returns `None` (after saying so) when `script` is missing, outside CI.
+    /// The terminal merges stdout and stderr, and turns `\n` into `\r\n`.
+    pub fn run_in_tty(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Option<Output> {
+        let wixauth = self.std_cmd();
+        let mut line = sh_quote(&wixauth.get_program().to_string_lossy());
+        for arg in args {
+            line.push(' ');
+            line.push_str(&sh_quote(arg));
+        }
+        let mut cmd = assert_cmd::Command::new("script");
+        for (key, value) in wixauth.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        for (key, value) in extra_env {
+            cmd.env(key, value);
+        }
+        cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env("TERM", "xterm-256color")
+            .timeout(std::time::Duration::from_secs(60));
+        match cmd.output() {
+            Ok(output) => {
+                self.assert_no_leak(&output);
+                Some(output)
+            }
+            Err(_) if std::env::var_os("CI").is_none() => {
+                eprintln!("skipping a terminal test: `script` (util-linux) is not installed");
+                None
+            }
+            Err(e) => panic!("`script` (util-linux) is needed for the terminal tests: {e}"),
+        }
+    }
 }
