@@ -88,7 +88,13 @@ pub fn resolve(ctx: &Context, instance: Option<&str>, flow: Option<Flow>) -> Res
         flow,
         store_hint: profile.and_then(|p| p.secret_store),
     };
-    if flow == Flow::Basic || !env_refresh {
+    if target.instance_id.is_none() && (flow == Flow::Basic || !env_refresh) {
+        if profile.is_some_and(|p| p.instances.is_empty()) && !env_secrets {
+            return Err(Error::usage(format!(
+                "profile {:?} has no logged-in instance: run `wixauth login` (or `wixauth login --instance-id ID` for the basic flow)",
+                ctx.profile
+            )));
+        }
         target.require_instance()?;
     }
     Ok(target)

@@ -110,8 +110,24 @@ fn status_in_env_only_mode_is_ready() {
             .env("WIX_INSTANCE_ID", INSTANCE),
     );
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json_out(&out)["ready"], true);
+    let report = json_out(&out);
+    assert_eq!(report["ready"], true);
+    assert_eq!(report["environment"]["app_id"], APP_ID);
+    assert_eq!(report["environment"]["app_secret"], true);
+    assert_eq!(report["environment"]["instance_id"], INSTANCE);
     assert!(!env.config_file().exists());
+    let human = env.run(
+        env.cmd()
+            .arg("status")
+            .env("WIX_APP_ID", APP_ID)
+            .env("WIX_APP_SECRET", &env.secret)
+            .env("WIX_INSTANCE_ID", INSTANCE),
+    );
+    assert!(
+        stdout(&human).contains("secret from WIX_APP_SECRET"),
+        "{}",
+        stdout(&human)
+    );
 }
 
 #[test]

@@ -444,7 +444,10 @@ fn token_after_logout_is_exit_2() {
     let before = env.token_requests();
     let out = env.run(env.cmd().arg("token"));
     let line = assert_fails(&out, 2);
-    assert!(line.contains("instance"), "{line}");
+    assert!(
+        line.contains("no logged-in instance") && line.contains("wixauth login"),
+        "{line}"
+    );
     assert_eq!(env.token_requests(), before);
     // Naming the logged-out instance explicitly is the same usage error.
     let out = env.run(env.cmd().args(["token", "--instance", INSTANCE]));

@@ -22,6 +22,16 @@ struct Report {
     ready: bool,
     problem: Option<String>,
     profiles: Vec<ProfileReport>,
+    /// CI credentials from `WIX_*` variables, which win over stored ones.
+    environment: Option<EnvReport>,
+}
+
+#[derive(Serialize)]
+struct EnvReport {
+    app_id: Option<String>,
+    app_secret: bool,
+    refresh_token: bool,
+    instance_id: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -95,11 +105,21 @@ pub fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         Ok(_) => {}
         Err(e) => problem = Some(e.to_string()),
     }
+    let env_var = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
+    let environment = EnvReport {
+        app_id: env_var("WIX_APP_ID"),
+        app_secret: env_secret_set,
+        refresh_token: env_secret("WIX_REFRESH_TOKEN").is_some(),
+        instance_id: env_var("WIX_INSTANCE_ID"),
+    };
+    let any_env =
+        environment.app_id.is_some() || environment.app_secret || environment.refresh_token;
     let report = Report {
         active_profile: ctx.profile.clone(),
         ready: problem.is_none(),
         problem,
         profiles,
+        environment: any_env.then_some(environment),
     };
 
     if opts.json {
@@ -224,6 +244,25 @@ fn human(report: &Report, secrets: &crate::store::Secrets) -> String {
                 i.instance_id, i.flow
             ));
         }
+    }
+    if let Some(env) = &report.environment {
+        let mut parts = vec![format!(
+            "app id {}",
+            env.app_id.as_deref().unwrap_or("(unset)")
+        )];
+        if env.app_secret {
+            parts.push("secret from WIX_APP_SECRET".into());
+        }
+        if env.refresh_token {
+            parts.push("refresh token from WIX_REFRESH_TOKEN".into());
+        }
+        if let Some(i) = &env.instance_id {
+            parts.push(format!("instance {i}"));
+        }
+        out.push_str(&format!(
+            "Environment (wins over stored credentials): {}\n",
+            parts.join(", ")
+        ));
     }
     if report.problem.is_none() {
         out.push_str(&format!(
