@@ -163,7 +163,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("WIXAUTH_NO_CACHE", "When set to 1, access tokens are never written to the cache."),
     ("BROWSER", "Command that opens the login URL (the URL is its argument)."),
     ("DISPLAY, WAYLAND_DISPLAY", "On Linux, without either no browser launch is tried (SSH, containers)."),
-    ("NO_COLOR", "Honoured; wixauth prints no colour in any case."),
+    ("NO_COLOR", "Honoured: turns off the colour of --help and usage errors, the only colour wixauth prints."),
 ];
 
 /// The `environment` help topic.

@@ -40,7 +40,9 @@ pub fn api_url(api: &Url, path: &str) -> Result<Url> {
             "refusing to send a Wix token to {path:?}: give a path like /apps/v1/instance or a URL under {api}"
         ))
     };
-    let url = if path.contains("://") {
+    // Only a scheme before the path makes it a URL: `/x?next=https://…` is still a path.
+    let before_query = path.split(['?', '#']).next().unwrap_or_default();
+    let url = if before_query.contains("://") {
         Url::parse(path).map_err(|_| refuse())?
     } else if path.starts_with("//") {
         return Err(refuse());
@@ -83,7 +85,12 @@ pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
             let (name, value) = h
                 .split_once(':')
                 .map(|(n, v)| (n.trim(), v.trim()))
-                .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_graphic()))
+                // As HTTP defines them: a bad one is the user's to fix (exit 2), not a network
+                // failure to retry.
+                .filter(|(n, v)| {
+                    reqwest::header::HeaderName::from_bytes(n.as_bytes()).is_ok()
+                        && reqwest::header::HeaderValue::from_str(v).is_ok()
+                })
                 .ok_or_else(|| Error::usage(format!("-H {h:?} is not a `Name: value` header")))?;
             if name.eq_ignore_ascii_case("authorization") {
                 return Err(Error::usage(
@@ -137,7 +144,9 @@ pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         out.push('\n');
     }
     if !response.is_success() {
-        io.print(&out)?;
+        // A failure leaves stdout empty: the status (and with --include the headers) and the
+        // body go to stderr, ahead of the one error line.
+        let _ = std::io::Write::write_all(&mut io.err, out.as_bytes());
         let _ = std::io::Write::write_all(&mut io.err, &response.body);
         if !response.body.is_empty() && !response.body.ends_with(b"\n") {
             io.note("");
@@ -180,6 +189,12 @@ mod tests {
             "https://www.wixapis.com/apps/v1/instance?x=1"
         );
         assert!(api_url(&api, "https://www.wixapis.com/stores/v1/products").is_ok());
+        assert_eq!(
+            api_url(&api, "/x?next=https://evil.com/y")
+                .unwrap()
+                .as_str(),
+            "https://www.wixapis.com/x?next=https://evil.com/y"
+        );
         for bad in [
             "https://evil.com/x",
             "//evil.com/x",
@@ -211,6 +226,8 @@ mod tests {
         );
         assert!(parse_headers(&["nocolon".into()]).is_err());
         assert!(parse_headers(&[": v".into()]).is_err());
+        assert!(parse_headers(&["X(1): v".into()]).is_err());
+        assert!(parse_headers(&["X-A: a\u{1}b".into()]).is_err());
         assert!(parse_headers(&["Authorization: x".into()]).is_err());
     }
 }

@@ -43,6 +43,8 @@ pub fn help(topic: &[String], io: &mut Io) -> Result<()> {
         return io.print(&cli::environment_help());
     }
     let mut command = Cli::command();
+    // Building propagates global options and the `wixauth` prefix into subcommands.
+    command.build();
     let mut current = &mut command;
     for name in topic {
         current = current.find_subcommand_mut(name).ok_or_else(|| {
@@ -51,5 +53,5 @@ pub fn help(topic: &[String], io: &mut Io) -> Result<()> {
             ))
         })?;
     }
-    io.print(&format!("{}\n", current.render_long_help()))
+    io.print(&current.render_long_help().to_string())
 }

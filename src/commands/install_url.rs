@@ -12,10 +12,16 @@ pub struct InstallUrlOptions {
 }
 
 pub fn run(opts: &InstallUrlOptions, ctx: &Context, io: &mut Io) -> Result<()> {
-    let profile = ctx.active_profile();
-    let app_id = std::env::var("WIX_APP_ID")
+    let env_app = std::env::var("WIX_APP_ID")
         .ok()
-        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    // As everywhere else: a profile for another app than WIX_APP_ID names is not consulted
+    // (its redirect URL and flow belong to that other app).
+    let profile = ctx
+        .active_profile()
+        .filter(|p| env_app.is_none() || p.app_id == env_app);
+    let app_id = env_app
         .or_else(|| profile.and_then(|p| p.app_id.clone()))
         .ok_or_else(|| {
             Error::usage(format!(

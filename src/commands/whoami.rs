@@ -110,7 +110,10 @@ pub fn parse_instance(v: &Value) -> InstanceInfo {
 pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
     let client = ctx.wix()?;
-    let token = session::fresh_token(
+    // Get App Instance first: it tells whether Wix still takes the cached token (a 401 gets
+    // one new token and one more try, as every authenticated call does), so that Token Info
+    // then describes the token wixauth actually hands out.
+    let mut token = session::fresh_token(
         ctx,
         &target,
         Freshness {
@@ -118,6 +121,47 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
             force: false,
         },
     )?;
+    let instance_request = Request {
+        method: reqwest::Method::GET,
+        url: wix::join(&client.api, "apps/v1/instance"),
+        headers: vec![],
+        auth: Some(token.access_token.clone()),
+        body: None,
+        idempotent: true,
+    };
+    let mut instance_response = client.send(&instance_request)?;
+    if instance_response.status == 401 {
+        crate::debug!("Wix answered 401: getting a new token and trying once more");
+        token = session::fresh_token(
+            ctx,
+            &target,
+            Freshness {
+                min_ttl: 60,
+                force: true,
+            },
+        )?;
+        instance_response = client.send(&Request {
+            auth: Some(token.access_token.clone()),
+            ..instance_request
+        })?;
+    }
+    let mut warnings = Vec::new();
+    let instance = match instance_response.status {
+        200..=299 => serde_json::from_slice::<Value>(&instance_response.body)
+            .ok()
+            .map(|v| parse_instance(&v)),
+        403 => {
+            warnings.push("Get App Instance was refused (HTTP 403): give the app the \"Manage Your App\" permission in its dashboard to see the app and site names".to_string());
+            None
+        }
+        _ => {
+            return Err(super::bi_event::api_failure(
+                &instance_response,
+                "reading the app instance",
+            ))
+        }
+    };
+
     let info_response = client.send(&Request {
         method: reqwest::Method::POST,
         url: wix::join(&client.api, "oauth2/token-info"),
@@ -142,36 +186,6 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     })?;
     let token_info = parse_token_info(&info_json);
 
-    let mut warnings = Vec::new();
-    let instance_response = session::authorised_send(
-        ctx,
-        &target,
-        &client,
-        Request {
-            method: reqwest::Method::GET,
-            url: wix::join(&client.api, "apps/v1/instance"),
-            headers: vec![],
-            auth: None,
-            body: None,
-            idempotent: true,
-        },
-    )?;
-    let instance = match instance_response.status {
-        200..=299 => serde_json::from_slice::<Value>(&instance_response.body)
-            .ok()
-            .map(|v| parse_instance(&v)),
-        403 => {
-            warnings.push("Get App Instance was refused (HTTP 403): give the app the \"Manage Your App\" permission in its dashboard to see the app and site names".to_string());
-            None
-        }
-        _ => {
-            return Err(super::bi_event::api_failure(
-                &instance_response,
-                "reading the app instance",
-            ))
-        }
-    };
-
     let report = Report {
         profile: ctx.profile.clone(),
         flow: target.flow,
@@ -179,6 +193,10 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         instance,
         warnings,
     };
+    // Warnings are notes for a person: stderr, in both modes (JSON also lists them).
+    for w in &report.warnings {
+        io.note(&format!("wixauth: warning: {w}"));
+    }
     if opts.json {
         return io.print(&format!(
             "{}\n",
@@ -208,10 +226,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
             },
         ));
     }
-    let mut out: String = rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect();
-    for w in &report.warnings {
-        out.push_str(&format!("note: {w}\n"));
-    }
+    let out: String = rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect();
     io.print(&out)
 }
 

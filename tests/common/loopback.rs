@@ -129,11 +129,9 @@ pub fn read_response(stream: &mut impl Read, head_only: bool) -> std::io::Result
             line.clear();
             reader.read_until(b'\n', &mut line)?;
             let size_text = String::from_utf8_lossy(&line);
-            let size = usize::from_str_radix(
-                size_text.trim().split(';').next().unwrap_or_default(),
-                16,
-            )
-            .map_err(|_| bad(&format!("bad chunk size {size_text:?}")))?;
+            let size =
+                usize::from_str_radix(size_text.trim().split(';').next().unwrap_or_default(), 16)
+                    .map_err(|_| bad(&format!("bad chunk size {size_text:?}")))?;
             if size == 0 {
                 // Trailers, then the final empty line.
                 loop {
@@ -293,7 +291,9 @@ pub fn assert_listener_response(what: &str, response: &Response) {
     let html = response.text().to_ascii_lowercase();
     if !html.is_empty() {
         assert!(html.contains("<html"), "{what}: not an HTML page: {html}");
-        for external in ["src=", "href=", "@import", "url(", "<link", "<script", "<img"] {
+        for external in [
+            "src=", "href=", "@import", "url(", "<link", "<script", "<img",
+        ] {
             assert!(
                 !html.contains(external),
                 "{what}: the page must be self-contained, found {external:?}: {html}"
@@ -388,7 +388,12 @@ pub struct Running {
     pub exited_at: Option<Instant>,
 }
 
-fn pump(mut from: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>, lines: Option<mpsc::Sender<String>>, eof: mpsc::Sender<()>) {
+fn pump(
+    mut from: impl Read + Send + 'static,
+    into: Arc<Mutex<Vec<u8>>>,
+    lines: Option<mpsc::Sender<String>>,
+    eof: mpsc::Sender<()>,
+) {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(&mut from);
         let mut line = Vec::new();
@@ -473,7 +478,10 @@ impl Running {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
-                    panic!("no {what} on stderr within {WAIT:?}; stderr: {}", self.stderr_text())
+                    panic!(
+                        "no {what} on stderr within {WAIT:?}; stderr: {}",
+                        self.stderr_text()
+                    )
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let status = self.child.wait().ok();
@@ -687,6 +695,20 @@ impl TestEnv {
                 Some(format!("{}\n", self.secret))
             }
         };
+        // Anything not on loopback would go to a proxy on a closed port: never outside.
+        let proxy = super::closed_base();
+        for var in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
+            cmd.env(var, &proxy);
+        }
+        cmd.env("NO_PROXY", "127.0.0.1,localhost,::1")
+            .env("no_proxy", "127.0.0.1,localhost,::1");
         let mut proc = Running::spawn(cmd, stdin.as_deref());
         let url = proc.installer_url();
         (
@@ -760,7 +782,10 @@ impl TestEnv {
     pub fn stored_secret(&self, entry: &str) -> Option<String> {
         let text = std::fs::read_to_string(self.secrets_file()).ok()?;
         let table: toml::Table = toml::from_str(&text).expect("secrets.toml is TOML");
-        table.get(entry).and_then(|v| v.as_str()).map(str::to_string)
+        table
+            .get(entry)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
     }
 
     /// The refresh token stored for an instance of the default profile.

@@ -350,7 +350,11 @@ impl TestEnv {
 
     /// The requests the emulator saw for `path`, in order.
     pub fn seen_at(&self, path: &str) -> Vec<emulator::Seen> {
-        self.emu.seen().into_iter().filter(|s| s.path == path).collect()
+        self.emu
+            .seen()
+            .into_iter()
+            .filter(|s| s.path == path)
+            .collect()
     }
 }
 
@@ -358,7 +362,14 @@ impl TestEnv {
 /// reach the Internet even when the code under test misbehaves.
 pub fn no_outside_network(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
     let proxy = closed_base();
-    for var in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"] {
+    for var in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
         cmd.env(var, &proxy);
     }
     cmd.env("NO_PROXY", "127.0.0.1,localhost")
