@@ -16,6 +16,10 @@ pub enum Exit {
     Unavailable = 4,
     /// The browser login timed out or the user denied it.
     LoginAborted = 5,
+    /// `exec`: the command exists but cannot be run (as shells report it).
+    CannotExecute = 126,
+    /// `exec`: no such command (as shells report it).
+    CommandNotFound = 127,
     Interrupted = 130,
 }
 

@@ -182,8 +182,11 @@ fn a_missing_command_is_one_error_line() {
             .args(["exec", "--", "wixauth-no-such-command-xyz", "arg"]),
     );
     let err = stderr(&out);
-    assert_ne!(out.status.code(), Some(0), "{err}");
-    assert!(out.status.code().is_some());
+    assert_eq!(
+        out.status.code(),
+        Some(127),
+        "shells' code for a missing command: {err}"
+    );
     let errors: Vec<&str> = err
         .lines()
         .filter(|l| l.starts_with("wixauth: error:"))

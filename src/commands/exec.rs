@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::process::Command;
 
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::{Error, Exit, Result};
 use crate::session::{self, Freshness};
 
 pub struct ExecOptions {
@@ -45,9 +45,12 @@ pub fn run(opts: &ExecOptions, ctx: &Context) -> Result<u8> {
     let _ = ctrlc::set_handler(|| {});
     let shown = program.to_string_lossy();
     let status = child.status().map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::new(
-            crate::error::Exit::Failure,
-            format!("command not found: {shown}"),
+        std::io::ErrorKind::NotFound => {
+            Error::new(Exit::CommandNotFound, format!("command not found: {shown}"))
+        }
+        std::io::ErrorKind::PermissionDenied => Error::new(
+            Exit::CannotExecute,
+            format!("cannot run {shown}: permission denied"),
         ),
         _ => Error::failure(format!("cannot run {shown}: {e}")),
     })?;
