@@ -13,7 +13,7 @@ use crate::commands::login::{Authorised, LoginOptions};
 use crate::config::{Flow, DEFAULT_REDIRECT_URL};
 use crate::context::{Context, Io};
 use crate::error::{Error, Result};
-use crate::listener::{self, Callback, Expect, Listener};
+use crate::listener::{self, Callback, Expect, Listener, Request};
 use crate::pages;
 use crate::secret::Secret;
 use crate::wix;
@@ -86,6 +86,9 @@ pub fn run(
     let redirect = redirect_url(opts, ctx)?;
     let installer = ctx.installer_base()?;
     let wix = ctx.wix()?;
+    // Catch Ctrl-C before the URL is printed: a person may press it the moment they see it,
+    // and an uncaught SIGINT would kill the process instead of exiting 130.
+    let interrupted = interrupt_flag();
     let listener = Listener::bind(&redirect)?;
     let state = listener::new_state()?;
     let install_url = installer_url(&installer, flow, app_id, &redirect, &state);
@@ -109,7 +112,6 @@ pub fn run(
         }
     }
 
-    let interrupted = interrupt_flag();
     let deadline = Instant::now() + Duration::from_secs(opts.timeout);
     let mut spinner = Spinner::new(
         io.stderr_tty && std::io::stderr().is_terminal(),
@@ -177,18 +179,18 @@ struct Session<'a> {
 impl Session<'_> {
     fn handle(
         &self,
-        request: tiny_http::Request,
+        request: Request,
         opts: &LoginOptions,
         store: &mut dyn FnMut(&Authorised) -> Result<()>,
     ) -> Step {
-        let target = request.url().to_string();
+        let target = request.target().to_string();
         let (path, query) = listener::split_target(&target);
         crate::debug!(
             "listener: {} {path} ({} bytes of query)",
             request.method(),
             query.len()
         );
-        if *request.method() != tiny_http::Method::Get {
+        if request.method() != "GET" {
             listener::respond_html(
                 request,
                 405,
@@ -214,7 +216,7 @@ impl Session<'_> {
     }
 
     /// The App URL: forward Wix's `token` to the installer with our app id, redirect URL and state.
-    fn app_url(&self, request: tiny_http::Request, query: &str) -> Step {
+    fn app_url(&self, request: Request, query: &str) -> Step {
         let token = url::form_urlencoded::parse(query.as_bytes())
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v.into_owned());
@@ -235,7 +237,7 @@ impl Session<'_> {
 
     fn callback(
         &self,
-        request: tiny_http::Request,
+        request: Request,
         query: &str,
         opts: &LoginOptions,
         store: &mut dyn FnMut(&Authorised) -> Result<()>,
@@ -246,7 +248,7 @@ impl Session<'_> {
         } else {
             Expect::Installed
         };
-        let fail = |request: tiny_http::Request, status: u16, error: Error| {
+        let fail = |request: Request, status: u16, error: Error| {
             listener::respond_html(
                 request,
                 status,

@@ -1,0 +1,464 @@
+//! The secret store against a real OS keyring, and the `auto` fallback when there is none.
+//!
+//! Tests marked `#[ignore]` need a running Secret Service on the session bus: `scripts/test.sh`
+//! starts a throwaway gnome-keyring in a private D-Bus session, sets `WIXAUTH_TEST_KEYRING=1`
+//! and runs them with `--include-ignored`. Every test uses its own keyring service name
+//! (`env.keyring_service`), never the real `wixauth` one, and removes its items afterwards.
+//!
+//! The other tests need no daemon: they point wixauth at a D-Bus address that does not exist.
+
+mod common;
+use common::*;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+const NEEDS_DAEMON: &str = "needs a Secret Service: run scripts/test.sh";
+
+/// A test environment whose keyring items are removed however the test ends.
+struct KeyringEnv {
+    env: TestEnv,
+}
+
+impl std::ops::Deref for KeyringEnv {
+    type Target = TestEnv;
+    fn deref(&self) -> &TestEnv {
+        &self.env
+    }
+}
+
+impl Drop for KeyringEnv {
+    fn drop(&mut self) {
+        let _ = Command::new("secret-tool")
+            .args(["clear", "service", &self.env.keyring_service])
+            .output();
+    }
+}
+
+/// A `TestEnv` for tests that use the real Secret Service of this session.
+fn keyring_env() -> KeyringEnv {
+    assert!(
+        std::env::var_os("WIXAUTH_TEST_KEYRING").is_some(),
+        "this test {NEEDS_DAEMON} (it sets WIXAUTH_TEST_KEYRING=1 once gnome-keyring is up)"
+    );
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "WIXAUTH_TEST_KEYRING is set but there is no DBUS_SESSION_BUS_ADDRESS"
+    );
+    KeyringEnv {
+        env: TestEnv::new(),
+    }
+}
+
+/// How many items the keyring holds for this test's service, through libsecret's own client.
+fn keyring_items(env: &TestEnv) -> usize {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "service", &env.keyring_service])
+        .output()
+        .expect("run secret-tool (package libsecret-tools)");
+    // One `[/path]` header per item on stdout; the secret follows it, so never print stdout.
+    // An empty search may exit 0 or 1 depending on the libsecret version.
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('['))
+        .count()
+}
+
+/// The value the keyring holds for one entry, through libsecret's own client.
+fn keyring_lookup(env: &TestEnv, account: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args([
+            "lookup",
+            "service",
+            &env.keyring_service,
+            "username",
+            account,
+        ])
+        .output()
+        .expect("run secret-tool (package libsecret-tools)");
+    let value = String::from_utf8_lossy(&out.stdout)
+        .trim_end_matches('\n')
+        .to_string();
+    (out.status.success() && !value.is_empty()).then_some(value)
+}
+
+fn secrets_file(env: &TestEnv) -> PathBuf {
+    env.config_dir().join("secrets.toml")
+}
+
+fn warnings(out: &std::process::Output) -> Vec<String> {
+    stderr(out)
+        .lines()
+        .filter(|l| l.starts_with("wixauth: warning:"))
+        .map(str::to_string)
+        .collect()
+}
+
+fn login_cmd(env: &TestEnv, store: &str) -> assert_cmd::Command {
+    let mut cmd = env.cmd();
+    cmd.env("WIXAUTH_SECRET_STORE", store)
+        .args([
+            "login",
+            "--flow",
+            "basic",
+            "--app-id",
+            APP_ID,
+            "--instance-id",
+            INSTANCE,
+            "--secret-stdin",
+        ])
+        .write_stdin(format!("{}\n", env.secret));
+    cmd
+}
+
+fn assert_one_token(out: &std::process::Output, env: &TestEnv) {
+    assert!(out.status.success(), "token failed: {}", stderr(out));
+    let text = stdout(out);
+    assert!(
+        text.ends_with('\n') && text.lines().count() == 1,
+        "want one line on stdout, got {text:?}"
+    );
+    assert!(
+        env.emu.token_info(text.trim()).is_some(),
+        "the emulator did not issue {text:?}"
+    );
+}
+
+// ---------------------------------------------------------------- a real Secret Service
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn keyring_mode_stores_reads_and_deletes_the_secret() {
+    let env = keyring_env();
+    assert_eq!(
+        keyring_items(&env),
+        0,
+        "a fresh service name must start empty"
+    );
+
+    let out = env.run(&mut login_cmd(&env, "keyring"));
+    assert!(out.status.success(), "login failed: {}", stderr(&out));
+    assert!(
+        warnings(&out).is_empty(),
+        "unexpected warning: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("keyring"),
+        "the summary should say where the secret went: {}",
+        stderr(&out)
+    );
+
+    assert_eq!(
+        keyring_items(&env),
+        1,
+        "want exactly the app secret in the keyring"
+    );
+    assert!(
+        keyring_lookup(&env, "default/app-secret").as_deref() == Some(env.secret.as_str()),
+        "the keyring entry default/app-secret does not hold the app secret"
+    );
+    assert!(
+        !secrets_file(&env).exists(),
+        "a keyring login must not write {}",
+        secrets_file(&env).display()
+    );
+
+    // A new token needs the secret: it must come from the keyring.
+    let requests = env.emu.count("/oauth2/token");
+    let out = env.run(
+        env.cmd()
+            .env("WIXAUTH_SECRET_STORE", "keyring")
+            .args(["token", "--no-cache"]),
+    );
+    assert_one_token(&out, &env);
+    assert!(
+        warnings(&out).is_empty(),
+        "unexpected warning: {}",
+        stderr(&out)
+    );
+    assert_eq!(
+        env.emu.count("/oauth2/token"),
+        requests + 1,
+        "--no-cache must ask Wix"
+    );
+
+    let out = env.run(
+        env.cmd()
+            .env("WIXAUTH_SECRET_STORE", "keyring")
+            .args(["logout", "--all"]),
+    );
+    assert!(out.status.success(), "logout failed: {}", stderr(&out));
+    assert_eq!(
+        keyring_items(&env),
+        0,
+        "logout --all must remove the keyring entry"
+    );
+    assert!(!secrets_file(&env).exists());
+
+    let out = env.run(
+        env.cmd()
+            .env("WIXAUTH_SECRET_STORE", "keyring")
+            .arg("token"),
+    );
+    assert_fails(&out, 2);
+
+    // Logging out twice is not an error.
+    let out = env.run(
+        env.cmd()
+            .env("WIXAUTH_SECRET_STORE", "keyring")
+            .args(["logout", "--all"]),
+    );
+    assert!(
+        out.status.success(),
+        "second logout failed: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn auto_mode_uses_a_working_keyring_silently() {
+    let env = keyring_env();
+
+    let out = env.run(login_cmd(&env, "auto").arg("--json"));
+    assert!(out.status.success(), "login failed: {}", stderr(&out));
+    assert!(
+        warnings(&out).is_empty(),
+        "auto must not warn when the keyring works: {}",
+        stderr(&out)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).expect("login --json prints JSON");
+    assert_eq!(summary["secret_store"], "keyring", "{summary}");
+    assert_eq!(keyring_items(&env), 1);
+    assert!(
+        !secrets_file(&env).exists(),
+        "auto with a working keyring must not write {}",
+        secrets_file(&env).display()
+    );
+
+    let out = env.run(
+        env.cmd()
+            .env("WIXAUTH_SECRET_STORE", "auto")
+            .args(["token", "--no-cache"]),
+    );
+    assert_one_token(&out, &env);
+    assert!(
+        stderr(&out).is_empty(),
+        "token must be silent: {}",
+        stderr(&out)
+    );
+
+    // Unset means auto too.
+    let out = env.run(
+        env.cmd()
+            .env_remove("WIXAUTH_SECRET_STORE")
+            .args(["token", "--no-cache"]),
+    );
+    assert_one_token(&out, &env);
+    assert!(
+        stderr(&out).is_empty(),
+        "token must be silent: {}",
+        stderr(&out)
+    );
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn status_reports_the_keyring() {
+    let env = keyring_env();
+    let out = env.run(&mut login_cmd(&env, "keyring"));
+    assert!(out.status.success(), "login failed: {}", stderr(&out));
+
+    for store in ["keyring", "auto"] {
+        let out = env.run(
+            env.cmd()
+                .env("WIXAUTH_SECRET_STORE", store)
+                .args(["status", "--json"]),
+        );
+        assert!(out.status.success(), "status failed: {}", stderr(&out));
+        let report: serde_json::Value =
+            serde_json::from_str(&stdout(&out)).expect("status --json prints JSON");
+        let profile = report["profiles"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|p| p["name"] == "default"))
+            .unwrap_or_else(|| panic!("no default profile in {report}"));
+        assert_eq!(profile["secret_location"], "keyring", "{report}");
+        assert!(profile["secrets_file"].is_null(), "{report}");
+        assert_eq!(report["ready"], true, "{report}");
+
+        let out = env.run(env.cmd().env("WIXAUTH_SECRET_STORE", store).arg("status"));
+        assert!(out.status.success(), "status failed: {}", stderr(&out));
+        assert!(stdout(&out).contains("keyring"), "{}", stdout(&out));
+        assert!(!stdout(&out).contains("PLAIN TEXT"), "{}", stdout(&out));
+    }
+}
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn a_failed_login_leaves_the_keyring_entry_intact() {
+    let env = keyring_env();
+    let out = env.run(&mut login_cmd(&env, "keyring"));
+    assert!(out.status.success(), "login failed: {}", stderr(&out));
+
+    // Wix fails every attempt of a second login that brings another secret.
+    for _ in 0..3 {
+        env.emu.push_fault("/oauth2/token", Fault::Status(500));
+    }
+    let other = format!("{}-other", env.secret);
+    env.more_secrets.lock().unwrap().push(other.clone());
+    let out = env.run(
+        env.cmd()
+            .env("WIXAUTH_SECRET_STORE", "keyring")
+            .args([
+                "login",
+                "--flow",
+                "basic",
+                "--app-id",
+                APP_ID,
+                "--instance-id",
+                INSTANCE,
+                "--secret-stdin",
+            ])
+            .write_stdin(format!("{other}\n")),
+    );
+    assert_fails(&out, 4);
+
+    assert_eq!(keyring_items(&env), 1);
+    assert!(
+        keyring_lookup(&env, "default/app-secret").as_deref() == Some(env.secret.as_str()),
+        "a failed login must not replace the stored secret"
+    );
+    let out = env.run(
+        env.cmd()
+            .env("WIXAUTH_SECRET_STORE", "keyring")
+            .args(["token", "--no-cache"]),
+    );
+    assert_one_token(&out, &env);
+}
+
+// ---------------------------------------------------------------- no Secret Service reachable
+
+/// A D-Bus address nothing listens on, and a HOME and runtime dir of our own, so no real
+/// user keyring (or its autolaunch) is ever touched.
+#[cfg(target_os = "linux")]
+fn without_keyring(env: &TestEnv, cmd: &mut assert_cmd::Command) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("tempdir");
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env("HOME", home.path())
+        .env("XDG_RUNTIME_DIR", home.path())
+        .env("WIXAUTH_KEYRING_SERVICE", &env.keyring_service);
+    home
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn auto_falls_back_to_the_file_loudly_when_no_keyring_answers() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let env = TestEnv::new();
+    let mut login = login_cmd(&env, "auto");
+    let _home = without_keyring(&env, &mut login);
+    let out = env.run(&mut login);
+    assert!(
+        out.status.success(),
+        "login must still succeed: {}",
+        stderr(&out)
+    );
+
+    let warns = warnings(&out);
+    assert_eq!(
+        warns.len(),
+        1,
+        "want exactly one warning line, got: {}",
+        stderr(&out)
+    );
+    let warning = &warns[0];
+    let file = secrets_file(&env);
+    assert!(
+        warning.contains(&file.display().to_string()),
+        "the warning must name {}: {warning}",
+        file.display()
+    );
+    assert!(
+        warning.contains("keyring"),
+        "the warning must say the keyring failed: {warning}"
+    );
+    // It says why: the reason is given in parentheses after the claim.
+    let why = warning
+        .split_once('(')
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(why, _)| why.trim());
+    assert!(
+        why.is_some_and(|w| !w.is_empty()),
+        "the warning must say why: {warning}"
+    );
+
+    assert!(file.exists(), "the secret must be in {}", file.display());
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{} must be 0600", file.display());
+
+    // The fallback is remembered: tokens work, from the cache and from the stored secret.
+    let mut token = env.cmd();
+    token.env("WIXAUTH_SECRET_STORE", "auto").arg("token");
+    let _home = without_keyring(&env, &mut token);
+    assert_one_token(&env.run(&mut token), &env);
+
+    let requests = env.emu.count("/oauth2/token");
+    let mut token = env.cmd();
+    token
+        .env("WIXAUTH_SECRET_STORE", "auto")
+        .args(["token", "--no-cache"]);
+    let _home = without_keyring(&env, &mut token);
+    let out = env.run(&mut token);
+    assert_one_token(&out, &env);
+    assert!(
+        warnings(&out).len() <= 1,
+        "at most one warning per command: {}",
+        stderr(&out)
+    );
+    assert_eq!(env.emu.count("/oauth2/token"), requests + 1);
+
+    let mut status = env.cmd();
+    status
+        .env("WIXAUTH_SECRET_STORE", "auto")
+        .args(["status", "--json"]);
+    let _home = without_keyring(&env, &mut status);
+    let out = env.run(&mut status);
+    assert!(out.status.success(), "status failed: {}", stderr(&out));
+    let report: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).expect("status --json prints JSON");
+    assert_eq!(report["profiles"][0]["secret_location"], "file", "{report}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn keyring_mode_without_a_keyring_is_a_usage_error() {
+    let env = TestEnv::new();
+    let mut login = login_cmd(&env, "keyring");
+    let _home = without_keyring(&env, &mut login);
+    let out = env.run(&mut login);
+    let line = assert_fails(&out, 2);
+    assert!(
+        line.contains("WIXAUTH_SECRET_STORE=file"),
+        "the error must name the way out: {line}"
+    );
+    assert!(
+        warnings(&out).is_empty(),
+        "keyring mode must not fall back: {}",
+        stderr(&out)
+    );
+    assert!(
+        !secrets_file(&env).exists(),
+        "keyring mode must never write {}",
+        secrets_file(&env).display()
+    );
+
+    // Nothing was stored, so nothing is logged in.
+    let mut token = env.cmd();
+    token.env("WIXAUTH_SECRET_STORE", "keyring").arg("token");
+    let _home = without_keyring(&env, &mut token);
+    let out = env.run(&mut token);
+    assert_fails(&out, 2);
+}

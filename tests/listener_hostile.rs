@@ -1,0 +1,422 @@
+//! The login's local redirect listener against stray and hostile requests (issue 3, item 4):
+//! none of them may end or crash the login; after each, the real callback still completes it.
+//! Also: where it listens (loopback only) and the headers of every response.
+
+mod common;
+use common::loopback::*;
+use common::*;
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// Completes a waiting login with the real callback (plus `extra` query text) and asserts exit 0.
+fn finish(env: &TestEnv, login: &mut Login, url: &str, extra: &str) -> std::process::Output {
+    login.assert_running("the stray requests");
+    let callback = format!("{}{extra}", env.installer_redirect(url));
+    let browsed = env.send_callback(&callback);
+    let out = login.wait();
+    env.assert_no_leak(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(browsed.answer.status, 302, "to Wix's close-window page");
+    assert_eq!(env.emu.closed_windows().len(), 1);
+    assert_eq!(
+        env.emu.count("/oauth/access"),
+        1,
+        "exactly one code exchange"
+    );
+    assert_port_free(login.port);
+    out
+}
+
+#[test]
+fn localhost_is_served_on_both_loopbacks_and_nothing_else() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+
+    let v4 = get(&login.url_v4("/nothing-here"));
+    assert_eq!(v4.status, 404);
+    assert_listener_response("127.0.0.1", &v4);
+    let has_v6 = ipv6_available();
+    if has_v6 {
+        let v6 = get(&format!("http://[::1]:{}/nothing-here", login.port));
+        assert_eq!(v6.status, 404);
+        assert_listener_response("[::1]", &v6);
+    } else {
+        eprintln!("no IPv6 loopback on this machine: the [::1] half is skipped");
+    }
+
+    // The kernel's list of listening sockets on the port: loopback addresses only.
+    let listening = listening_on(login.port);
+    eprintln!("listening on port {}: {listening:?}", login.port);
+    assert!(
+        listening.contains(&IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        "{listening:?}"
+    );
+    if has_v6 {
+        assert!(
+            listening.contains(&IpAddr::V6(Ipv6Addr::LOCALHOST)),
+            "{listening:?}"
+        );
+    }
+    for ip in &listening {
+        assert!(ip.is_loopback(), "listening on a non-loopback address {ip}");
+    }
+    finish(&env, &mut login, &url, "");
+}
+
+#[test]
+fn an_ip_literal_redirect_url_binds_only_that_address() {
+    let mut hosts = vec![("127.0.0.1", IpAddr::V4(Ipv4Addr::LOCALHOST))];
+    if ipv6_available() {
+        hosts.push(("[::1]", IpAddr::V6(Ipv6Addr::LOCALHOST)));
+    }
+    for (host, ip) in hosts {
+        let env = TestEnv::new();
+        let port = free_port();
+        let redirect = format!("http://{host}:{port}/callback");
+        env.register_redirect(&redirect);
+        let mut cmd = env.std_cmd();
+        cmd.args([
+            "login",
+            "--flow",
+            "advanced",
+            "--app-id",
+            APP_ID,
+            "--redirect-url",
+            &redirect,
+            "--no-browser",
+        ]);
+        let (mut login, url) = env.start_login_cmd(port, redirect.clone(), cmd, SecretVia::Env);
+        assert_eq!(listening_on(port), vec![ip], "{redirect}");
+        login.assert_running("the socket check");
+        env.browse(&url);
+        let out = login.wait();
+        env.assert_no_leak(&out);
+        assert!(out.status.success(), "{redirect}: {}", stderr(&out));
+        assert_eq!(env.emu.closed_windows().len(), 1);
+    }
+}
+
+#[test]
+fn stray_requests_get_answers_and_the_login_goes_on() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    let real = env.installer_redirect(&url);
+    let real_target = target(&url::Url::parse(&real).unwrap());
+
+    let favicon = get(&login.url("/favicon.ico"));
+    assert_eq!(favicon.status, 404);
+    assert_listener_response("favicon", &favicon);
+
+    for path in [
+        "/",
+        "/other",
+        "/callback/extra",
+        "/callbackx",
+        "/installed",
+        "/.well-known/x",
+    ] {
+        let response = get(&login.url(path));
+        assert_eq!(response.status, 404, "{path}");
+        assert_listener_response(path, &response);
+    }
+
+    // HEAD and POST on the callback, even carrying the real code and state, change nothing.
+    let head = request("HEAD", &login.url(&real_target));
+    assert_eq!(head.status, 405);
+    assert_listener_response("HEAD /callback", &head);
+    let post = try_request(
+        "POST",
+        &login.url(&real_target),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"code=x&state=y",
+    )
+    .expect("a response to POST");
+    assert_eq!(post.status, 405);
+    assert_listener_response("POST /callback", &post);
+    for method in ["PUT", "DELETE", "OPTIONS"] {
+        let response = request(method, &login.url("/callback"));
+        assert_eq!(response.status, 405, "{method}");
+        assert_listener_response(method, &response);
+    }
+    assert_eq!(env.emu.count("/oauth/access"), 0, "no code exchanged yet");
+    finish(&env, &mut login, &url, "");
+}
+
+#[test]
+fn requests_of_100_kb_do_not_end_the_login() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    let pad = "A".repeat(100 * 1024);
+
+    // Refused with an error page (414 / 431), never a crash or the end of the login.
+    let long_query = get(&login.url(&format!("/elsewhere?q={pad}")));
+    assert_eq!(long_query.status, 414);
+    assert_listener_response("100 KB query", &long_query);
+    let long_path = get(&login.url(&format!("/{pad}")));
+    assert_eq!(long_path.status, 414);
+    assert_listener_response("100 KB path", &long_path);
+    let long_header = try_request("GET", &login.url("/x"), &[("X-Pad", &pad)], b"")
+        .expect("an answer to a 100 KB header");
+    assert_eq!(long_header.status, 431);
+    assert_listener_response("100 KB header", &long_header);
+    // Even the real callback padded to 100 KB is refused without using its code ...
+    let real = env.installer_redirect(&url);
+    let padded = get(&format!("{real}&pad={pad}"));
+    assert_eq!(padded.status, 414);
+    assert_listener_response("100 KB callback", &padded);
+    assert_eq!(env.emu.count("/oauth/access"), 0);
+    login.assert_running("the 100 KB requests");
+    // ... and the same callback at its normal size completes the login.
+    let browsed = env.send_callback(&real);
+    assert_eq!(browsed.answer.status, 302);
+    let out = login.wait();
+    env.assert_no_leak(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.emu.closed_windows().len(), 1);
+}
+
+#[test]
+fn a_slowloris_connection_does_not_block_the_callback() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    // Headers started and never finished; and a connection that sends nothing at all.
+    let mut slow = connect(login.addr()).expect("connect");
+    slow.write_all(b"GET /callback?state=nope HTTP/1.1\r\nHost: localhost\r\nX-Slow: 1")
+        .unwrap();
+    slow.flush().unwrap();
+    let silent = connect(login.addr()).expect("connect");
+    std::thread::sleep(Duration::from_millis(100)); // let the listener take them in
+    let started = Instant::now();
+    finish(&env, &mut login, &url, "");
+    eprintln!(
+        "TIMING with a slowloris connection open: callback to exit = {:.1} ms",
+        (login.exited_at.unwrap() - started).as_secs_f64() * 1000.0
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    drop((slow, silent));
+}
+
+#[test]
+fn non_utf8_bytes_in_requests_do_not_end_the_login() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    let addr = login.addr();
+
+    // Raw 0xFF bytes in the request line: a 400 page; in a header (not read): a 404.
+    for (raw, want) in [
+        (
+            &b"GET /other?x=\xff\xfe HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"[..],
+            400,
+        ),
+        (
+            &b"GET /callback?code=\xff&state=\xff HTTP/1.1\r\nHost: localhost\r\n\r\n"[..],
+            400,
+        ),
+        (
+            &b"GET /\xff\xff HTTP/1.1\r\nHost: localhost\r\n\r\n"[..],
+            400,
+        ),
+        (
+            &b"GET /x HTTP/1.1\r\nHost: localhost\r\nX-Bin: \xff\xfe\r\n\r\n"[..],
+            404,
+        ),
+        (&b"\xff\xfe\xfd\r\n\r\n"[..], 400),
+        (&b"GET /callback?state=x HTTP/9.9\r\n\r\n"[..], 505),
+    ] {
+        let shown = String::from_utf8_lossy(raw).into_owned();
+        let bytes = raw_exchange(addr, raw);
+        let response = read_response(&mut &bytes[..], false)
+            .unwrap_or_else(|e| panic!("no HTTP answer to {shown:?}: {e}"));
+        assert_eq!(response.status, want, "{shown:?}");
+        assert_listener_response(&shown, &response);
+        login.assert_running(&shown);
+    }
+    // Percent-encoded invalid UTF-8 on a stray path.
+    let encoded = get(&login.url("/other?x=%FF%FE%C3%28&%FF=%80"));
+    assert_eq!(encoded.status, 404);
+    assert_listener_response("%FF", &encoded);
+    // ... and in extra parameters of the real callback, which still completes the login.
+    finish(&env, &mut login, &url, "&junk=%FF%FE%C3%28&%FF=%80");
+}
+
+#[test]
+fn many_parallel_junk_connections_do_not_end_the_login() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    let addr: SocketAddr = login.addr();
+    let base = login.url("");
+    let workers: Vec<_> = (0..64)
+        .map(|i| {
+            let base = base.clone();
+            std::thread::spawn(move || -> Option<std::net::TcpStream> {
+                match i % 4 {
+                    0 => {
+                        // Connect and hang up.
+                        drop(connect(addr).ok()?);
+                        None
+                    }
+                    1 => {
+                        // Garbage without an end: written, then hung up on.
+                        let mut s = connect(addr).ok()?;
+                        let junk: Vec<u8> = (0..512).map(|b| (b * 31 + i) as u8).collect();
+                        let _ = s.write_all(&junk);
+                        None
+                    }
+                    2 if i % 8 == 2 => {
+                        let response = get(&format!("{base}/junk-{i}"));
+                        assert_eq!(response.status, 404);
+                        assert_listener_response("junk", &response);
+                        None
+                    }
+                    2 => {
+                        // A whole head of garbage: a 400 page.
+                        let mut junk: Vec<u8> =
+                            (0..300).map(|b| (b * 7 + i) as u8 | 0x80).collect();
+                        junk.extend_from_slice(b"\r\n\r\n");
+                        let bytes = raw_exchange(addr, &junk);
+                        let response = read_response(&mut &bytes[..], false).expect("an answer");
+                        assert_eq!(response.status, 400);
+                        assert_listener_response("garbage", &response);
+                        None
+                    }
+                    _ => {
+                        // Half a request, held open until the login ends.
+                        let mut s = connect(addr).ok()?;
+                        s.write_all(b"GET /callback HTTP/1.1\r\nHo").ok()?;
+                        Some(s)
+                    }
+                }
+            })
+        })
+        .collect();
+    let held: Vec<_> = workers
+        .into_iter()
+        .map(|w| w.join().expect("a junk worker panicked"))
+        .collect();
+    finish(&env, &mut login, &url, "");
+    drop(held);
+}
+
+#[test]
+fn a_second_callback_during_the_exchange_gets_an_error_page() {
+    let env = TestEnv::new();
+    // Make the code exchange slow so the duplicate arrives while it runs.
+    env.emu
+        .push_fault("/oauth/access", Fault::Slow(Duration::from_millis(600)));
+    let (mut login, url) = env.start_advanced(&[]);
+    let callback = env.installer_redirect(&url);
+    let first = {
+        let callback = callback.clone();
+        std::thread::spawn(move || get(&callback))
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while env.emu.count("/oauth/access") == 0 {
+        assert!(Instant::now() < deadline, "the exchange never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = get(&callback);
+    assert_eq!(second.status, 410, "{}", second.text());
+    assert_listener_response("the second callback", &second);
+    let first = first.join().unwrap();
+    follow(&resolve(&callback, &first.location()));
+    let out = login.wait();
+    env.assert_no_leak(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.emu.count("/oauth/access"), 1);
+    assert_eq!(env.emu.closed_windows().len(), 1);
+}
+
+#[test]
+fn held_connections_never_starve_other_requests() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    let addr = login.addr();
+    // 24 connections that never finish their head, and 48 requests in parallel with them.
+    let held: Vec<_> = (0..24)
+        .map(|_| {
+            let mut s = connect(addr).expect("connect");
+            s.write_all(b"GET /callback HTTP/1.1\r\nHo").unwrap();
+            s
+        })
+        .collect();
+    let base = login.url("");
+    let workers: Vec<_> = (0..48)
+        .map(|i| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let response = try_request("GET", &format!("{base}/junk-{i}"), &[], b"");
+                (
+                    i,
+                    response.map(|r| r.status).map_err(|e| e.to_string()),
+                    started.elapsed(),
+                )
+            })
+        })
+        .collect();
+    for worker in workers {
+        let (i, status, took) = worker.join().unwrap();
+        assert_eq!(status, Ok(404), "request {i}");
+        assert!(took < Duration::from_secs(2), "request {i} took {took:?}");
+    }
+    finish(&env, &mut login, &url, "");
+    drop(held);
+}
+
+/// Runs `cmd` under `sh -c 'ulimit -n LIMIT; exec ...'`, keeping its environment.
+fn with_fd_limit(limit: u32, inner: std::process::Command) -> std::process::Command {
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(inner.get_program())
+        .args(inner.get_args());
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    cmd
+}
+
+#[test]
+fn a_connection_flood_past_the_fd_limit_does_not_stop_the_listener() {
+    let env = TestEnv::new();
+    let (port, redirect) = env.new_redirect();
+    let mut inner = env.std_cmd();
+    inner.args([
+        "login",
+        "--flow",
+        "advanced",
+        "--app-id",
+        APP_ID,
+        "--redirect-url",
+        &redirect,
+        "--no-browser",
+    ]);
+    // 48 descriptors: 60 connections make accept() fail with EMFILE.
+    let cmd = with_fd_limit(48, inner);
+    let (mut login, url) = env.start_login_cmd(port, redirect, cmd, SecretVia::Env);
+    let flood: Vec<_> = (0..60).filter_map(|_| connect(login.addr()).ok()).collect();
+    assert!(flood.len() >= 50, "only {} connections", flood.len());
+    // Let the listener run into the limit, then go away.
+    std::thread::sleep(Duration::from_millis(300));
+    drop(flood);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match try_request("GET", &login.url_v4("/after-the-flood"), &[], b"") {
+            Ok(response) => {
+                assert_eq!(response.status, 404);
+                break;
+            }
+            Err(e) => assert!(
+                Instant::now() < deadline,
+                "the listener on 127.0.0.1 stopped after the flood: {e}"
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    finish(&env, &mut login, &url, "");
+}
