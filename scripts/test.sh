@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# The whole test suite in one command, on a fresh Debian 12 machine (run as root, or with sudo).
+#
+#   scripts/test.sh
+#
+# 1. installs what the tests need when it is missing: gnome-keyring, dbus, dbus-x11 and
+#    libsecret-tools (a real Secret Service), chromium (the headless-browser login test),
+#    zsh and fish (syntax checks of the completion scripts);
+# 2. cargo fmt --check, then cargo clippy --locked --all-targets -- -D warnings;
+# 3. cargo test --locked -- --include-ignored, once, inside a private D-Bus session with a
+#    throwaway HOME and an unlocked throwaway gnome-keyring, so the real-keyring tests run
+#    and nothing touches the user's own keyring.
+#
+# Exits non-zero on the first failure. CI runs it through .ci/run.
+set -euo pipefail
+
+section() {
+    printf '\n==== %s ====\n' "$*"
+}
+
+die() {
+    printf 'scripts/test.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+# ---------------------------------------------------------------- inside the D-Bus session
+# The script re-runs itself under dbus-run-session with this first argument (see the end).
+if [[ "${1:-}" == "--inside-dbus-session" ]]; then
+    : "${DBUS_SESSION_BUS_ADDRESS:?not inside a D-Bus session}"
+
+    section "Starting a throwaway gnome-keyring (Secret Service)"
+    export HOME="$WIXAUTH_TEST_HOME"
+    export XDG_CONFIG_HOME="$HOME/.config"
+    export XDG_DATA_HOME="$HOME/.local/share"
+    export XDG_CACHE_HOME="$HOME/.cache"
+    export XDG_STATE_HOME="$HOME/.local/state"
+    export XDG_RUNTIME_DIR="$HOME/run"
+    mkdir -p "$XDG_CONFIG_HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_STATE_HOME" "$XDG_RUNTIME_DIR"
+    chmod 700 "$XDG_RUNTIME_DIR"
+
+    # The password must be non-empty: with an empty one no `login` collection is created
+    # and every write fails.
+    printf '%s' test-password | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+
+    secrets_owned() {
+        dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+            org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+            grep -q 'boolean true'
+    }
+    ready=0
+    for _ in $(seq 100); do # 100 x 0.05 s = at most 5 s
+        if secrets_owned; then
+            ready=1
+            break
+        fi
+        sleep 0.05
+    done
+    [[ $ready == 1 ]] || die "gnome-keyring did not claim org.freedesktop.secrets on the session bus within 5 s"
+
+    # The daemon forks away from us: remember its pid to stop exactly it at the end.
+    keyring_pid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
+        awk '/uint32/ { print $2 }') || true
+    stop_keyring() {
+        if [[ -n "${keyring_pid:-}" ]]; then
+            kill "$keyring_pid" 2>/dev/null || true
+        fi
+    }
+    trap stop_keyring EXIT
+    echo "org.freedesktop.secrets is served by gnome-keyring-daemon (pid ${keyring_pid:-unknown}); HOME=$HOME"
+
+    section "cargo test --locked -- --include-ignored"
+    export WIXAUTH_TEST_KEYRING=1
+    cargo test --locked -- --include-ignored
+    exit 0
+fi
+
+# ---------------------------------------------------------------- outside
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+self="$repo/scripts/test.sh"
+cd "$repo"
+
+section "System packages"
+# Package and a command it provides (checked first, then dpkg, so a tool installed
+# another way is accepted).
+packages=(
+    "gnome-keyring:gnome-keyring-daemon"
+    "dbus:dbus-run-session"
+    "dbus-x11:dbus-launch"
+    "libsecret-tools:secret-tool"
+    "chromium:chromium"
+    "zsh:zsh"
+    "fish:fish"
+)
+missing=()
+for entry in "${packages[@]}"; do
+    pkg=${entry%%:*}
+    cmd=${entry#*:}
+    if command -v "$cmd" >/dev/null 2>&1 ||
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+        echo "present: $pkg"
+    else
+        missing+=("$pkg")
+    fi
+done
+if ((${#missing[@]} > 0)); then
+    echo "missing: ${missing[*]}"
+    command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install ${missing[*]} by hand"
+    sudo=()
+    if [[ $(id -u) != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "run as root (or install sudo) to install ${missing[*]}"
+        sudo=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo[@]}" apt-get update -q
+    # Recommended packages are not needed by any test (they would add minutes to CI).
+    "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+section "Toolchain"
+# The tests run with a throwaway HOME: pin the toolchain's homes to where they are now.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "$CARGO_HOME/bin/cargo" ]]; then
+    export PATH="$CARGO_HOME/bin:$PATH"
+fi
+command -v cargo >/dev/null 2>&1 || die "cargo not found (CARGO_HOME=$CARGO_HOME)"
+cargo --version
+rustc --version
+echo "CARGO_HOME=$CARGO_HOME RUSTUP_HOME=$RUSTUP_HOME"
+
+section "cargo fmt --check"
+cargo fmt --check
+
+section "cargo clippy --locked --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+
+# A throwaway HOME for the keyring daemon and everything the tests write there.
+WIXAUTH_TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/wixauth-test-home.XXXXXX")
+export WIXAUTH_TEST_HOME
+trap 'rm -rf "$WIXAUTH_TEST_HOME"' EXIT
+
+section "Private D-Bus session"
+status=0
+dbus-run-session -- bash "$self" --inside-dbus-session || status=$?
+if [[ $status != 0 ]]; then
+    section "FAILED (exit $status)"
+    exit "$status"
+fi
+section "All checks passed"
