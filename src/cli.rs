@@ -4,6 +4,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Flow;
 
+/// Seconds a cached token must still be valid for by default.
+pub const DEFAULT_MIN_TTL: u64 = 60;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "wixauth",
@@ -226,7 +229,7 @@ pub struct TokenArgs {
     pub json: bool,
 
     /// Reuse a cached token only with at least this many seconds left
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    #[arg(long, default_value_t = DEFAULT_MIN_TTL, value_name = "SECONDS")]
     pub min_ttl: u64,
 
     /// Always get a new token from Wix
@@ -260,10 +263,53 @@ pub struct LogoutArgs {
     pub json: bool,
 }
 
+/// `wixauth token` with no options is what `$(wixauth token)` runs over and over; it is
+/// parsed here without building the whole clap model, which is most of a cache hit's
+/// start-up. Anything else returns `None` and goes to clap (a test checks both agree).
+pub fn parse_plain_token(args: &[std::ffi::OsString]) -> Option<Cli> {
+    if args.len() != 2 || args[1] != "token" {
+        return None;
+    }
+    // As clap's `env = …`: an unset or empty variable is no value; a non-UTF-8 one is clap's to report.
+    let env = |name: &str| match std::env::var_os(name) {
+        None => Ok(None),
+        Some(v) if v.is_empty() => Ok(None),
+        Some(v) => v.into_string().map(Some),
+    };
+    Some(Cli {
+        profile: env("WIXAUTH_PROFILE").ok()?,
+        instance: env("WIX_INSTANCE_ID").ok()?,
+        verbose: false,
+        command: Command::Token(TokenArgs {
+            header: false,
+            json: false,
+            min_ttl: DEFAULT_MIN_TTL,
+            no_cache: false,
+            flow: None,
+        }),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn plain_token_parses_as_clap_does() {
+        let argv = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        let fast = parse_plain_token(&argv(&["wixauth", "token"])).expect("fast path taken");
+        let slow = Cli::try_parse_from(argv(&["wixauth", "token"])).unwrap();
+        assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+        for other in [
+            &["wixauth", "token", "--json"][..],
+            &["wixauth", "status"],
+            &["wixauth"],
+            &["wixauth", "token", "-v"],
+        ] {
+            assert!(parse_plain_token(&argv(other)).is_none(), "{other:?}");
+        }
+    }
 
     #[test]
     fn model_is_consistent() {

@@ -34,7 +34,11 @@ use crate::error::{Exit, Result};
 
 /// Parses arguments, runs the command and reports a failure as one line on stderr.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let parsed = cli::parse_plain_token(&args)
+        .map(Ok)
+        .unwrap_or_else(|| Cli::try_parse_from(&args));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are successes printed on stdout.
