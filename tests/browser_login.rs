@@ -766,3 +766,45 @@ fn with_a_display_the_system_opener_gets_the_url() {
     assert_eq!(opened, printed);
     complete(&env, &mut login, &opened);
 }
+
+#[test]
+fn spinner_on_a_terminal_says_what_it_waits_for_and_the_time_left() {
+    let env = TestEnv::new();
+    let redirect = format!("http://localhost:{}/callback", free_port());
+    let args = [
+        "login",
+        "--flow",
+        "advanced",
+        "--app-id",
+        APP_ID,
+        "--redirect-url",
+        &redirect,
+        "--no-browser",
+        "--timeout",
+        "2",
+    ];
+    let Some(out) = env.run_in_tty(&args, &[("WIX_APP_SECRET", env.secret.as_str())]) else {
+        return;
+    };
+    let screen = stdout(&out);
+    assert!(
+        screen.contains(&format!(
+            "Waiting for the browser to come back to {redirect}"
+        )),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("0:01 left") || screen.contains("0:02 left"),
+        "{screen}"
+    );
+    assert_eq!(out.status.code(), Some(5), "{screen}");
+
+    // Without a terminal: plain lines, no spinner, no carriage returns.
+    let out = env.run(env.cmd().args(args).env("WIX_APP_SECRET", &env.secret));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        !err.contains("Waiting for the browser") && !err.contains('\r'),
+        "{err}"
+    );
+}
