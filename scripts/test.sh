@@ -71,8 +71,14 @@ if [[ "${1:-}" == "--inside-dbus-session" ]]; then
 
     section "cargo test --locked -- --include-ignored"
     export WIXAUTH_TEST_KEYRING=1
-    cargo test --locked -- --include-ignored
-    exit 0
+    set +e
+    cargo test --locked -- --include-ignored 2>&1 | tee "$WIXAUTH_TEST_HOME/cargo-test.log"
+    test_status=${PIPESTATUS[0]}
+    set -e
+    # One closing line for the whole run, summed over every test binary.
+    awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' \
+        "$WIXAUTH_TEST_HOME/cargo-test.log" >"$WIXAUTH_TEST_HOME/summary"
+    exit "$test_status"
 fi
 
 # ---------------------------------------------------------------- outside
@@ -145,6 +151,8 @@ status=0
 dbus-run-session -- bash "$self" --inside-dbus-session || status=$?
 if [[ $status != 0 ]]; then
     section "FAILED (exit $status)"
+    cat "$WIXAUTH_TEST_HOME/summary" 2>/dev/null || true
     exit "$status"
 fi
 section "All checks passed"
+cat "$WIXAUTH_TEST_HOME/summary"
