@@ -462,3 +462,64 @@ fn keyring_mode_without_a_keyring_is_a_usage_error() {
     let out = env.run(&mut token);
     assert_fails(&out, 2);
 }
+
+/// A Secret Service that is running but cannot store anything without a person at an unlock
+/// prompt (a fresh gnome-keyring whose login collection was never unlocked): `auto` must
+/// fall back to the file loudly, and quickly, instead of hanging or failing the login.
+#[test]
+#[ignore = "needs gnome-keyring and dbus-run-session: run scripts/test.sh"]
+fn auto_falls_back_loudly_when_the_keyring_is_locked() {
+    let env = TestEnv::new();
+    let home = tempfile::tempdir().unwrap();
+    let wixauth = env.std_cmd();
+    let mut cmd = Command::new("dbus-run-session");
+    for (key, value) in wixauth.get_envs() {
+        match value {
+            Some(v) => cmd.env(key, v),
+            None => cmd.env_remove(key),
+        };
+    }
+    // Wait (bounded) for the daemon to own the bus name, then log in with the secret on stdin.
+    let script = r#"
+        gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1
+        for _ in $(seq 100); do
+            dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+                org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+                grep -q 'boolean true' && break
+            sleep 0.05
+        done
+        printf '%s\n' "$TEST_APP_SECRET" | "$WIXAUTH" login --flow basic --app-id "$TEST_APP_ID" \
+            --instance-id "$TEST_INSTANCE" --secret-stdin
+    "#;
+    let started = std::time::Instant::now();
+    let out = cmd
+        .args(["--", "bash", "-c", script])
+        .env("WIXAUTH_SECRET_STORE", "auto")
+        .env("WIXAUTH", wixauth.get_program())
+        .env("TEST_APP_SECRET", &env.secret)
+        .env("TEST_APP_ID", APP_ID)
+        .env("TEST_INSTANCE", INSTANCE)
+        .env("HOME", home.path())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("XDG_RUNTIME_DIR")
+        .output()
+        .expect("dbus-run-session");
+    env.assert_no_leak(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let file = secrets_file(&env);
+    let warned: Vec<String> = warnings(&out);
+    assert_eq!(warned.len(), 1, "{err}");
+    assert!(
+        warned[0].contains(&file.display().to_string()),
+        "{}",
+        warned[0]
+    );
+    assert!(file.exists());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    env.assert_credentials_work();
+}
