@@ -1,7 +1,7 @@
 //! The browser half of `wixauth login`: the local redirect listener, the installer page,
 //! the callback and the code exchange (advanced flow), or Wix's external install (basic).
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -113,10 +113,7 @@ pub fn run(
     }
 
     let deadline = Instant::now() + Duration::from_secs(opts.timeout);
-    let mut spinner = Spinner::new(
-        io.stderr_tty && std::io::stderr().is_terminal(),
-        redirect.as_str(),
-    );
+    let mut spinner = Spinner::new(io.stderr_tty, redirect.as_str());
     let session = Session {
         flow,
         app_id,
@@ -137,7 +134,7 @@ pub fn run(
                 opts.timeout
             )));
         }
-        spinner.tick(left);
+        spinner.tick(&mut io.err, left);
         let Some(request) = listener.next(Duration::from_millis(100)) else {
             continue;
         };
@@ -146,7 +143,7 @@ pub fn run(
             Step::Done(outcome) => break outcome,
         }
     };
-    spinner.clear();
+    spinner.clear(&mut io.err);
     // Whatever else is queued gets an answer instead of a hung tab.
     for request in listener.drain() {
         listener::respond_html(
@@ -342,14 +339,13 @@ impl Spinner {
         }
     }
 
-    fn tick(&mut self, left: Duration) {
+    fn tick(&mut self, err: &mut dyn Write, left: Duration) {
         if !self.enabled {
             return;
         }
         const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
         self.frame = (self.frame + 1) % FRAMES.len();
         let secs = left.as_secs();
-        let mut err = std::io::stderr();
         let _ = write!(
             err,
             "\r\x1b[2K{} Waiting for the browser to come back to {} ({}:{:02} left, Ctrl-C to cancel)",
@@ -361,9 +357,10 @@ impl Spinner {
         let _ = err.flush();
     }
 
-    fn clear(&self) {
+    fn clear(&self, err: &mut dyn Write) {
         if self.enabled {
-            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
         }
     }
 }
