@@ -1,0 +1,158 @@
+//! Prompts on a terminal: `login` asks for what is missing (the flow the first time, the
+//! app id, the secret with echo off). A person is played by a small driver that waits for
+//! each prompt on a pseudo-terminal (util-linux `script`) before typing the answer.
+
+mod common;
+use common::*;
+
+use std::io::{Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// `wixauth ARGS` on a pseudo-terminal, with what it has printed so far.
+struct Terminal {
+    child: Child,
+    keys: ChildStdin,
+    screen: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Terminal {
+    fn start(env: &TestEnv, args: &[&str]) -> Option<Terminal> {
+        let wixauth = env.std_cmd();
+        let mut line = sh_quote(&wixauth.get_program().to_string_lossy());
+        for arg in args {
+            line.push(' ');
+            line.push_str(&sh_quote(arg));
+        }
+        let mut cmd = Command::new("script");
+        for (key, value) in wixauth.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        let spawned = cmd
+            .args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env("TERM", "xterm-256color")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let mut child = match spawned {
+            Ok(child) => child,
+            Err(_) if std::env::var_os("CI").is_none() => {
+                eprintln!("skipping a terminal test: `script` (util-linux) is not installed");
+                return None;
+            }
+            Err(e) => panic!("`script` (util-linux) is needed for the terminal tests: {e}"),
+        };
+        let keys = child.stdin.take().expect("stdin");
+        let mut out = child.stdout.take().expect("stdout");
+        let screen = Arc::new(Mutex::new(Vec::new()));
+        let sink = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Some(Terminal {
+            child,
+            keys,
+            screen,
+        })
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.screen.lock().unwrap()).into_owned()
+    }
+
+    /// Waits until `text` is on the screen, then types `keys`.
+    fn answer(&mut self, text: &str, keys: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.screen().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "no {text:?} on the screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The prompt is drawn just before the terminal mode is set for reading it.
+        std::thread::sleep(Duration::from_millis(300));
+        self.keys.write_all(keys.as_bytes()).unwrap();
+        self.keys.flush().unwrap();
+    }
+
+    fn wait(mut self) -> (Option<i32>, String) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(50)); // let the reader drain
+                return (status.code(), self.screen());
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("wixauth did not finish:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+#[test]
+fn login_asks_for_the_app_id_and_a_hidden_secret() {
+    let env = TestEnv::new();
+    let Some(mut term) = Terminal::start(
+        &env,
+        &["login", "--flow", "basic", "--instance-id", INSTANCE],
+    ) else {
+        return;
+    };
+    term.answer("App ID", &format!("{APP_ID}\r"));
+    term.answer("App secret (hidden)", &format!("{}\r", env.secret));
+    let (code, screen) = term.wait();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        !screen.contains(&env.secret),
+        "the secret was echoed:\n{screen}"
+    );
+    assert!(screen.contains("Logged in"), "{screen}");
+    env.assert_credentials_work();
+}
+
+#[test]
+fn first_login_of_a_profile_asks_for_the_flow() {
+    let env = TestEnv::new();
+    let redirect = format!("http://localhost:{}/callback", free_port());
+    let args = [
+        "login",
+        "--app-id",
+        APP_ID,
+        "--redirect-url",
+        &redirect,
+        "--no-browser",
+        "--timeout",
+        "1",
+    ];
+    let Some(mut term) = Terminal::start(&env, &args) else {
+        return;
+    };
+    // Enter takes the first choice, basic; without an instance id that is the browser install.
+    term.answer("How does this app get tokens?", "\r");
+    term.answer("App secret (hidden)", &format!("{}\r", env.secret));
+    let (code, screen) = term.wait();
+    assert!(
+        screen.contains("/app-installer?appId="),
+        "basic was chosen:\n{screen}"
+    );
+    assert_eq!(
+        code,
+        Some(5),
+        "nobody came back from the browser:\n{screen}"
+    );
+}
