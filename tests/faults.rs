@@ -299,19 +299,9 @@ fn failed_login_keeps_the_previous_login() {
     for _ in 0..3 {
         env.emu.push_fault(TOKEN_PATH, Fault::Status(502));
     }
-    let out = env.run(
-        env.cmd()
-            .args([
-                "login",
-                "--flow",
-                "basic",
-                "--app-id",
-                APP_ID,
-                "--instance-id",
-                INSTANCE_2,
-                "--secret-stdin",
-            ])
-            .write_stdin(format!("{}\n", env.secret)),
+    let out = env.login_with(
+        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
+        &env.secret,
     );
     assert_fails(&out, 4);
     assert_intact(&env, &before);
@@ -527,19 +517,9 @@ fn malformed_config_is_exit_2_naming_file_and_line() {
             "{args:?} names line {broken_line}: {line}"
         );
     }
-    let out = env.run(
-        env.cmd()
-            .args([
-                "login",
-                "--flow",
-                "basic",
-                "--app-id",
-                APP_ID,
-                "--instance-id",
-                INSTANCE,
-                "--secret-stdin",
-            ])
-            .write_stdin(format!("{}\n", env.secret)),
+    let out = env.login_with(
+        &["--app-id", APP_ID, "--instance-id", INSTANCE],
+        &env.secret,
     );
     assert_fails(&out, 2);
     assert!(

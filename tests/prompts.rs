@@ -6,7 +6,7 @@ mod common;
 use common::*;
 
 use std::io::{Read, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,22 +19,8 @@ struct Terminal {
 
 impl Terminal {
     fn start(env: &TestEnv, args: &[&str]) -> Option<Terminal> {
-        let wixauth = env.std_cmd();
-        let mut line = sh_quote(&wixauth.get_program().to_string_lossy());
-        for arg in args {
-            line.push(' ');
-            line.push_str(&sh_quote(arg));
-        }
-        let mut cmd = Command::new("script");
-        for (key, value) in wixauth.get_envs() {
-            match value {
-                Some(v) => cmd.env(key, v),
-                None => cmd.env_remove(key),
-            };
-        }
+        let mut cmd = env.tty_command(args);
         let spawned = cmd
-            .args(["-q", "-e", "-c", &line, "/dev/null"])
-            .env("TERM", "xterm-256color")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -382,30 +382,36 @@ pub fn sh_quote(s: &str) -> String {
 }
 
 impl TestEnv {
-    /// Runs `wixauth ARGS` with stdin, stdout and stderr on a pseudo-terminal (util-linux
-    /// `script`), as a person at a terminal would; `extra_env` is added to the environment.
-    /// Returns `None` (after saying so) when `script` is missing, outside CI.
-    /// The terminal merges stdout and stderr, and turns `\n` into `\r\n`.
-    pub fn run_in_tty(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Option<Output> {
+    /// `script` running `wixauth ARGS` on a pseudo-terminal, with this test's environment.
+    pub fn tty_command(&self, args: &[&str]) -> std::process::Command {
         let wixauth = self.std_cmd();
         let mut line = sh_quote(&wixauth.get_program().to_string_lossy());
         for arg in args {
             line.push(' ');
             line.push_str(&sh_quote(arg));
         }
-        let mut cmd = assert_cmd::Command::new("script");
+        let mut cmd = std::process::Command::new("script");
         for (key, value) in wixauth.get_envs() {
             match value {
                 Some(v) => cmd.env(key, v),
                 None => cmd.env_remove(key),
             };
         }
+        cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
+            .env("TERM", "xterm-256color");
+        cmd
+    }
+
+    /// Runs `wixauth ARGS` with stdin, stdout and stderr on a pseudo-terminal (util-linux
+    /// `script`), as a person at a terminal would; `extra_env` is added to the environment.
+    /// Returns `None` (after saying so) when `script` is missing, outside CI.
+    /// The terminal merges stdout and stderr, and turns `\n` into `\r\n`.
+    pub fn run_in_tty(&self, args: &[&str], extra_env: &[(&str, &str)]) -> Option<Output> {
+        let mut cmd = assert_cmd::Command::from_std(self.tty_command(args));
         for (key, value) in extra_env {
             cmd.env(key, value);
         }
-        cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
-            .env("TERM", "xterm-256color")
-            .timeout(std::time::Duration::from_secs(60));
+        cmd.timeout(std::time::Duration::from_secs(60));
         match cmd.output() {
             Ok(output) => {
                 self.assert_no_leak(&output);
