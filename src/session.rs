@@ -235,39 +235,29 @@ fn refresh(
 }
 
 /// An authenticated call for the target instance: a fresh token in `Authorization`, and
-/// on a 401 (a token Wix no longer takes) one new token and one more try.
+/// on a 401 (a token Wix no longer takes) one new token and one more try. Returns Wix's
+/// answer and the token that got it.
 pub fn authorised_send(
     ctx: &Context,
     target: &Target,
     wix: &WixClient,
     request: Request,
-) -> Result<Response> {
-    let token = fresh_token(
-        ctx,
-        target,
-        Freshness {
-            min_ttl: 60,
-            force: false,
-        },
-    )?;
+) -> Result<(Response, Secret)> {
+    let fresh =
+        |force| fresh_token(ctx, target, Freshness { min_ttl: 60, force }).map(|t| t.access_token);
+    let token = fresh(false)?;
     let response = wix.send(&Request {
-        auth: Some(token.access_token),
+        auth: Some(token.clone()),
         ..request.clone()
     })?;
     if response.status != 401 {
-        return Ok(response);
+        return Ok((response, token));
     }
     crate::debug!("Wix answered 401: getting a new token and trying once more");
-    let token = fresh_token(
-        ctx,
-        target,
-        Freshness {
-            min_ttl: 60,
-            force: true,
-        },
-    )?;
-    wix.send(&Request {
-        auth: Some(token.access_token),
+    let token = fresh(true)?;
+    let response = wix.send(&Request {
+        auth: Some(token.clone()),
         ..request
-    })
+    })?;
+    Ok((response, token))
 }

@@ -133,7 +133,7 @@ pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         // Only GET is repeated on 429/5xx: a POST may not be safe to send twice.
         idempotent: method == reqwest::Method::GET,
     };
-    let response = session::authorised_send(ctx, &target, &client, request)?;
+    let (response, _) = session::authorised_send(ctx, &target, &client, request)?;
 
     let mut out = String::new();
     if opts.include {

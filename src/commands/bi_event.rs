@@ -104,7 +104,7 @@ pub fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         // Reporting the same event twice is harmless; losing it to a blip is not.
         idempotent: true,
     };
-    let response = session::authorised_send(ctx, &target, &client, request)?;
+    let (response, _) = session::authorised_send(ctx, &target, &client, request)?;
     let event = body["eventName"].as_str().unwrap_or_default().to_string();
     let instance = target.instance_id.clone().unwrap_or_default();
     if !response.is_success() {

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::context::{Context, Io};
 use crate::error::Result;
 use crate::secret::Secret;
-use crate::session::{self, Freshness};
+use crate::session;
 use crate::wix::{self, Request};
 
 pub struct WhoamiOptions {
@@ -111,40 +111,18 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
     let client = ctx.wix()?;
     // Get App Instance first: it tells whether Wix still takes the cached token (a 401 gets
-    // one new token and one more try, as every authenticated call does), so that Token Info
-    // then describes the token wixauth actually hands out.
-    let mut token = session::fresh_token(
-        ctx,
-        &target,
-        Freshness {
-            min_ttl: 60,
-            force: false,
-        },
-    )?;
+    // one new token and one more try), so that Token Info then describes the token wixauth
+    // actually hands out.
     let instance_request = Request {
         method: reqwest::Method::GET,
         url: wix::join(&client.api, "apps/v1/instance"),
         headers: vec![],
-        auth: Some(token.access_token.clone()),
+        auth: None,
         body: None,
         idempotent: true,
     };
-    let mut instance_response = client.send(&instance_request)?;
-    if instance_response.status == 401 {
-        crate::debug!("Wix answered 401: getting a new token and trying once more");
-        token = session::fresh_token(
-            ctx,
-            &target,
-            Freshness {
-                min_ttl: 60,
-                force: true,
-            },
-        )?;
-        instance_response = client.send(&Request {
-            auth: Some(token.access_token.clone()),
-            ..instance_request
-        })?;
-    }
+    let (instance_response, token) =
+        session::authorised_send(ctx, &target, &client, instance_request)?;
     let mut warnings = Vec::new();
     let instance = match instance_response.status {
         200..=299 => serde_json::from_slice::<Value>(&instance_response.body)
@@ -169,7 +147,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         auth: None,
         body: Some((
             "application/json".into(),
-            Secret::new(json!({"token": token.access_token.expose()}).to_string()),
+            Secret::new(json!({"token": token.expose()}).to_string()),
         )),
         idempotent: true,
     })?;
