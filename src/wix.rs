@@ -104,6 +104,23 @@ impl Response {
             None => status,
         }
     }
+    /// A failed authenticated call as one line with the contract's exit code.
+    pub fn failure(&self, what: &str) -> Error {
+        let summary = self.error_summary();
+        match self.status {
+            401 => Error::rejected(format!(
+                "{what}: Wix rejected the token ({summary}): run `wixauth login` again"
+            )),
+            403 => Error::failure(format!(
+                "{what}: Wix refused ({summary}): the app needs the permission for this call (for app management, \"Manage Your App\") in its dashboard"
+            )),
+            429 | 500..=599 => Error::unavailable(format!(
+                "{what}: Wix failed ({summary}) after retries; try again later"
+            )),
+            _ => Error::failure(format!("{what}: Wix answered {summary}")),
+        }
+    }
+
     fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -108,7 +108,7 @@ pub fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let event = body["eventName"].as_str().unwrap_or_default().to_string();
     let instance = target.instance_id.clone().unwrap_or_default();
     if !response.is_success() {
-        return Err(api_failure(&response, &format!("sending {event}")));
+        return Err(response.failure(&format!("sending {event}")));
     }
     io.note(&format!(
         "Sent {event} for instance {instance} of app {}.",
@@ -120,19 +120,6 @@ pub fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         io.print(&format!("{value}\n"))?;
     }
     Ok(())
-}
-
-/// A failed authenticated call as one line with the contract's exit code.
-pub fn api_failure(response: &wix::Response, what: &str) -> Error {
-    let summary = response.error_summary();
-    match response.status {
-        401 => Error::rejected(format!("{what}: Wix rejected the token ({summary}): run `wixauth login` again")),
-        403 => Error::failure(format!(
-            "{what}: Wix refused ({summary}): the app needs the permission for this call (for app management, \"Manage Your App\") in its dashboard"
-        )),
-        429 | 500..=599 => Error::unavailable(format!("{what}: Wix failed ({summary}) after retries; try again later")),
-        _ => Error::failure(format!("{what}: Wix answered {summary}")),
-    }
 }
 
 #[cfg(test)]

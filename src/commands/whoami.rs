@@ -132,12 +132,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
             warnings.push("Get App Instance was refused (HTTP 403): give the app the \"Manage Your App\" permission in its dashboard to see the app and site names".to_string());
             None
         }
-        _ => {
-            return Err(super::bi_event::api_failure(
-                &instance_response,
-                "reading the app instance",
-            ))
-        }
+        _ => return Err(instance_response.failure("reading the app instance")),
     };
 
     let info_response = client.send(&Request {
@@ -152,10 +147,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         idempotent: true,
     })?;
     if !info_response.is_success() {
-        return Err(super::bi_event::api_failure(
-            &info_response,
-            "reading token info",
-        ));
+        return Err(info_response.failure("reading token info"));
     }
     let info_json: Value = serde_json::from_slice(&info_response.body).map_err(|_| {
         crate::error::Error::unavailable(
