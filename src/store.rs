@@ -388,7 +388,9 @@ impl Secrets {
     }
 
     /// Removes a secret from every store; an unreachable keyring is reported, not fatal.
-    pub fn delete_everywhere(&self, key: &SecretKey) -> Result<()> {
+    /// `hint` is where login put the profile's secrets: an unreachable keyring that holds
+    /// them is reported, since its entries stay behind.
+    pub fn delete_everywhere(&self, key: &SecretKey, hint: Option<StoreKind>) -> Result<()> {
         self.file
             .delete(key)
             .map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
@@ -402,6 +404,11 @@ impl Secrets {
                     "keyring not reachable while deleting {}: {why}",
                     key.entry_name()
                 );
+                if hint == Some(StoreKind::Keyring) && !self.warned.replace(true) {
+                    eprintln!(
+                        "wixauth: warning: the OS keyring is not available ({why}), so the secrets wixauth stored there were not removed; run `wixauth logout` again once it is unlocked"
+                    );
+                }
                 Ok(())
             }
             Err(e) => Err(Error::failure(format!(

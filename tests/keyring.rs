@@ -523,3 +523,36 @@ fn auto_falls_back_loudly_when_the_keyring_is_locked() {
     );
     env.assert_credentials_work();
 }
+
+/// Logging out while the keyring that holds the profile's secrets cannot be reached still
+/// forgets everything local, and says plainly that the keyring entries stayed behind.
+#[cfg(target_os = "linux")]
+#[test]
+fn logout_reports_keyring_entries_it_could_not_remove() {
+    let env = TestEnv::new();
+    env.login_basic();
+    // As if login had put the secrets in the keyring.
+    let config =
+        read(&env.config_file()).replace("secret_store = \"file\"", "secret_store = \"keyring\"");
+    std::fs::write(env.config_file(), config).unwrap();
+    let mut cmd = env.cmd();
+    cmd.env("WIXAUTH_SECRET_STORE", "auto")
+        .args(["logout", "--all"]);
+    let _home = without_keyring(&env, &mut cmd);
+    let out = env.run(&mut cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warned = warnings(&out);
+    assert_eq!(warned.len(), 1, "{}", stderr(&out));
+    assert!(warned[0].contains("were not removed"), "{}", warned[0]);
+    assert!(!read(&env.config_file()).contains("[profiles.default]"));
+
+    // A profile whose secrets were in the file needs no such warning.
+    env.login_basic();
+    let mut cmd = env.cmd();
+    cmd.env("WIXAUTH_SECRET_STORE", "auto")
+        .args(["logout", "--all"]);
+    let _home = without_keyring(&env, &mut cmd);
+    let out = env.run(&mut cmd);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(warnings(&out).is_empty(), "{}", stderr(&out));
+}

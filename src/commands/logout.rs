@@ -39,12 +39,13 @@ pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     let secrets = ctx.secrets()?;
     let cache = ctx.cache();
     let name = ctx.profile.clone();
+    let hint = profile.secret_store;
 
     if opts.all {
         for instance in profile.instances.keys() {
-            secrets.delete_everywhere(&SecretKey::refresh_token(&name, instance))?;
+            secrets.delete_everywhere(&SecretKey::refresh_token(&name, instance), hint)?;
         }
-        secrets.delete_everywhere(&SecretKey::app_secret(&name))?;
+        secrets.delete_everywhere(&SecretKey::app_secret(&name), hint)?;
         if let Some(app_id) = &profile.app_id {
             cache.remove_app(app_id)?;
         }
@@ -57,7 +58,7 @@ pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
         io.note(&format!("Nothing to log out: profile {name} has no instance. Use --all to forget the app secret too."));
         return print_json(io, opts, &name, None);
     };
-    secrets.delete_everywhere(&SecretKey::refresh_token(&name, &instance))?;
+    secrets.delete_everywhere(&SecretKey::refresh_token(&name, &instance), hint)?;
     if let Some(app_id) = &profile.app_id {
         cache.remove(&TokenCache::key(app_id, Some(&instance)))?;
     }
