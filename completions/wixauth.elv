@@ -18,8 +18,8 @@ set edit:completion:arg-completer[wixauth] = {|@words|
     }
     var completions = [
         &'wixauth'= {
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand -h 'Print help (see more with ''--help'')'
@@ -40,12 +40,12 @@ set edit:completion:arg-completer[wixauth] = {|@words|
         }
         &'wixauth;login'= {
             cand --flow 'How the app gets tokens [default: the profile''s; asked the first time on a TTY; else advanced]'
-            cand --app-id 'App ID from the app dashboard'
+            cand --app-id 'App ID from the app dashboard [env: WIX_APP_ID]'
             cand --instance-id 'Basic flow: the instance to authorise, without a browser'
             cand --redirect-url 'Redirect URL registered in the app dashboard; the local listener binds its host and port'
             cand --timeout 'Seconds to wait for the browser'
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --secret-stdin 'Read the app secret from the first line of stdin (never pass it as an argument)'
             cand --no-browser 'Print the installer URL instead of opening a browser'
             cand --no-close-window 'Show a local success page instead of redirecting to Wix''s close-window page'
@@ -58,8 +58,8 @@ set edit:completion:arg-completer[wixauth] = {|@words|
         &'wixauth;token'= {
             cand --min-ttl 'Reuse a cached token only with at least this many seconds left'
             cand --flow 'Override the instance''s flow'
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --header 'Print `Authorization: <token>` (for `curl -H @-`)'
             cand --json 'Print the token and its metadata as JSON'
             cand --no-cache 'Always get a new token from Wix'
@@ -69,8 +69,8 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'wixauth;status'= {
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --json 'Print JSON on stdout'
             cand --check 'Also ask Wix whether the credentials work'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
@@ -79,8 +79,8 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand --help 'Print help'
         }
         &'wixauth;logout'= {
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --all 'Forget the whole profile, app secret included'
             cand --json 'Print what was removed as JSON on stdout'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
@@ -91,8 +91,8 @@ set edit:completion:arg-completer[wixauth] = {|@words|
         &'wixauth;bi-event'= {
             cand --custom-name 'The custom event''s name (required with CUSTOM)'
             cand --data 'Event data as key=value (repeatable), e.g. --data cycle_name=monthly'
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --json 'Print the result as JSON on stdout'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
@@ -106,8 +106,8 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand --data 'JSON body: literal JSON, @file, or @- for stdin'
             cand -H 'Extra request header `Name: value` (repeatable)'
             cand --header 'Extra request header `Name: value` (repeatable)'
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand -i 'Print the status line and response headers before the body'
             cand --include 'Print the status line and response headers before the body'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
@@ -117,16 +117,16 @@ set edit:completion:arg-completer[wixauth] = {|@words|
         }
         &'wixauth;exec'= {
             cand --min-ttl 'The token must stay valid for at least this many seconds (e.g. the job''s length)'
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'wixauth;whoami'= {
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --json 'Print JSON on stdout'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
@@ -135,8 +135,8 @@ set edit:completion:arg-completer[wixauth] = {|@words|
         }
         &'wixauth;install-url'= {
             cand --flow 'Which installer [default: the profile''s flow]'
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --json 'Print JSON on stdout'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
@@ -144,16 +144,16 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'wixauth;completions'= {
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'wixauth;help'= {
-            cand --profile 'Profile: a named app configuration (one Wix app)'
-            cand --instance 'App instance (site) to act for [default: the profile''s last logged-in instance]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand -h 'Print help'

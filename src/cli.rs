@@ -1,11 +1,13 @@
 //! The command-line model. Completions, the man page and `--help` are all generated from it.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::Flow;
 
 /// Seconds a cached token must still be valid for by default.
-pub const DEFAULT_MIN_TTL: u64 = 60;
+pub(crate) const DEFAULT_MIN_TTL: u64 = 60;
+/// No Wix token lives longer than a day: a larger `--min-ttl` could never be met.
+const MAX_MIN_TTL: u64 = 86_400;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -16,13 +18,13 @@ pub const DEFAULT_MIN_TTL: u64 = 60;
     after_help = "Run `wixauth help environment` for the environment variables wixauth reads.",
     disable_help_subcommand = true
 )]
-pub struct Cli {
-    /// Profile: a named app configuration (one Wix app)
-    #[arg(long, global = true, env = "WIXAUTH_PROFILE", value_name = "NAME")]
+pub(crate) struct Cli {
+    /// Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// App instance (site) to act for [default: the profile's last logged-in instance]
-    #[arg(long, global = true, env = "WIX_INSTANCE_ID", value_name = "ID")]
+    /// App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile's last logged-in instance]
+    #[arg(long, global = true, value_name = "ID")]
     pub instance: Option<String>,
 
     /// Debug log on stderr (requests, cache, store); secrets are redacted
@@ -34,7 +36,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Store an app's credentials and authorise an app instance
     Login(LoginArgs),
     /// Print a valid access token (and nothing else) on stdout
@@ -62,7 +64,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct BiEventArgs {
+pub(crate) struct BiEventArgs {
     /// `finished` (APP_FINISHED_CONFIGURATION) or an upper-case Wix event name
     #[arg(value_name = "EVENT")]
     pub event: String,
@@ -81,7 +83,7 @@ pub struct BiEventArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ApiArgs {
+pub(crate) struct ApiArgs {
     /// API path (`/apps/v1/instance`) or a full URL under the API base
     #[arg(value_name = "PATH")]
     pub path: String,
@@ -104,9 +106,9 @@ pub struct ApiArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ExecArgs {
+pub(crate) struct ExecArgs {
     /// The token must stay valid for at least this many seconds (e.g. the job's length)
-    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    #[arg(long, default_value_t = DEFAULT_MIN_TTL, value_name = "SECONDS", value_parser = min_ttl())]
     pub min_ttl: u64,
 
     /// The command and its arguments
@@ -120,17 +122,17 @@ pub struct ExecArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct WhoamiArgs {
+pub(crate) struct WhoamiArgs {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct InstallUrlArgs {
+pub(crate) struct InstallUrlArgs {
     /// Which installer [default: the profile's flow]
     #[arg(long, value_enum)]
-    pub flow: Option<Flow>,
+    pub flow: Option<FlowArg>,
 
     /// Print JSON on stdout
     #[arg(long)]
@@ -138,55 +140,26 @@ pub struct InstallUrlArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]
-pub struct HelpArgs {
+pub(crate) struct HelpArgs {
     /// A command name, or the topic `environment`
     #[arg(value_name = "COMMAND|TOPIC")]
     pub topic: Vec<String>,
 }
 
-/// Every environment variable wixauth reads (`wixauth help environment`).
-pub const ENVIRONMENT: &[(&str, &str)] = &[
-    ("WIXAUTH_PROFILE", "Profile to use, like --profile (default: default)."),
-    ("WIX_INSTANCE_ID", "App instance to act for, like --instance (default: the profile's last logged-in instance)."),
-    ("WIX_APP_ID", "App ID. With WIX_APP_SECRET it lets every command run without a config file (CI)."),
-    ("WIX_APP_SECRET", "App secret for CI; wins over the stored one. Never pass it as an argument."),
-    ("WIX_REFRESH_TOKEN", "Refresh token for the advanced flow in CI, instead of an instance id."),
-    ("WIXAUTH_CONFIG_DIR", "Folder for config.toml, cached tokens, locks and the file secret store (default: the platform config dir + /wixauth)."),
-    ("WIXAUTH_SECRET_STORE", "auto (default: the OS keyring, else a 0600 file with a warning), keyring (fail without it), or file."),
-    ("WIXAUTH_KEYRING_SERVICE", "Keyring service name (default: wixauth)."),
-    ("WIXAUTH_API_BASE", "Wix REST API base URL (default: https://www.wixapis.com). http:// only on loopback."),
-    ("WIXAUTH_INSTALLER_BASE", "Wix installer base URL (default: https://www.wix.com). http:// only on loopback."),
-    ("WIXAUTH_HTTP_TIMEOUT", "Seconds each HTTP attempt may take (default: 15)."),
-    ("WIXAUTH_NO_CACHE", "When set to 1, access tokens are never written to the cache."),
-    ("BROWSER", "Command that opens the login URL (the URL is its argument)."),
-    ("DISPLAY, WAYLAND_DISPLAY", "On Linux, without either no browser launch is tried (SSH, containers)."),
-    ("NO_COLOR", "Honoured: turns off the colour of --help and usage errors, the only colour wixauth prints."),
-];
-
-/// The `environment` help topic.
-pub fn environment_help() -> String {
-    let mut out = String::from("Environment variables read by wixauth:\n\n");
-    for (name, what) in ENVIRONMENT {
-        out.push_str(&format!("  {name}\n      {what}\n"));
-    }
-    out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
-    out
-}
-
 #[derive(Debug, Args)]
-pub struct LoginArgs {
+pub(crate) struct LoginArgs {
     /// How the app gets tokens [default: the profile's; asked the first time on a TTY; else advanced]
     #[arg(long, value_enum)]
-    pub flow: Option<Flow>,
+    pub flow: Option<FlowArg>,
 
-    /// App ID from the app dashboard
-    #[arg(long, env = "WIX_APP_ID", value_name = "ID")]
+    /// App ID from the app dashboard [env: WIX_APP_ID]
+    #[arg(long, value_name = "ID")]
     pub app_id: Option<String>,
 
     /// Basic flow: the instance to authorise, without a browser
@@ -219,7 +192,7 @@ pub struct LoginArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// Print `Authorization: <token>` (for `curl -H @-`)
     #[arg(long, conflicts_with = "json")]
     pub header: bool,
@@ -229,7 +202,7 @@ pub struct TokenArgs {
     pub json: bool,
 
     /// Reuse a cached token only with at least this many seconds left
-    #[arg(long, default_value_t = DEFAULT_MIN_TTL, value_name = "SECONDS")]
+    #[arg(long, default_value_t = DEFAULT_MIN_TTL, value_name = "SECONDS", value_parser = min_ttl())]
     pub min_ttl: u64,
 
     /// Always get a new token from Wix
@@ -238,11 +211,11 @@ pub struct TokenArgs {
 
     /// Override the instance's flow
     #[arg(long, value_enum)]
-    pub flow: Option<Flow>,
+    pub flow: Option<FlowArg>,
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -253,7 +226,7 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct LogoutArgs {
+pub(crate) struct LogoutArgs {
     /// Forget the whole profile, app secret included
     #[arg(long)]
     pub all: bool,
@@ -263,31 +236,26 @@ pub struct LogoutArgs {
     pub json: bool,
 }
 
-/// `wixauth token` with no options is what `$(wixauth token)` runs over and over; it is
-/// parsed here without building the whole clap model, which is most of a cache hit's
-/// start-up. Anything else returns `None` and goes to clap (a test checks both agree).
-pub fn parse_plain_token(args: &[std::ffi::OsString]) -> Option<Cli> {
-    if args.len() != 2 || args[1] != "token" {
-        return None;
+/// The `--flow` values; the domain's `Flow` stays free of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FlowArg {
+    /// Client credentials: app id + app secret + instance id → 4-hour tokens.
+    Basic,
+    /// Legacy custom authentication: browser consent → refresh token → 5-minute tokens.
+    Advanced,
+}
+
+impl From<FlowArg> for Flow {
+    fn from(flow: FlowArg) -> Flow {
+        match flow {
+            FlowArg::Basic => Flow::Basic,
+            FlowArg::Advanced => Flow::Advanced,
+        }
     }
-    // As clap's `env = …`: an unset or empty variable is no value; a non-UTF-8 one is clap's to report.
-    let env = |name: &str| match std::env::var_os(name) {
-        None => Ok(None),
-        Some(v) if v.is_empty() => Ok(None),
-        Some(v) => v.into_string().map(Some),
-    };
-    Some(Cli {
-        profile: env("WIXAUTH_PROFILE").ok()?,
-        instance: env("WIX_INSTANCE_ID").ok()?,
-        verbose: false,
-        command: Command::Token(TokenArgs {
-            header: false,
-            json: false,
-            min_ttl: DEFAULT_MIN_TTL,
-            no_cache: false,
-            flow: None,
-        }),
-    })
+}
+
+fn min_ttl() -> clap::builder::RangedU64ValueParser {
+    clap::value_parser!(u64).range(0..=MAX_MIN_TTL)
 }
 
 #[cfg(test)]
@@ -296,19 +264,13 @@ mod tests {
     use clap::CommandFactory;
 
     #[test]
-    fn plain_token_parses_as_clap_does() {
-        let argv = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
-        let fast = parse_plain_token(&argv(&["wixauth", "token"])).expect("fast path taken");
-        let slow = Cli::try_parse_from(argv(&["wixauth", "token"])).unwrap();
-        assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
-        for other in [
-            &["wixauth", "token", "--json"][..],
-            &["wixauth", "status"],
-            &["wixauth"],
-            &["wixauth", "token", "-v"],
-        ] {
-            assert!(parse_plain_token(&argv(other)).is_none(), "{other:?}");
+    fn min_ttl_is_bounded() {
+        // 2^63 once became a negative i64 and made any cached token "fresh".
+        for ttl in ["9223372036854775808", "86401"] {
+            let err = Cli::try_parse_from(["wixauth", "token", "--min-ttl", ttl]).unwrap_err();
+            assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation, "{ttl}");
         }
+        assert!(Cli::try_parse_from(["wixauth", "exec", "--min-ttl", "86400", "--", "x"]).is_ok());
     }
 
     #[test]

@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
 
-pub const DEFAULT_PROFILE: &str = "default";
-pub const DEFAULT_REDIRECT_URL: &str = "http://localhost:8338/callback";
+pub(crate) const DEFAULT_PROFILE: &str = "default";
+pub(crate) const DEFAULT_REDIRECT_URL: &str = "http://localhost:8338/callback";
 
 /// How an app gets tokens from Wix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Flow {
+pub(crate) enum Flow {
     /// Client credentials: app id + app secret + instance id → 4-hour tokens.
     Basic,
     /// Legacy custom authentication: browser consent → refresh token → 5-minute tokens.
@@ -36,7 +36,7 @@ impl fmt::Display for Flow {
 /// Which secret store holds a profile's secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum StoreKind {
+pub(crate) enum StoreKind {
     Keyring,
     File,
 }
@@ -51,7 +51,7 @@ impl fmt::Display for StoreKind {
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Config {
+pub(crate) struct Config {
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
     #[serde(flatten)]
@@ -59,7 +59,7 @@ pub struct Config {
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Profile {
+pub(crate) struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,14 +79,14 @@ pub struct Profile {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Instance {
+pub(crate) struct Instance {
     pub flow: Flow,
     #[serde(flatten)]
     pub unknown: toml::Table,
 }
 
 impl Instance {
-    pub fn new(flow: Flow) -> Self {
+    pub(crate) fn new(flow: Flow) -> Self {
         Instance {
             flow,
             unknown: toml::Table::new(),
@@ -96,16 +96,16 @@ impl Instance {
 
 /// Where wixauth keeps its files.
 #[derive(Debug, Clone)]
-pub struct Paths {
-    pub dir: PathBuf,
+pub(crate) struct Paths {
+    pub(crate) dir: PathBuf,
 }
 
 impl Paths {
     /// `WIXAUTH_CONFIG_DIR`, else the platform config dir + `/wixauth`.
-    pub fn from_env() -> Result<Paths> {
-        if let Some(dir) = std::env::var_os("WIXAUTH_CONFIG_DIR").filter(|d| !d.is_empty()) {
+    pub(crate) fn new(config_dir: Option<&Path>) -> Result<Paths> {
+        if let Some(dir) = config_dir {
             return Ok(Paths {
-                dir: PathBuf::from(dir),
+                dir: dir.to_path_buf(),
             });
         }
         let base = dirs::config_dir().ok_or_else(|| {
@@ -115,16 +115,16 @@ impl Paths {
             dir: base.join("wixauth"),
         })
     }
-    pub fn config_file(&self) -> PathBuf {
+    pub(crate) fn config_file(&self) -> PathBuf {
         self.dir.join("config.toml")
     }
-    pub fn secrets_file(&self) -> PathBuf {
+    pub(crate) fn secrets_file(&self) -> PathBuf {
         self.dir.join("secrets.toml")
     }
-    pub fn cache_dir(&self) -> PathBuf {
+    pub(crate) fn cache_dir(&self) -> PathBuf {
         self.dir.join("tokens")
     }
-    pub fn lock_file(&self, name: &str) -> PathBuf {
+    pub(crate) fn lock_file(&self, name: &str) -> PathBuf {
         self.dir
             .join("locks")
             .join(format!("{}.lock", fsutil::safe_file_stem(name)))
@@ -132,7 +132,7 @@ impl Paths {
 }
 
 impl Config {
-    pub fn load(path: &Path) -> Result<Config> {
+    pub(crate) fn load(path: &Path) -> Result<Config> {
         match fsutil::read_optional(path)? {
             None => Ok(Config::default()),
             Some(text) => Config::parse(&text, path),
@@ -151,12 +151,12 @@ impl Config {
         })
     }
 
-    pub fn profile(&self, name: &str) -> Option<&Profile> {
+    pub(crate) fn profile(&self, name: &str) -> Option<&Profile> {
         self.profiles.get(name)
     }
 
     /// Read-modify-write under the config lock, so two logins never lose each other's changes.
-    pub fn update<T>(paths: &Paths, change: impl FnOnce(&mut Config) -> T) -> Result<T> {
+    pub(crate) fn update<T>(paths: &Paths, change: impl FnOnce(&mut Config) -> T) -> Result<T> {
         let (_lock, _) = FileLock::acquire(&paths.lock_file("config"))?;
         let path = paths.config_file();
         let mut config = Config::load(&path)?;

@@ -1,101 +1,91 @@
-//! What every command is given: where files live, the active profile, the loaded config,
-//! and the terminal streams. Stores and the Wix client are made on demand, so a cache
-//! hit never pays for them.
+//! What every command is given: the environment (read once), where files live, the active
+//! profile and instance, the loaded config, and the secret store and Wix client, each built
+//! once, on first use, so a cache hit never pays for them.
 
-use std::io::{IsTerminal, Write};
+use std::cell::OnceCell;
 
-use crate::cache::TokenCache;
 use crate::config::{Config, Paths, Profile, DEFAULT_PROFILE};
-use crate::error::{Error, Result};
-use crate::store::{Secrets, StoreMode};
-use crate::wix::{self, WixClient};
+use crate::credentials::store::Secrets;
+use crate::credentials::Session;
+use crate::env::Env;
+use crate::error::Result;
+use crate::log::Notes;
+use crate::wix::LazyClient;
 
-/// Standard streams plus what they are connected to; tests swap in buffers.
-pub struct Io {
-    pub out: Box<dyn Write>,
-    pub err: Box<dyn Write>,
-    pub stdin_tty: bool,
-    pub stdout_tty: bool,
-    pub stderr_tty: bool,
-}
-
-impl Io {
-    pub fn system() -> Io {
-        Io {
-            out: Box::new(std::io::stdout()),
-            err: Box::new(std::io::stderr()),
-            stdin_tty: std::io::stdin().is_terminal(),
-            stdout_tty: std::io::stdout().is_terminal(),
-            stderr_tty: std::io::stderr().is_terminal(),
-        }
-    }
-
-    /// Prompts need a person: a TTY on both stdin and stderr.
-    pub fn can_prompt(&self) -> bool {
-        self.stdin_tty && self.stderr_tty
-    }
-
-    /// Writes the requested data to stdout.
-    pub fn print(&mut self, text: &str) -> Result<()> {
-        self.out
-            .write_all(text.as_bytes())
-            .and_then(|()| self.out.flush())
-            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
-    }
-
-    /// A status line on stderr (never data).
-    pub fn note(&mut self, text: &str) {
-        let _ = writeln!(self.err, "{text}");
-    }
-}
-
-pub struct Context {
+pub(crate) struct Context {
+    pub env: Env,
     pub paths: Paths,
+    /// The active profile: `--profile`, else `WIXAUTH_PROFILE`, else `default`.
     pub profile: String,
+    /// The instance asked for: `--instance`, else `WIX_INSTANCE_ID`; else the profile's default.
+    pub instance: Option<String>,
     pub config: Config,
+    /// Warnings raised below the commands, printed through their `Io`.
+    pub notes: Notes,
+    secrets: OnceCell<Secrets>,
+    wix: LazyClient,
 }
 
 impl Context {
-    pub fn load(profile: Option<String>) -> Result<Context> {
-        let paths = Paths::from_env()?;
-        let profile = profile
-            .filter(|p| !p.trim().is_empty())
+    /// `profile` and `instance` are the global flags; the environment fills in what they leave.
+    pub(crate) fn load(env: Env, profile: Option<&str>, instance: Option<&str>) -> Result<Context> {
+        let given = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let paths = Paths::new(env.config_dir.as_deref())?;
+        let profile = given(profile)
+            .or_else(|| env.profile.clone())
             .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+        let instance = given(instance).or_else(|| env.instance_id.clone());
         let config = Config::load(&paths.config_file())?;
+        let wix = LazyClient::new(env.api_base.clone(), env.http_timeout);
         Ok(Context {
+            env,
             paths,
             profile,
+            instance,
             config,
+            notes: Notes::default(),
+            secrets: OnceCell::new(),
+            wix,
         })
     }
 
-    pub fn active_profile(&self) -> Option<&Profile> {
+    pub(crate) fn active_profile(&self) -> Option<&Profile> {
         self.config.profile(&self.profile)
     }
 
-    pub fn secrets(&self) -> Result<Secrets> {
-        Ok(Secrets::new(StoreMode::from_env()?, &self.paths))
+    pub(crate) fn secrets(&self) -> &Secrets {
+        self.secrets.get_or_init(|| {
+            Secrets::new(
+                self.env.secret_store,
+                &self.env.keyring_service,
+                &self.paths,
+                self.notes.clone(),
+            )
+        })
     }
 
-    pub fn cache(&self) -> TokenCache {
-        TokenCache {
-            dir: self.paths.cache_dir(),
+    pub(crate) fn wix(&self) -> &LazyClient {
+        &self.wix
+    }
+
+    /// The credential logic, borrowing this run's parts.
+    pub(crate) fn session(&self) -> Session<'_> {
+        Session {
+            env: &self.env,
+            paths: &self.paths,
+            config: &self.config,
+            profile: &self.profile,
+            secrets: self.secrets(),
+            wix: &self.wix,
+            notes: &self.notes,
         }
     }
 
-    pub fn api_base(&self) -> Result<url::Url> {
-        wix::base_url("WIXAUTH_API_BASE", wix::DEFAULT_API_BASE)
-    }
-
-    pub fn installer_base(&self) -> Result<url::Url> {
-        wix::base_url("WIXAUTH_INSTALLER_BASE", wix::DEFAULT_INSTALLER_BASE)
-    }
-
-    pub fn wix(&self) -> Result<WixClient> {
-        WixClient::new(self.api_base()?)
-    }
-
-    pub fn reload_config(&mut self) -> Result<()> {
+    pub(crate) fn reload_config(&mut self) -> Result<()> {
         self.config = Config::load(&self.paths.config_file())?;
         Ok(())
     }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 /// The exit codes of the CLI contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     Success = 0,
     Failure = 1,
     /// Usage or configuration error: bad flag, missing credential, nothing logged in.
@@ -32,15 +32,15 @@ impl From<Exit> for ExitCode {
 /// A failure the user sees as one line on stderr. Messages never contain secrets:
 /// they are built from `Secret`'s redacting `Display` or from non-secret values.
 #[derive(Debug, Clone)]
-pub struct Error {
-    pub exit: Exit,
+pub(crate) struct Error {
+    pub(crate) exit: Exit,
     message: String,
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    pub fn new(exit: Exit, message: impl Into<String>) -> Self {
+    pub(crate) fn new(exit: Exit, message: impl Into<String>) -> Self {
         // Keep the promise of one line whatever the source text holds.
         let message = message
             .into()
@@ -49,29 +49,29 @@ impl Error {
             .join(" ");
         Error { exit, message }
     }
-    pub fn failure(message: impl Into<String>) -> Self {
+    pub(crate) fn failure(message: impl Into<String>) -> Self {
         Self::new(Exit::Failure, message)
     }
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
         Self::new(Exit::Usage, message)
     }
-    pub fn rejected(message: impl Into<String>) -> Self {
+    pub(crate) fn rejected(message: impl Into<String>) -> Self {
         Self::new(Exit::Rejected, message)
     }
-    pub fn unavailable(message: impl Into<String>) -> Self {
+    pub(crate) fn unavailable(message: impl Into<String>) -> Self {
         Self::new(Exit::Unavailable, message)
     }
-    pub fn login_aborted(message: impl Into<String>) -> Self {
+    pub(crate) fn login_aborted(message: impl Into<String>) -> Self {
         Self::new(Exit::LoginAborted, message)
     }
-    pub fn interrupted() -> Self {
+    pub(crate) fn interrupted() -> Self {
         Self::new(Exit::Interrupted, "interrupted")
     }
-    pub fn message(&self) -> &str {
+    pub(crate) fn message(&self) -> &str {
         &self.message
     }
     /// Prefixes the message with what was being done, keeping the exit code.
-    pub fn context(self, what: impl fmt::Display) -> Self {
+    pub(crate) fn context(self, what: impl fmt::Display) -> Self {
         Error::new(self.exit, format!("{what}: {}", self.message))
     }
 }
@@ -85,7 +85,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// Formats an I/O failure on a path as a one-line message.
-pub fn io_error(what: &str, path: &std::path::Path, err: &std::io::Error) -> Error {
+pub(crate) fn io_error(what: &str, path: &std::path::Path, err: &std::io::Error) -> Error {
     Error::failure(format!("{what} {}: {err}", path.display()))
 }
 

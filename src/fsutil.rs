@@ -2,12 +2,12 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{io_error, Result};
 
 /// Creates `dir` (and parents) with 0700 permissions where the platform has them.
-pub fn create_private_dir(dir: &Path) -> Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
@@ -23,7 +23,7 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 /// Replaces `path` with `contents` atomically: a 0600 temporary file in the same
 /// folder, flushed to disk, then renamed over the old one. A crash leaves the old
 /// file or the new one, never a torn mix.
-pub fn write_private_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+pub(crate) fn write_private_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     create_private_dir(dir)?;
     // tempfile creates the file with mode 0600 on Unix.
@@ -40,7 +40,7 @@ pub fn write_private_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// Reads a file, `None` when it does not exist.
-pub fn read_optional(path: &Path) -> Result<Option<String>> {
+pub(crate) fn read_optional(path: &Path) -> Result<Option<String>> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
@@ -49,7 +49,7 @@ pub fn read_optional(path: &Path) -> Result<Option<String>> {
 }
 
 /// Removes a file; a missing one is not an error (logout is idempotent).
-pub fn remove_if_exists(path: &Path) -> Result<()> {
+pub(crate) fn remove_if_exists(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -59,14 +59,13 @@ pub fn remove_if_exists(path: &Path) -> Result<()> {
 
 /// An exclusive advisory lock, held until dropped (the OS releases it if the
 /// process dies, so a crash never leaves a stale lock behind).
-pub struct FileLock {
+pub(crate) struct FileLock {
     _file: File,
-    pub path: PathBuf,
 }
 
 impl FileLock {
     /// Blocks until the lock is ours. Returns whether we had to wait for another process.
-    pub fn acquire(path: &Path) -> Result<(FileLock, bool)> {
+    pub(crate) fn acquire(path: &Path) -> Result<(FileLock, bool)> {
         if let Some(dir) = path.parent() {
             create_private_dir(dir)?;
         }
@@ -84,19 +83,13 @@ impl FileLock {
             }
             Err(fs::TryLockError::Error(e)) => return Err(io_error("cannot lock", path, &e)),
         };
-        Ok((
-            FileLock {
-                _file: file,
-                path: path.to_path_buf(),
-            },
-            waited,
-        ))
+        Ok((FileLock { _file: file }, waited))
     }
 }
 
 /// A file-name-safe form of an identifier (app ids and instance ids are UUIDs,
 /// but a config file or environment can hold anything).
-pub fn safe_file_stem(id: &str) -> String {
+pub(crate) fn safe_file_stem(id: &str) -> String {
     id.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {

@@ -1,44 +1,43 @@
 //! wixauth: Wix app authentication in one command.
 //!
-//! The binary is a thin shell over [`run`]; each piece lives in its own module:
-//! `wix` (the HTTP client), `store` (secrets), `config`, `cache`, `session`
-//! (credentials → fresh token), `listener` (the browser login) and `commands`.
+//! `main` parses the command line and hands it to [`run`], which reads the environment once
+//! ([`env::Env`]), loads the context and dispatches to one module per command. Below the
+//! commands: `credentials` (resolution, secret stores, token cache), `oauth` (the browser
+//! login and its loopback listener), `wix` (the HTTP client), `ui` (streams, prompts, browser).
 
-pub mod browser;
-pub mod cache;
-pub mod cli;
 pub mod commands;
-pub mod config;
-pub mod context;
-pub mod error;
-pub mod fsutil;
-pub mod listener;
-pub mod log;
-pub mod pages;
-pub mod prompt;
-pub mod secret;
-pub mod session;
-pub mod store;
-pub mod wix;
+mod config;
+mod context;
+mod credentials;
+mod env;
+mod error;
+mod fsutil;
+mod listener;
+mod log;
+mod oauth;
+mod secret;
+mod text;
+mod ui;
+mod wix;
+
+mod cli;
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use std::process::ExitCode;
-
 use crate::commands::{
     api, bi_event, exec, generate, install_url, login, logout, status, token, whoami,
 };
-use crate::context::{Context, Io};
+use crate::context::Context;
+use crate::env::Env;
 use crate::error::{Exit, Result};
+use crate::ui::Io;
 
 /// Parses arguments, runs the command and reports a failure as one line on stderr.
 pub fn main() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let parsed = cli::parse_plain_token(&args)
-        .map(Ok)
-        .unwrap_or_else(|| Cli::try_parse_from(&args));
-    let cli = match parsed {
+    let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are successes printed on stdout.
@@ -62,8 +61,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
-    // Commands that need no config work even when config.toml is broken.
+fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
+    // Commands that need no environment or config work even when those are broken.
     match &cli.command {
         Command::Completions(args) => {
             return generate::completions(args.shell, io).map(|()| ExitCode::SUCCESS)
@@ -71,61 +70,26 @@ pub fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
         Command::Help(args) => return generate::help(&args.topic, io).map(|()| ExitCode::SUCCESS),
         _ => {}
     }
-    let mut ctx = Context::load(cli.profile.clone())?;
-    let instance = cli.instance.clone().filter(|i| !i.trim().is_empty());
-    match &cli.command {
-        Command::Login(args) => login::run(&args.into(), &mut ctx, io)?,
-        Command::Token(args) => {
-            token::run(&token::TokenOptions::from_args(args, instance), &ctx, io)?
-        }
-        Command::Status(args) => status::run(
-            &status::StatusOptions {
-                instance,
-                json: args.json,
-                check: args.check,
-            },
-            &ctx,
-            io,
-        )?,
-        Command::Logout(args) => logout::run(
-            &logout::LogoutOptions {
-                instance,
-                all: args.all,
-                json: args.json,
-            },
-            &mut ctx,
-            io,
-        )?,
-        Command::BiEvent(args) => bi_event::run(
-            &bi_event::BiEventOptions::from_args(args, instance),
-            &ctx,
-            io,
-        )?,
-        Command::Api(args) => api::run(&api::ApiOptions::from_args(args, instance), &ctx, io)?,
-        Command::Exec(args) => {
-            let opts = exec::ExecOptions {
-                instance,
-                min_ttl: args.min_ttl,
-                command: args.command.clone(),
-            };
-            return exec::run(&opts, &ctx).map(ExitCode::from);
-        }
-        Command::Whoami(args) => whoami::run(
-            &whoami::WhoamiOptions {
-                instance,
-                json: args.json,
-            },
-            &ctx,
-            io,
-        )?,
-        Command::InstallUrl(args) => install_url::run(
-            &install_url::InstallUrlOptions {
-                flow: args.flow,
-                json: args.json,
-            },
-            &ctx,
-            io,
-        )?,
+    let env = Env::from_process()?;
+    io.set_browser_env(&env);
+    let mut ctx = Context::load(env, cli.profile.as_deref(), cli.instance.as_deref())?;
+    let outcome = dispatch(&cli.command, &mut ctx, io);
+    // Warnings raised on the way still reach the person, also when the command failed.
+    io.flush_notes(&ctx.notes);
+    outcome
+}
+
+fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCode> {
+    match command {
+        Command::Login(args) => login::run(&args.into(), ctx, io)?,
+        Command::Token(args) => token::run(&args.into(), ctx, io)?,
+        Command::Status(args) => status::run(&args.into(), ctx, io)?,
+        Command::Logout(args) => logout::run(&args.into(), ctx, io)?,
+        Command::BiEvent(args) => bi_event::run(&args.into(), ctx, io)?,
+        Command::Api(args) => api::run(&args.into(), ctx, io)?,
+        Command::Exec(args) => return exec::run(&args.into(), ctx, io).map(ExitCode::from),
+        Command::Whoami(args) => whoami::run(&args.into(), ctx, io)?,
+        Command::InstallUrl(args) => install_url::run(&args.into(), ctx, io)?,
         Command::Completions(_) | Command::Help(_) => {}
     }
     Ok(ExitCode::SUCCESS)

@@ -21,7 +21,7 @@ use subtle::ConstantTimeEq;
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
-use crate::pages;
+use crate::oauth::pages;
 use crate::secret::Secret;
 
 /// The whole request head (request line and headers) must arrive within this.
@@ -38,15 +38,16 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Bound on writing an answer.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub struct Listener {
+pub(crate) struct Listener {
     requests: Receiver<Request>,
-    pub addresses: Vec<SocketAddr>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) addresses: Vec<SocketAddr>,
     stop: Arc<AtomicBool>,
     acceptors: Vec<JoinHandle<()>>,
 }
 
 /// Checks that a redirect URL is one wixauth can listen on: `http://` on a loopback host.
-pub fn listen_addresses(redirect: &Url) -> Result<Vec<SocketAddr>> {
+pub(crate) fn listen_addresses(redirect: &Url) -> Result<Vec<SocketAddr>> {
     let refuse = || {
         Error::usage(format!(
             "--redirect-url {redirect} must be an http:// URL on this machine (localhost, 127.0.0.1 or [::1]) so wixauth can listen there"
@@ -74,7 +75,7 @@ pub fn listen_addresses(redirect: &Url) -> Result<Vec<SocketAddr>> {
 }
 
 impl Listener {
-    pub fn bind(redirect: &Url) -> Result<Listener> {
+    pub(crate) fn bind(redirect: &Url) -> Result<Listener> {
         let (tx, requests) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
         let active = Arc::new(AtomicUsize::new(0));
@@ -91,7 +92,7 @@ impl Listener {
                 }
                 // A machine without IPv6 (no ::1, or no IPv6 at all) still serves 127.0.0.1.
                 Err(e) if addr.is_ipv6() && !sockets.is_empty() => {
-                    crate::debug!("not listening on {addr}: {e}");
+                    crate::log::debug!("not listening on {addr}: {e}");
                     continue;
                 }
                 Err(e) => return Err(Error::usage(format!("cannot listen on {addr}: {e}; pass another --redirect-url"))),
@@ -100,7 +101,7 @@ impl Listener {
                 .set_nonblocking(true)
                 .map_err(|e| Error::failure(format!("cannot start the listener on {addr}: {e}")))?;
             let addr = socket.local_addr().unwrap_or(addr);
-            crate::debug!("listening on {addr}");
+            crate::log::debug!("listening on {addr}");
             sockets.push((addr, socket));
         }
         let mut listener = Listener {
@@ -122,12 +123,12 @@ impl Listener {
     }
 
     /// The next request, or `None` when `wait` passes without one.
-    pub fn next(&self, wait: Duration) -> Option<Request> {
+    pub(crate) fn next(&self, wait: Duration) -> Option<Request> {
         self.requests.recv_timeout(wait).ok()
     }
 
     /// Requests already queued (answered after the login ends so none hangs).
-    pub fn drain(&self) -> impl Iterator<Item = Request> + '_ {
+    pub(crate) fn drain(&self) -> impl Iterator<Item = Request> + '_ {
         self.requests.try_iter()
     }
 }
@@ -163,7 +164,7 @@ fn accept_loop(
             Ok((stream, _)) => {
                 if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
                     active.fetch_sub(1, Ordering::SeqCst);
-                    crate::debug!("listener: too many connections at once; closing one");
+                    crate::log::debug!("listener: too many connections at once; closing one");
                     continue;
                 }
                 let guard = Active(active.clone());
@@ -177,14 +178,14 @@ fn accept_loop(
                     });
                 if let Err(e) = spawned {
                     // The closure, stream and guard included, is dropped: the connection closes.
-                    crate::debug!("listener: cannot serve a connection: {e}");
+                    crate::log::debug!("listener: cannot serve a connection: {e}");
                 }
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(ACCEPT_POLL),
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // EMFILE, ENFILE, ENOBUFS, ECONNABORTED...: keep listening.
-                crate::debug!("listener: accept on {addr} failed: {e}; still listening");
+                crate::log::debug!("listener: accept on {addr} failed: {e}; still listening");
                 std::thread::sleep(ACCEPT_BACKOFF);
             }
         }
@@ -353,7 +354,7 @@ fn parse_request_line(head: &[u8]) -> std::result::Result<(String, String), u16>
 
 /// One HTTP request from the browser. Answer it with [`respond_html`] or [`respond_redirect`];
 /// one dropped unanswered is told that the login has ended (410), so no tab hangs.
-pub struct Request {
+pub(crate) struct Request {
     method: String,
     target: String,
     head_only: bool,
@@ -361,12 +362,12 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn method(&self) -> &str {
+    pub(crate) fn method(&self) -> &str {
         &self.method
     }
 
     /// The request target as sent: the path and the raw (percent-encoded) query.
-    pub fn target(&self) -> &str {
+    pub(crate) fn target(&self) -> &str {
         &self.target
     }
 
@@ -476,7 +477,7 @@ fn answer(
     bytes
 }
 
-pub fn respond_html(request: Request, status: u16, html: String) {
+pub(crate) fn respond_html(request: Request, status: u16, html: String) {
     let bytes = answer(
         status,
         "text/html; charset=utf-8",
@@ -487,7 +488,7 @@ pub fn respond_html(request: Request, status: u16, html: String) {
     request.respond(bytes);
 }
 
-pub fn respond_redirect(request: Request, location: &str) {
+pub(crate) fn respond_redirect(request: Request, location: &str) {
     // A Location is one header line: nothing but visible ASCII may go into it.
     if location.is_empty() || !location.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         let html = pages::failure(
@@ -501,7 +502,7 @@ pub fn respond_redirect(request: Request, location: &str) {
 }
 
 /// Splits a request target into its path and query.
-pub fn split_target(target: &str) -> (&str, &str) {
+pub(crate) fn split_target(target: &str) -> (&str, &str) {
     match target.split_once('?') {
         Some((path, query)) => (path, query),
         None => (target, ""),
@@ -510,7 +511,7 @@ pub fn split_target(target: &str) -> (&str, &str) {
 
 /// What came back on the callback, checked state first, then `error`, then `code`.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Callback {
+pub(crate) enum Callback {
     /// Advanced flow: an authorization code for an instance.
     Code {
         code: Secret,
@@ -527,14 +528,14 @@ pub enum Callback {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
+pub(crate) enum Expect {
     Code,
     Installed,
 }
 
 /// Parses a callback query. Tolerates anything (bad percent-encoding, non-UTF-8, huge
 /// input): the worst outcome is `BadState` or `Failed`, never a panic.
-pub fn parse_callback(query: &str, expected_state: &str, expect: Expect) -> Callback {
+pub(crate) fn parse_callback(query: &str, expected_state: &str, expect: Expect) -> Callback {
     let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
@@ -586,7 +587,7 @@ pub fn parse_callback(query: &str, expected_state: &str, expect: Expect) -> Call
 }
 
 /// At least 128 bits from the OS CSPRNG, hex-encoded.
-pub fn new_state() -> Result<String> {
+pub(crate) fn new_state() -> Result<String> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes)
         .map_err(|e| Error::failure(format!("cannot get random bytes from the OS: {e}")))?;

@@ -5,21 +5,40 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static VERBOSE: AtomicBool = AtomicBool::new(false);
 
-pub fn set_verbose(on: bool) {
+pub(crate) fn set_verbose(on: bool) {
     VERBOSE.store(on, Ordering::Relaxed);
 }
 
-pub fn verbose() -> bool {
+pub(crate) fn verbose() -> bool {
     VERBOSE.load(Ordering::Relaxed)
 }
 
-#[macro_export]
+/// `debug!(…)`: a line on stderr with `-v`, nothing otherwise.
 macro_rules! debug {
     ($($arg:tt)*) => {
         if $crate::log::verbose() {
             eprintln!("wixauth: debug: {}", format_args!($($arg)*));
         }
     };
+}
+pub(crate) use debug;
+
+/// Warnings for the person at the terminal, raised below the command layer (a keyring that
+/// fell back to the file, a cache that could not be written). Commands print them through their
+/// `Io`, so every line on stderr goes through one injected stream.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Notes(std::rc::Rc<std::cell::RefCell<Vec<String>>>);
+
+impl Notes {
+    /// Queues `text` to be printed as a `wixauth: warning:` line.
+    pub(crate) fn warn(&self, text: impl Into<String>) {
+        self.0.borrow_mut().push(text.into());
+    }
+
+    /// The warnings queued so far, oldest first, leaving none.
+    pub(crate) fn take(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.borrow_mut())
+    }
 }
 
 /// Query parameters whose values are credentials or one-time codes.
@@ -33,7 +52,7 @@ const SENSITIVE_PARAMS: &[&str] = &[
 ];
 
 /// A URL safe to log: sensitive query values replaced by `(redacted)`.
-pub fn redact_url(url: &url::Url) -> String {
+pub(crate) fn redact_url(url: &url::Url) -> String {
     let mut shown = url.clone();
     if url.query().is_some() {
         let pairs: Vec<(String, String)> = url

@@ -789,14 +789,21 @@ fn spinner_on_a_terminal_says_what_it_waits_for_and_the_time_left() {
     let screen = stdout(&out);
     assert!(
         screen.contains(&format!(
-            "Waiting for the browser to come back to {redirect}"
+            "0:01 left · waiting for the browser at {redirect}"
+        )) || screen.contains(&format!(
+            "0:02 left · waiting for the browser at {redirect}"
         )),
         "{screen}"
     );
-    assert!(
-        screen.contains("0:01 left") || screen.contains("0:02 left"),
-        "{screen}"
-    );
+    // Each frame is cut to the terminal's width (80 columns here), so it never wraps.
+    let frames: Vec<&str> = screen
+        .split("\r\x1b[2K")
+        .filter(|f| f.starts_with(['|', '/', '-', '\\']))
+        .collect();
+    assert!(!frames.is_empty(), "{screen}");
+    for frame in frames {
+        assert!(frame.chars().count() < 80, "{frame:?}");
+    }
     assert_eq!(out.status.code(), Some(5), "{screen}");
 
     // Without a terminal: plain lines, no spinner, no carriage returns.

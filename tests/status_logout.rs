@@ -379,7 +379,7 @@ fn verbose_logs_requests_store_and_cache_without_secrets() {
     env.login_basic();
 
     // A miss: the cache decision, the store, the request.
-    let out = env.run(env.cmd().args(["-v", "token", "--min-ttl", "99999"]));
+    let out = env.run(env.cmd().args(["-v", "token", "--min-ttl", "86400"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let token = stdout(&out).trim().to_string();
     let err = stderr(&out);

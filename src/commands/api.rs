@@ -1,18 +1,17 @@
 //! `wixauth api PATH`: an authenticated request to the Wix REST API, like `gh api`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use url::Url;
 
 use crate::cli::ApiArgs;
-use crate::context::{Context, Io};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::session;
-use crate::wix::{self, Request};
+use crate::ui::Io;
+use crate::wix::{self, Method, Request};
 
-pub struct ApiOptions {
-    pub instance: Option<String>,
+pub(crate) struct ApiOptions {
     pub path: String,
     pub method: Option<String>,
     pub data: Option<String>,
@@ -20,10 +19,9 @@ pub struct ApiOptions {
     pub include: bool,
 }
 
-impl ApiOptions {
-    pub fn from_args(args: &ApiArgs, instance: Option<String>) -> Self {
+impl From<&ApiArgs> for ApiOptions {
+    fn from(args: &ApiArgs) -> Self {
         ApiOptions {
-            instance,
             path: args.path.clone(),
             method: args.method.clone(),
             data: args.data.clone(),
@@ -34,7 +32,7 @@ impl ApiOptions {
 }
 
 /// `PATH` as a URL under the API base; any other origin is refused so a token never leaves Wix.
-pub fn api_url(api: &Url, path: &str) -> Result<Url> {
+pub(crate) fn api_url(api: &Url, path: &str) -> Result<Url> {
     let refuse = || {
         Error::usage(format!(
             "refusing to send a Wix token to {path:?}: give a path like /apps/v1/instance or a URL under {api}"
@@ -47,7 +45,7 @@ pub fn api_url(api: &Url, path: &str) -> Result<Url> {
     } else if path.starts_with("//") {
         return Err(refuse());
     } else {
-        Url::parse(&wix::join(api, path)).map_err(|_| refuse())?
+        Url::parse(&wix::urls::join(api, path)).map_err(|_| refuse())?
     };
     let same_origin = url.scheme() == api.scheme()
         && url.host() == api.host()
@@ -60,7 +58,7 @@ pub fn api_url(api: &Url, path: &str) -> Result<Url> {
 }
 
 /// The body from `-d`: literal JSON, `@file` or `@-` (stdin); it must be valid JSON.
-pub fn read_body(data: &str, stdin: &mut dyn Read) -> Result<String> {
+pub(crate) fn read_body(data: &str, stdin: &mut dyn Read) -> Result<String> {
     let text = if data == "@-" {
         let mut text = String::new();
         stdin
@@ -79,7 +77,7 @@ pub fn read_body(data: &str, stdin: &mut dyn Read) -> Result<String> {
 }
 
 /// `Name: value` headers; `Authorization` is wixauth's to set.
-pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
+pub(crate) fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
     raw.iter()
         .map(|h| {
             let (name, value) = h
@@ -87,10 +85,7 @@ pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
                 .map(|(n, v)| (n.trim(), v.trim()))
                 // As HTTP defines them: a bad one is the user's to fix (exit 2), not a network
                 // failure to retry.
-                .filter(|(n, v)| {
-                    reqwest::header::HeaderName::from_bytes(n.as_bytes()).is_ok()
-                        && reqwest::header::HeaderValue::from_str(v).is_ok()
-                })
+                .filter(|(n, v)| wix::valid_header(n, v))
                 .ok_or_else(|| Error::usage(format!("-H {h:?} is not a `Name: value` header")))?;
             if name.eq_ignore_ascii_case("authorization") {
                 return Err(Error::usage(
@@ -102,13 +97,12 @@ pub fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
         .collect()
 }
 
-pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
-    let client = ctx.wix()?;
-    let url = api_url(&client.api, &opts.path)?;
+pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let url = api_url(ctx.wix().api(), &opts.path)?;
     let body = opts
         .data
         .as_deref()
-        .map(|d| read_body(d, &mut std::io::stdin()))
+        .map(|d| read_body(d, &mut io.stdin))
         .transpose()?;
     let mut headers = parse_headers(&opts.headers)?;
     let method_name = opts
@@ -116,14 +110,15 @@ pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         .clone()
         .unwrap_or_else(|| if body.is_some() { "POST" } else { "GET" }.into())
         .to_ascii_uppercase();
-    let method = reqwest::Method::from_bytes(method_name.as_bytes())
-        .map_err(|_| Error::usage(format!("-X {method_name:?} is not an HTTP method")))?;
+    let method = Method::parse(&method_name)
+        .ok_or_else(|| Error::usage(format!("-X {method_name:?} is not an HTTP method")))?;
     let content_type = headers
         .iter()
         .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
         .map(|i| headers.remove(i).1)
         .unwrap_or_else(|| "application/json".into());
-    let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
+    let session = ctx.session();
+    let target = session.resolve(ctx.instance.as_deref(), None)?;
     let request = Request {
         method: method.clone(),
         url: url.to_string(),
@@ -131,9 +126,10 @@ pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         auth: None,
         body: body.map(|b| (content_type, Secret::new(b))),
         // Only GET is repeated on 429/5xx: a POST may not be safe to send twice.
-        idempotent: method == reqwest::Method::GET,
+        idempotent: method == Method::GET,
     };
-    let (response, _) = session::authorised_send(ctx, &target, &client, request)?;
+    let (response, _) = session.authorised_send(&target, request)?;
+    io.flush_notes(&ctx.notes);
 
     let mut out = String::new();
     if opts.include {
@@ -146,8 +142,8 @@ pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     if !response.is_success() {
         // A failure leaves stdout empty: the status (and with --include the headers) and the
         // body go to stderr, ahead of the one error line.
-        let _ = std::io::Write::write_all(&mut io.err, out.as_bytes());
-        let _ = std::io::Write::write_all(&mut io.err, &response.body);
+        let _ = io.err.write_all(out.as_bytes());
+        let _ = io.err.write_all(&response.body);
         if !response.body.is_empty() && !response.body.ends_with(b"\n") {
             io.note("");
         }
@@ -167,9 +163,7 @@ pub fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
             "{}\n",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         )),
-        None => std::io::Write::write_all(&mut io.out, &response.body)
-            .and_then(|()| std::io::Write::flush(&mut io.out))
-            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}"))),
+        None => io.write_out(&response.body),
     }
 }
 

@@ -5,14 +5,13 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::cli::BiEventArgs;
-use crate::context::{Context, Io};
+use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::secret::Secret;
-use crate::session;
-use crate::wix::{self, Request};
+use crate::ui::Io;
+use crate::wix::Request;
 
 /// Wix's `eventName` values (apps.service.json).
-pub const EVENTS: &[&str] = &[
+pub(crate) const EVENTS: &[&str] = &[
     "APP_DASHBOARD_LOADED",
     "APP_FINISHED_CONFIGURATION",
     "APP_UPGRADED",
@@ -25,18 +24,16 @@ pub const EVENTS: &[&str] = &[
     "APP_FINISH_BUSINESS_SETUP",
 ];
 
-pub struct BiEventOptions {
-    pub instance: Option<String>,
+pub(crate) struct BiEventOptions {
     pub event: String,
     pub custom_name: Option<String>,
     pub data: Vec<String>,
     pub json: bool,
 }
 
-impl BiEventOptions {
-    pub fn from_args(args: &BiEventArgs, instance: Option<String>) -> Self {
+impl From<&BiEventArgs> for BiEventOptions {
+    fn from(args: &BiEventArgs) -> Self {
         BiEventOptions {
-            instance,
             event: args.event.clone(),
             custom_name: args.custom_name.clone(),
             data: args.data.clone(),
@@ -46,7 +43,7 @@ impl BiEventOptions {
 }
 
 /// The request body, checked before any token is fetched.
-pub fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
+pub(crate) fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
     let name = match opts.event.as_str() {
         "finished" => "APP_FINISHED_CONFIGURATION",
         upper if EVENTS.contains(&upper) => upper,
@@ -91,20 +88,15 @@ pub fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
     Ok(body)
 }
 
-pub fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+pub(crate) fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let body = event_body(opts)?;
-    let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
-    let client = ctx.wix()?;
-    let request = Request {
-        method: reqwest::Method::POST,
-        url: wix::join(&client.api, "apps/v1/bi-event"),
-        headers: vec![],
-        auth: None,
-        body: Some(("application/json".into(), Secret::new(body.to_string()))),
-        // Reporting the same event twice is harmless; losing it to a blip is not.
-        idempotent: true,
-    };
-    let (response, _) = session::authorised_send(ctx, &target, &client, request)?;
+    let session = ctx.session();
+    let target = session.resolve(ctx.instance.as_deref(), None)?;
+    let url = crate::wix::urls::join(ctx.wix().api(), "apps/v1/bi-event");
+    // Reporting the same event twice is harmless; losing it to a blip is not.
+    let request = Request::post_json(url, &body, true);
+    let (response, _) = session.authorised_send(&target, request)?;
+    io.flush_notes(&ctx.notes);
     let event = body["eventName"].as_str().unwrap_or_default().to_string();
     let instance = target.instance_id.clone().unwrap_or_default();
     if !response.is_success() {
@@ -128,7 +120,6 @@ mod tests {
 
     fn opts(event: &str, custom: Option<&str>, data: &[&str]) -> BiEventOptions {
         BiEventOptions {
-            instance: None,
             event: event.into(),
             custom_name: custom.map(str::to_string),
             data: data.iter().map(|s| s.to_string()).collect(),

@@ -3,32 +3,43 @@
 use std::ffi::OsString;
 use std::process::Command;
 
+use crate::cli::ExecArgs;
 use crate::context::Context;
+use crate::credentials::Freshness;
 use crate::error::{Error, Exit, Result};
-use crate::session::{self, Freshness};
+use crate::ui::Io;
 
-pub struct ExecOptions {
-    pub instance: Option<String>,
+pub(crate) struct ExecOptions {
     pub min_ttl: u64,
     pub command: Vec<OsString>,
 }
 
+impl From<&ExecArgs> for ExecOptions {
+    fn from(args: &ExecArgs) -> Self {
+        ExecOptions {
+            min_ttl: args.min_ttl,
+            command: args.command.clone(),
+        }
+    }
+}
+
 /// Runs the command and returns its exit code (128 + signal when a signal ended it).
-pub fn run(opts: &ExecOptions, ctx: &Context) -> Result<u8> {
+pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> {
     let Some((program, args)) = opts.command.split_first() else {
         return Err(Error::usage(
             "exec needs a command: wixauth exec -- COMMAND [ARGS...]",
         ));
     };
-    let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
-    let token = session::fresh_token(
-        ctx,
+    let session = ctx.session();
+    let target = session.resolve(ctx.instance.as_deref(), None)?;
+    let token = session.fresh_token(
         &target,
         Freshness {
             min_ttl: opts.min_ttl,
             force: false,
         },
     )?;
+    io.flush_notes(&ctx.notes);
     let mut child = Command::new(program);
     child
         .args(args)
@@ -44,7 +55,7 @@ pub fn run(opts: &ExecOptions, ctx: &Context) -> Result<u8> {
     // Ctrl-C goes to the child (same process group); we stay to report how it ended.
     let _ = ctrlc::set_handler(|| {});
     let shown = program.to_string_lossy();
-    let status = child.status().map_err(|e| match e.kind() {
+    let spawned = child.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             Error::new(Exit::CommandNotFound, format!("command not found: {shown}"))
         }
@@ -54,6 +65,8 @@ pub fn run(opts: &ExecOptions, ctx: &Context) -> Result<u8> {
         ),
         _ => Error::failure(format!("cannot run {shown}: {e}")),
     })?;
+    let status = wait_forwarding_signals(spawned)
+        .map_err(|e| Error::failure(format!("cannot wait for {shown}: {e}")))?;
     if let Some(code) = status.code() {
         return Ok(code.clamp(0, 255) as u8);
     }
@@ -65,4 +78,37 @@ pub fn run(opts: &ExecOptions, ctx: &Context) -> Result<u8> {
         }
     }
     Ok(1)
+}
+
+/// Waits for the child; a SIGTERM or SIGHUP sent to wixauth (a CI runner cancelling the job)
+/// is passed on, so the child never runs on with its token after wixauth is gone.
+#[cfg(unix)]
+fn wait_forwarding_signals(
+    mut child: std::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    use signal_hook::consts::{SIGHUP, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP])?;
+    let handle = signals.handle();
+    let pid = libc::pid_t::try_from(child.id()).unwrap_or(0);
+    let forwarder = std::thread::spawn(move || {
+        for signal in signals.forever() {
+            if pid > 0 {
+                // SAFETY: kill(2) takes plain integers; the worst outcome is an error return.
+                unsafe {
+                    libc::kill(pid, signal);
+                }
+            }
+        }
+    });
+    let status = child.wait();
+    handle.close();
+    let _ = forwarder.join();
+    status
+}
+
+#[cfg(not(unix))]
+fn wait_forwarding_signals(
+    mut child: std::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    child.wait()
 }

@@ -3,9 +3,9 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::{self, Cli};
-use crate::context::Io;
+use crate::cli::Cli;
 use crate::error::{Error, Result};
+use crate::ui::Io;
 
 pub fn completion_script(shell: Shell) -> Vec<u8> {
     let mut out = Vec::new();
@@ -32,15 +32,14 @@ pub fn completion_file(shell: Shell) -> &'static str {
     }
 }
 
-pub fn completions(shell: Shell, io: &mut Io) -> Result<()> {
-    std::io::Write::write_all(&mut io.out, &completion_script(shell))
-        .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
+pub(crate) fn completions(shell: Shell, io: &mut Io) -> Result<()> {
+    io.write_out(&completion_script(shell))
 }
 
 /// `wixauth help [COMMAND…|environment]`.
-pub fn help(topic: &[String], io: &mut Io) -> Result<()> {
+pub(crate) fn help(topic: &[String], io: &mut Io) -> Result<()> {
     if topic.len() == 1 && topic[0] == "environment" {
-        return io.print(&cli::environment_help());
+        return io.print(&crate::env::help());
     }
     let mut command = Cli::command();
     // Building propagates global options and the `wixauth` prefix into subcommands.

@@ -1,20 +1,25 @@
 //! `wixauth login`: store an app's credentials and authorise an app instance.
 
-use std::io::BufRead;
+use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cache::{now_unix, CachedToken};
 use crate::cli::LoginArgs;
-use crate::config::{Config, Flow, Instance, Profile, StoreKind};
-use crate::context::{Context, Io};
+use crate::config::{Config, Flow, Instance, Profile, StoreKind, DEFAULT_REDIRECT_URL};
+use crate::context::Context;
+use crate::credentials::cache::CachedToken;
+use crate::credentials::store::SecretKey;
 use crate::error::{Error, Result};
-use crate::prompt;
+use crate::log::debug;
+use crate::oauth::{self, Authorised, BrowserLogin};
 use crate::secret::Secret;
-use crate::store::{env_secret, SecretKey};
-use crate::wix::TokenGrant;
+use crate::text::{is_wix_id, printable};
+use crate::ui::Io;
 
-pub struct LoginOptions {
+/// The longest app secret `--secret-stdin` reads (Wix's are UUIDs).
+const MAX_SECRET_LINE: usize = 4096;
+
+pub(crate) struct LoginOptions {
     pub flow: Option<Flow>,
     pub app_id: Option<String>,
     pub instance_id: Option<String>,
@@ -28,12 +33,18 @@ pub struct LoginOptions {
 
 impl From<&LoginArgs> for LoginOptions {
     fn from(a: &LoginArgs) -> Self {
+        let given = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         LoginOptions {
-            flow: a.flow,
-            app_id: a.app_id.clone().filter(|s| !s.trim().is_empty()),
-            instance_id: a.instance_id.clone().filter(|s| !s.trim().is_empty()),
+            flow: a.flow.map(Flow::from),
+            app_id: given(&a.app_id),
+            instance_id: given(&a.instance_id),
             secret_stdin: a.secret_stdin,
-            redirect_url: a.redirect_url.clone(),
+            redirect_url: given(&a.redirect_url),
             no_browser: a.no_browser,
             no_close_window: a.no_close_window,
             timeout: a.timeout,
@@ -42,30 +53,35 @@ impl From<&LoginArgs> for LoginOptions {
     }
 }
 
-/// What a login produced, before anything is stored.
-pub struct Authorised {
-    pub instance_id: String,
-    pub grant: TokenGrant,
-    /// Only the advanced flow has one.
-    pub refresh_token: Option<Secret>,
-}
-
-pub fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    if let Some(id) = opts.instance_id.as_deref().filter(|id| !is_wix_id(id)) {
+        return Err(Error::usage(format!(
+            "--instance-id {:?} does not look like a Wix instance id (letters, digits and dashes)",
+            printable(id, 80)
+        )));
+    }
     let profile = ctx.active_profile().cloned().unwrap_or_default();
     let flow = choose_flow(opts, &profile, io)?;
-    let app_id = app_id(opts, &profile, io)?;
+    let app_id = app_id(opts, ctx, &profile, io)?;
     let secret = app_secret(opts, ctx, &profile, &app_id, io)?;
-
-    let redirect_url = match flow {
-        Flow::Advanced => {
-            Some(crate::commands::browser_login::redirect_url(opts, ctx)?.to_string())
-        }
+    // The user's string as given: Wix compares it with the registered one character for character.
+    let redirect_url = opts
+        .redirect_url
+        .clone()
+        .or_else(|| profile.redirect_url.clone())
+        .unwrap_or_else(|| DEFAULT_REDIRECT_URL.to_string());
+    let stored_redirect = match flow {
+        Flow::Advanced => Some(redirect_url.clone()),
         Flow::Basic => profile.redirect_url.clone(),
     };
+
     let mut stored_in = None;
     let authorised = match (flow, opts.instance_id.as_deref()) {
         (Flow::Basic, Some(instance)) => {
-            let grant = ctx.wix()?.create_access_token(&app_id, &secret, instance)?;
+            let grant = ctx
+                .wix()
+                .get()?
+                .create_access_token(&app_id, &secret, instance)?;
             let authorised = Authorised {
                 instance_id: instance.to_string(),
                 grant,
@@ -75,29 +91,41 @@ pub fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
                 ctx,
                 &app_id,
                 flow,
-                redirect_url,
+                stored_redirect,
                 &secret,
                 &authorised,
             )?);
             authorised
         }
         _ => {
+            let login = BrowserLogin {
+                flow,
+                app_id: &app_id,
+                secret: &secret,
+                redirect_url: &redirect_url,
+                installer: &ctx.env.installer_base,
+                wix: ctx.wix().get()?,
+                open_browser: !opts.no_browser,
+                close_window: !opts.no_close_window,
+                timeout: Duration::from_secs(opts.timeout),
+            };
             let mut store = |authorised: &Authorised| -> Result<()> {
                 stored_in = Some(save(
                     ctx,
                     &app_id,
                     flow,
-                    redirect_url.clone(),
+                    stored_redirect.clone(),
                     &secret,
                     authorised,
                 )?);
                 Ok(())
             };
-            crate::commands::browser_login::run(opts, ctx, io, flow, &app_id, &secret, &mut store)?
+            oauth::run(&login, io, &ctx.notes, &mut store)?
         }
     };
     let stored_in =
         stored_in.ok_or_else(|| Error::failure("the login finished without storing anything"))?;
+    io.flush_notes(&ctx.notes);
     ctx.reload_config()?;
     report(
         opts,
@@ -110,7 +138,7 @@ pub fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     )
 }
 
-fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &Io) -> Result<Flow> {
+fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &mut Io) -> Result<Flow> {
     if let Some(flow) = opts.flow {
         return Ok(flow);
     }
@@ -122,17 +150,36 @@ fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &Io) -> Result<Flow> 
         return Ok(flow);
     }
     if io.can_prompt() {
-        return prompt::flow();
+        let choice = io.prompter.select(
+            "How does this app get tokens?",
+            &[
+                "basic: app secret + instance id → 4-hour tokens (Wix's current OAuth)",
+                "advanced: browser consent → refresh token → 5-minute tokens (custom authentication, legacy)",
+            ],
+            0,
+        )?;
+        return Ok(if choice == 0 {
+            Flow::Basic
+        } else {
+            Flow::Advanced
+        });
     }
     Ok(Flow::Advanced)
 }
 
-fn app_id(opts: &LoginOptions, profile: &Profile, io: &Io) -> Result<String> {
-    if let Some(id) = opts.app_id.clone().or_else(|| profile.app_id.clone()) {
+fn app_id(opts: &LoginOptions, ctx: &Context, profile: &Profile, io: &mut Io) -> Result<String> {
+    if let Some(id) = opts
+        .app_id
+        .clone()
+        .or_else(|| ctx.env.app_id.clone())
+        .or_else(|| profile.app_id.clone())
+    {
         return Ok(id.trim().to_string());
     }
     if io.can_prompt() {
-        let id = prompt::text("App ID (from the app dashboard's OAuth page)")?;
+        let id = io
+            .prompter
+            .text("App ID (from the app dashboard's OAuth page)")?;
         if !id.is_empty() {
             return Ok(id);
         }
@@ -147,15 +194,10 @@ fn app_secret(
     ctx: &Context,
     profile: &Profile,
     app_id: &str,
-    io: &Io,
+    io: &mut Io,
 ) -> Result<Secret> {
     if opts.secret_stdin {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| Error::failure(format!("cannot read the app secret from stdin: {e}")))?;
-        let secret = Secret::new(line.trim());
+        let secret = io.read_secret_line(MAX_SECRET_LINE, "--secret-stdin")?;
         if secret.is_empty() {
             return Err(Error::usage(
                 "--secret-stdin read an empty line: pipe the app secret into wixauth login",
@@ -163,20 +205,20 @@ fn app_secret(
         }
         return Ok(secret);
     }
-    if let Some(secret) = env_secret("WIX_APP_SECRET") {
-        return Ok(secret);
+    if let Some(secret) = &ctx.env.app_secret {
+        return Ok(secret.clone());
     }
     // Adding another instance of an app already logged in reuses its secret.
     if profile.app_id.as_deref() == Some(app_id) {
         if let Some((secret, _)) = ctx
-            .secrets()?
+            .secrets()
             .get(&SecretKey::app_secret(&ctx.profile), profile.secret_store)?
         {
             return Ok(secret);
         }
     }
     if io.can_prompt() {
-        let secret = prompt::secret("App secret (hidden)")?;
+        let secret = io.prompter.secret("App secret (hidden)")?;
         if !secret.is_empty() {
             return Ok(secret);
         }
@@ -193,7 +235,14 @@ fn save(
     secret: &Secret,
     authorised: &Authorised,
 ) -> Result<StoreKind> {
-    let secrets = ctx.secrets()?;
+    // The id becomes a config key and part of file names: it must look like Wix's.
+    if !is_wix_id(&authorised.instance_id) {
+        return Err(Error::rejected(format!(
+            "the instance id {:?} does not look like a Wix instance id, so nothing was stored: run `wixauth login` again",
+            printable(&authorised.instance_id, 80)
+        )));
+    }
+    let secrets = ctx.secrets();
     let stored_in = secrets.put(&SecretKey::app_secret(&ctx.profile), secret)?;
     if let Some(refresh) = &authorised.refresh_token {
         secrets.put(
@@ -217,18 +266,16 @@ fn save(
         profile.instances.insert(instance, Instance::new(flow));
     })?;
     // The token that proved the login is good: the first `wixauth token` needs no request.
-    let token = CachedToken {
-        access_token: authorised.grant.access_token.clone(),
-        token_type: authorised.grant.token_type.clone(),
-        expires_at: now_unix() + authorised.grant.expires_in,
-        app_id: app_id.to_string(),
-        instance_id: Some(authorised.instance_id.clone()),
+    let token = CachedToken::from_grant(
+        &authorised.grant,
+        app_id,
+        Some(&authorised.instance_id),
         flow,
-    };
-    let cache = ctx.cache();
-    let key = crate::cache::TokenCache::key(app_id, Some(&authorised.instance_id));
-    if let Err(e) = cache.save(&key, &token) {
-        crate::debug!("cannot cache the login token: {e}");
+    );
+    let session = ctx.session();
+    let key = crate::credentials::cache::TokenCache::key(app_id, Some(&authorised.instance_id));
+    if let Err(e) = session.cache().save(&key, &token) {
+        debug!("cannot cache the login token: {e}");
     }
     Ok(stored_in)
 }
@@ -242,13 +289,10 @@ fn report(
     instance: &str,
     stored_in: StoreKind,
 ) -> Result<()> {
-    let secrets = ctx.secrets()?;
+    let secrets_file = ctx.secrets().file_path().display().to_string();
     let location = match stored_in {
         StoreKind::Keyring => "the OS keyring".to_string(),
-        StoreKind::File => format!(
-            "the plain-text file {} (mode 0600)",
-            secrets.file_path().display()
-        ),
+        StoreKind::File => format!("the plain-text file {secrets_file} (mode 0600)"),
     };
     io.note(&format!(
         "Logged in: profile {}, app {app_id}, instance {instance}, flow {flow}; secrets stored in {location}.",
@@ -261,7 +305,7 @@ fn report(
             "instance_id": instance,
             "flow": flow,
             "secret_store": stored_in,
-            "secrets_file": (stored_in == StoreKind::File).then(|| secrets.file_path().display().to_string()),
+            "secrets_file": (stored_in == StoreKind::File).then_some(secrets_file),
         });
         io.print(&format!("{value}\n"))?;
     }

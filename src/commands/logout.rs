@@ -1,15 +1,25 @@
 //! `wixauth logout`: forget an instance, or with `--all` a whole profile, from every local store.
 
-use crate::cache::TokenCache;
+use crate::cli::LogoutArgs;
 use crate::config::Config;
-use crate::context::{Context, Io};
+use crate::context::Context;
+use crate::credentials::cache::TokenCache;
+use crate::credentials::store::SecretKey;
 use crate::error::Result;
-use crate::store::SecretKey;
+use crate::ui::Io;
 
-pub struct LogoutOptions {
-    pub instance: Option<String>,
+pub(crate) struct LogoutOptions {
     pub all: bool,
     pub json: bool,
+}
+
+impl From<&LogoutArgs> for LogoutOptions {
+    fn from(args: &LogoutArgs) -> Self {
+        LogoutOptions {
+            all: args.all,
+            json: args.json,
+        }
+    }
 }
 
 /// The `--json` report: what was forgotten (`null` when there was nothing to forget).
@@ -28,7 +38,7 @@ fn print_json(
 
 const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation endpoint for app tokens; uninstall the app from the site to revoke them.";
 
-pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     let Some(profile) = ctx.active_profile().cloned() else {
         io.note(&format!(
             "Nothing to log out: profile {:?} is not logged in.",
@@ -36,8 +46,8 @@ pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
         ));
         return Ok(());
     };
-    let secrets = ctx.secrets()?;
-    let cache = ctx.cache();
+    let secrets = ctx.secrets();
+    let cache = ctx.session().cache();
     let name = ctx.profile.clone();
     let hint = profile.secret_store;
 
@@ -50,11 +60,12 @@ pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
             cache.remove_app(app_id)?;
         }
         Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
+        io.flush_notes(&ctx.notes);
         io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}"));
         return print_json(io, opts, &name, None);
     }
 
-    let Some(instance) = opts.instance.clone().or(profile.default_instance.clone()) else {
+    let Some(instance) = ctx.instance.clone().or(profile.default_instance.clone()) else {
         io.note(&format!("Nothing to log out: profile {name} has no instance. Use --all to forget the app secret too."));
         return print_json(io, opts, &name, None);
     };
@@ -71,6 +82,7 @@ pub fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
         }
     })?;
     ctx.reload_config()?;
+    io.flush_notes(&ctx.notes);
     io.note(&format!(
         "Logged out instance {instance} of profile {name}; the app secret is kept (use --all to remove it). {LOCAL_ONLY}"
     ));

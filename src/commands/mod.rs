@@ -1,14 +1,17 @@
-//! One module per command: an options struct and a `run` function that gets the
-//! context (files, profile, config) and the I/O streams injected.
+//! One module per command: an options struct built from its clap arguments, and a `run`
+//! function that gets the context (environment, files, profile, config, stores, Wix client)
+//! and the I/O injected.
 
-pub mod api;
-pub mod bi_event;
-pub mod browser_login;
-pub mod exec;
+pub(crate) mod api;
+pub(crate) mod bi_event;
+pub(crate) mod exec;
 pub mod generate;
-pub mod install_url;
-pub mod login;
-pub mod logout;
-pub mod status;
-pub mod token;
-pub mod whoami;
+pub(crate) mod install_url;
+pub(crate) mod login;
+pub(crate) mod logout;
+pub(crate) mod status;
+pub(crate) mod token;
+pub(crate) mod whoami;
+
+#[cfg(test)]
+mod tests;

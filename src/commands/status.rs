@@ -2,17 +2,27 @@
 
 use serde::Serialize;
 
-use crate::cache::{now_unix, TokenCache};
+use crate::cli::StatusArgs;
 use crate::config::{Flow, Profile, StoreKind};
-use crate::context::{Context, Io};
+use crate::context::Context;
+use crate::credentials::cache::{now_unix, TokenCache};
+use crate::credentials::store::{SecretKey, Secrets};
+use crate::credentials::Freshness;
 use crate::error::{Error, Exit, Result};
-use crate::session::{self, Freshness};
-use crate::store::{env_secret, SecretKey};
+use crate::ui::Io;
 
-pub struct StatusOptions {
-    pub instance: Option<String>,
+pub(crate) struct StatusOptions {
     pub json: bool,
     pub check: bool,
+}
+
+impl From<&StatusArgs> for StatusOptions {
+    fn from(args: &StatusArgs) -> Self {
+        StatusOptions {
+            json: args.json,
+            check: args.check,
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -55,29 +65,24 @@ struct InstanceReport {
     check: Option<String>,
 }
 
-pub fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
-    let secrets = ctx.secrets()?;
-    let env_secret_set = env_secret("WIX_APP_SECRET").is_some();
+pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let secrets = ctx.secrets();
+    let session = ctx.session();
+    let env_secret_set = ctx.env.app_secret.is_some();
     let mut profiles = Vec::new();
     for (name, profile) in &ctx.config.profiles {
-        profiles.push(profile_report(
-            ctx,
-            name,
-            profile,
-            env_secret_set,
-            &secrets,
-        )?);
+        profiles.push(profile_report(ctx, name, profile, env_secret_set, secrets)?);
     }
 
     // The active profile: can it produce a token, and (with --check) does Wix agree?
     let mut problem = None;
     let mut check_failure: Option<Error> = None;
-    match session::resolve(ctx, opts.instance.as_deref(), None)
-        .and_then(|t| session::app_secret(ctx, &t).map(|_| t))
+    match session
+        .resolve(ctx.instance.as_deref(), None)
+        .and_then(|t| session.app_secret(&t).map(|_| t))
     {
         Ok(target) if opts.check => {
-            let outcome = session::fresh_token(
-                ctx,
+            let outcome = session.fresh_token(
                 &target,
                 Freshness {
                     min_ttl: 0,
@@ -105,12 +110,11 @@ pub fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         Ok(_) => {}
         Err(e) => problem = Some(e.to_string()),
     }
-    let env_var = |v: &str| std::env::var(v).ok().filter(|s| !s.trim().is_empty());
     let environment = EnvReport {
-        app_id: env_var("WIX_APP_ID"),
+        app_id: ctx.env.app_id.clone(),
         app_secret: env_secret_set,
-        refresh_token: env_secret("WIX_REFRESH_TOKEN").is_some(),
-        instance_id: env_var("WIX_INSTANCE_ID"),
+        refresh_token: ctx.env.refresh_token.is_some(),
+        instance_id: ctx.env.instance_id.clone(),
     };
     let any_env =
         environment.app_id.is_some() || environment.app_secret || environment.refresh_token;
@@ -122,13 +126,14 @@ pub fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         environment: any_env.then_some(environment),
     };
 
+    io.flush_notes(&ctx.notes);
     if opts.json {
         io.print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ))?;
     } else {
-        io.print(&human(&report, &secrets))?;
+        io.print(&human(&report, secrets))?;
     }
     if let Some(e) = check_failure {
         return Err(e);
@@ -144,7 +149,7 @@ fn profile_report(
     name: &str,
     profile: &Profile,
     env_secret_set: bool,
-    secrets: &crate::store::Secrets,
+    secrets: &Secrets,
 ) -> Result<ProfileReport> {
     let found = secrets
         .get(&SecretKey::app_secret(name), profile.secret_store)?
@@ -155,7 +160,7 @@ fn profile_report(
         (false, Some(StoreKind::File)) => "file",
         (false, None) => "missing",
     };
-    let cache = ctx.cache();
+    let cache = ctx.session().cache();
     let now = now_unix();
     let mut instances = Vec::new();
     for (id, instance) in &profile.instances {
@@ -189,7 +194,7 @@ fn profile_report(
     })
 }
 
-fn human(report: &Report, secrets: &crate::store::Secrets) -> String {
+fn human(report: &Report, secrets: &Secrets) -> String {
     let mut out = String::new();
     if report.profiles.is_empty() {
         out.push_str("No profiles are stored.\n");

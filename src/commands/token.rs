@@ -2,32 +2,32 @@
 
 use serde_json::json;
 
-use crate::cache::now_unix;
 use crate::cli::TokenArgs;
 use crate::config::Flow;
-use crate::context::{Context, Io};
+use crate::context::Context;
+use crate::credentials::cache::now_unix;
+use crate::credentials::Freshness;
 use crate::error::Result;
-use crate::session::{self, Freshness};
+use crate::text::rfc3339;
+use crate::ui::Io;
 
-pub struct TokenOptions {
-    pub instance: Option<String>,
+pub(crate) struct TokenOptions {
     pub flow: Option<Flow>,
     pub freshness: Freshness,
     pub output: Output,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Output {
+pub(crate) enum Output {
     Raw,
     Header,
     Json,
 }
 
-impl TokenOptions {
-    pub fn from_args(args: &TokenArgs, instance: Option<String>) -> Self {
+impl From<&TokenArgs> for TokenOptions {
+    fn from(args: &TokenArgs) -> Self {
         TokenOptions {
-            instance,
-            flow: args.flow,
+            flow: args.flow.map(Flow::from),
             freshness: Freshness {
                 min_ttl: args.min_ttl,
                 force: args.no_cache,
@@ -43,20 +43,19 @@ impl TokenOptions {
     }
 }
 
-pub fn run(opts: &TokenOptions, ctx: &Context, io: &mut Io) -> Result<()> {
-    let target = session::resolve(ctx, opts.instance.as_deref(), opts.flow)?;
-    let token = session::fresh_token(ctx, &target, opts.freshness)?;
+pub(crate) fn run(opts: &TokenOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let session = ctx.session();
+    let target = session.resolve(ctx.instance.as_deref(), opts.flow)?;
+    let token = session.fresh_token(&target, opts.freshness)?;
     let text = match opts.output {
         Output::Raw => format!("{}\n", token.access_token.expose()),
         Output::Header => format!("Authorization: {}\n", token.access_token.expose()),
         Output::Json => {
             let expires_in = token.ttl(now_unix()).max(0);
-            let expires_at =
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(token.expires_at);
             let value = json!({
                 "access_token": token.access_token.expose(),
                 "token_type": token.token_type,
-                "expires_at": humantime::format_rfc3339_seconds(expires_at).to_string(),
+                "expires_at": rfc3339(token.expires_at),
                 "expires_in": expires_in,
                 "app_id": token.app_id,
                 "instance_id": token.instance_id,

@@ -1,21 +1,27 @@
 //! `wixauth whoami`: what Wix says about the token (Token Info) and the instance (Get App Instance).
 
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use crate::context::{Context, Io};
+use crate::cli::WhoamiArgs;
+use crate::context::Context;
 use crate::error::Result;
-use crate::secret::Secret;
-use crate::session;
-use crate::wix::{self, Request};
+use crate::text::{printable, rfc3339};
+use crate::ui::Io;
+use crate::wix::Request;
 
-pub struct WhoamiOptions {
-    pub instance: Option<String>,
+pub(crate) struct WhoamiOptions {
     pub json: bool,
 }
 
+impl From<&WhoamiArgs> for WhoamiOptions {
+    fn from(args: &WhoamiArgs) -> Self {
+        WhoamiOptions { json: args.json }
+    }
+}
+
 #[derive(Debug, Serialize, PartialEq)]
-pub struct TokenInfo {
+pub(crate) struct TokenInfo {
     pub active: bool,
     pub app_id: Option<String>,
     pub instance_id: Option<String>,
@@ -27,7 +33,7 @@ pub struct TokenInfo {
 }
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct InstanceInfo {
+pub(crate) struct InstanceInfo {
     pub app_name: Option<String>,
     pub instance_id: Option<String>,
     pub site_name: Option<String>,
@@ -45,7 +51,7 @@ struct Report {
 }
 
 /// Wix sends `exp`/`iat` as numbers or numeric strings, and `active` as a bool or a string.
-pub fn parse_token_info(v: &Value) -> TokenInfo {
+pub(crate) fn parse_token_info(v: &Value) -> TokenInfo {
     let text = |k: &str| {
         v.get(k)
             .and_then(Value::as_str)
@@ -58,12 +64,8 @@ pub fn parse_token_info(v: &Value) -> TokenInfo {
             Some(Value::String(s)) => s.trim().parse().ok(),
             _ => None,
         }?;
-        Some(
-            humantime::format_rfc3339_seconds(
-                std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs),
-            )
-            .to_string(),
-        )
+        // A time out of range (Wix sends strings) is shown as unknown, never a panic.
+        rfc3339(secs)
     };
     let active = match v.get("active") {
         Some(Value::Bool(b)) => *b,
@@ -81,7 +83,7 @@ pub fn parse_token_info(v: &Value) -> TokenInfo {
     }
 }
 
-pub fn parse_instance(v: &Value) -> InstanceInfo {
+pub(crate) fn parse_instance(v: &Value) -> InstanceInfo {
     let at = |path: &[&str]| {
         let mut cur = v;
         for key in path {
@@ -107,22 +109,16 @@ pub fn parse_instance(v: &Value) -> InstanceInfo {
     }
 }
 
-pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
-    let target = session::resolve(ctx, opts.instance.as_deref(), None)?;
-    let client = ctx.wix()?;
+pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let session = ctx.session();
+    let target = session.resolve(ctx.instance.as_deref(), None)?;
+    let client = ctx.wix().get()?;
     // Get App Instance first: it tells whether Wix still takes the cached token (a 401 gets
     // one new token and one more try), so that Token Info then describes the token wixauth
     // actually hands out.
-    let instance_request = Request {
-        method: reqwest::Method::GET,
-        url: wix::join(&client.api, "apps/v1/instance"),
-        headers: vec![],
-        auth: None,
-        body: None,
-        idempotent: true,
-    };
-    let (instance_response, token) =
-        session::authorised_send(ctx, &target, &client, instance_request)?;
+    let instance_request = Request::get(client.url("apps/v1/instance"));
+    let (instance_response, token) = session.authorised_send(&target, instance_request)?;
+    io.flush_notes(&ctx.notes);
     let mut warnings = Vec::new();
     let instance = match instance_response.status {
         200..=299 => serde_json::from_slice::<Value>(&instance_response.body)
@@ -135,26 +131,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         _ => return Err(instance_response.failure("reading the app instance")),
     };
 
-    let info_response = client.send(&Request {
-        method: reqwest::Method::POST,
-        url: wix::join(&client.api, "oauth2/token-info"),
-        headers: vec![],
-        auth: None,
-        body: Some((
-            "application/json".into(),
-            Secret::new(json!({"token": token.expose()}).to_string()),
-        )),
-        idempotent: true,
-    })?;
-    if !info_response.is_success() {
-        return Err(info_response.failure("reading token info"));
-    }
-    let info_json: Value = serde_json::from_slice(&info_response.body).map_err(|_| {
-        crate::error::Error::unavailable(
-            "Wix answered token info with malformed JSON; try again later",
-        )
-    })?;
-    let token_info = parse_token_info(&info_json);
+    let token_info = parse_token_info(&client.token_info(&token)?);
 
     let report = Report {
         profile: ctx.profile.clone(),
@@ -165,7 +142,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     };
     // Warnings are notes for a person: stderr, in both modes (JSON also lists them).
     for w in &report.warnings {
-        io.note(&format!("wixauth: warning: {w}"));
+        io.warn(w);
     }
     if opts.json {
         return io.print(&format!(
@@ -173,7 +150,12 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ));
     }
-    let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    // Names and URLs come from Wix: printed with control characters escaped.
+    let dash = |v: &Option<String>| {
+        v.as_deref()
+            .map(|v| printable(v, 200))
+            .unwrap_or_else(|| "-".into())
+    };
     let mut rows = vec![
         ("profile", report.profile.clone()),
         ("flow", report.flow.to_string()),
@@ -192,7 +174,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
             if i.permissions.is_empty() {
                 "-".into()
             } else {
-                i.permissions.join(", ")
+                printable(&i.permissions.join(", "), 2000)
             },
         ));
     }
@@ -203,6 +185,7 @@ pub fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn exp_and_iat_as_numbers_or_strings() {
@@ -215,6 +198,9 @@ mod tests {
         let b = parse_token_info(&json!({"active": false, "exp": "soon"}));
         assert!(!b.active);
         assert_eq!(b.expires_at, None);
+        // Once a panic: a time past any real expiry is unknown.
+        let c = parse_token_info(&json!({"exp": "18446744073709551615", "iat": u64::MAX}));
+        assert_eq!((c.expires_at, c.issued_at), (None, None));
     }
 
     #[test]

@@ -11,22 +11,19 @@ use serde::{Deserialize, Serialize};
 use crate::config::Flow;
 use crate::error::Result;
 use crate::fsutil;
+use crate::log::debug;
 use crate::secret::Secret;
+use crate::wix::TokenGrant;
 
-pub fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
 }
 
-/// `WIXAUTH_NO_CACHE` set to anything but empty or `0`: the cache file is never written.
-pub fn writes_disabled() -> bool {
-    std::env::var_os("WIXAUTH_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0")
-}
-
 #[derive(Debug, Clone)]
-pub struct CachedToken {
+pub(crate) struct CachedToken {
     pub access_token: Secret,
     pub token_type: String,
     /// Unix seconds.
@@ -37,9 +34,27 @@ pub struct CachedToken {
 }
 
 impl CachedToken {
+    /// The token a grant just gave, as it is cached.
+    pub(crate) fn from_grant(
+        grant: &TokenGrant,
+        app_id: &str,
+        instance_id: Option<&str>,
+        flow: Flow,
+    ) -> CachedToken {
+        CachedToken {
+            access_token: grant.access_token.clone(),
+            token_type: grant.token_type.clone(),
+            expires_at: now_unix().saturating_add(grant.expires_in),
+            app_id: app_id.to_string(),
+            instance_id: instance_id.map(str::to_string),
+            flow,
+        }
+    }
+
     /// Seconds left at `now` (negative once expired).
-    pub fn ttl(&self, now: u64) -> i64 {
-        self.expires_at as i64 - now as i64
+    pub(crate) fn ttl(&self, now: u64) -> i64 {
+        let signed = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        signed(self.expires_at).saturating_sub(signed(now))
     }
 }
 
@@ -54,13 +69,15 @@ struct Stored {
     flow: Flow,
 }
 
-pub struct TokenCache {
-    pub dir: PathBuf,
+pub(crate) struct TokenCache {
+    pub(crate) dir: PathBuf,
+    /// `WIXAUTH_NO_CACHE` turns writing off (for every writer, `login` included).
+    pub(crate) writes: bool,
 }
 
 impl TokenCache {
     /// The cache entry name for an app instance (or for an env refresh token with no instance).
-    pub fn key(app_id: &str, instance: Option<&str>) -> String {
+    pub(crate) fn key(app_id: &str, instance: Option<&str>) -> String {
         format!(
             "{}.{}",
             fsutil::safe_file_stem(app_id),
@@ -72,12 +89,12 @@ impl TokenCache {
         self.dir.join(format!("{key}.json"))
     }
 
-    pub fn load(&self, key: &str) -> Option<CachedToken> {
+    pub(crate) fn load(&self, key: &str) -> Option<CachedToken> {
         let text = match fsutil::read_optional(&self.path(key)) {
             Ok(Some(text)) => text,
             Ok(None) => return None,
             Err(e) => {
-                crate::debug!("token cache unreadable, ignoring it: {e}");
+                debug!("token cache unreadable, ignoring it: {e}");
                 return None;
             }
         };
@@ -91,7 +108,7 @@ impl TokenCache {
                 flow: s.flow,
             }),
             Err(_) => {
-                crate::debug!("token cache entry {key} is corrupt, ignoring it");
+                debug!("token cache entry {key} is corrupt, ignoring it");
                 None
             }
         }
@@ -99,8 +116,9 @@ impl TokenCache {
 
     /// Writes a token, unless `WIXAUTH_NO_CACHE` says never to (checked here, so every
     /// writer, `login` included, honours it).
-    pub fn save(&self, key: &str, token: &CachedToken) -> Result<()> {
-        if writes_disabled() {
+    pub(crate) fn save(&self, key: &str, token: &CachedToken) -> Result<()> {
+        if !self.writes {
+            debug!("WIXAUTH_NO_CACHE set: not caching the token");
             return Ok(());
         }
         let stored = Stored {
@@ -115,12 +133,12 @@ impl TokenCache {
         fsutil::write_private_atomic(&self.path(key), &text)
     }
 
-    pub fn remove(&self, key: &str) -> Result<()> {
+    pub(crate) fn remove(&self, key: &str) -> Result<()> {
         fsutil::remove_if_exists(&self.path(key))
     }
 
     /// Removes every cached token of an app (logout --all).
-    pub fn remove_app(&self, app_id: &str) -> Result<()> {
+    pub(crate) fn remove_app(&self, app_id: &str) -> Result<()> {
         let prefix = format!("{}.", fsutil::safe_file_stem(app_id));
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return Ok(());
@@ -154,6 +172,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = TokenCache {
             dir: dir.path().to_path_buf(),
+            writes: true,
         };
         let key = TokenCache::key("app", Some("i1"));
         assert!(cache.load(&key).is_none());
@@ -175,6 +194,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cache = TokenCache {
             dir: dir.path().to_path_buf(),
+            writes: true,
         };
         cache
             .save(&TokenCache::key("app", Some("i1")), &token(1))

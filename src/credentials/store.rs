@@ -1,8 +1,8 @@
 //! The secret store: app secrets and refresh tokens, one small entry each.
 //!
-//! Three implementations of [`SecretStore`]: the OS keyring, a 0600 file in the config
-//! folder, and the environment (read-only). [`Secrets`] picks between the first two as
-//! `WIXAUTH_SECRET_STORE` says, and falls back to the file loudly, never silently.
+//! Two implementations of [`SecretStore`]: the OS keyring and a 0600 file in the config
+//! folder. [`Secrets`] picks between them as `WIXAUTH_SECRET_STORE` says, and falls back to
+//! the file loudly, never silently. (Secrets from the environment are `Env`'s.)
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use crate::config::{Paths, StoreKind};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
+use crate::log::{debug, Notes};
 use crate::secret::Secret;
 
 /// gh and stripe bound keyring calls the same way after users saw hangs on locked keyrings.
@@ -19,25 +20,25 @@ const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The name of one secret in a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretKey {
+pub(crate) enum SecretKey {
     AppSecret { profile: String },
     RefreshToken { profile: String, instance: String },
 }
 
 impl SecretKey {
-    pub fn app_secret(profile: &str) -> Self {
+    pub(crate) fn app_secret(profile: &str) -> Self {
         SecretKey::AppSecret {
             profile: profile.to_string(),
         }
     }
-    pub fn refresh_token(profile: &str, instance: &str) -> Self {
+    pub(crate) fn refresh_token(profile: &str, instance: &str) -> Self {
         SecretKey::RefreshToken {
             profile: profile.to_string(),
             instance: instance.to_string(),
         }
     }
     /// The entry's name: the keyring account, or the key in the secrets file.
-    pub fn entry_name(&self) -> String {
+    pub(crate) fn entry_name(&self) -> String {
         match self {
             SecretKey::AppSecret { profile } => format!("{profile}/app-secret"),
             SecretKey::RefreshToken { profile, instance } => {
@@ -45,17 +46,10 @@ impl SecretKey {
             }
         }
     }
-    /// The environment variable that overrides this secret in CI.
-    pub fn env_var(&self) -> &'static str {
-        match self {
-            SecretKey::AppSecret { .. } => "WIX_APP_SECRET",
-            SecretKey::RefreshToken { .. } => "WIX_REFRESH_TOKEN",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreError {
+pub(crate) enum StoreError {
     /// The store cannot be reached at all (no Secret Service, locked, no answer in time).
     Unavailable(String),
     /// The store answered with an error.
@@ -70,7 +64,7 @@ impl std::fmt::Display for StoreError {
     }
 }
 
-pub trait SecretStore {
+pub(crate) trait SecretStore {
     fn get(&self, key: &SecretKey) -> Result<Option<Secret>, StoreError>;
     fn set(&self, key: &SecretKey, value: &Secret) -> Result<(), StoreError>;
     fn delete(&self, key: &SecretKey) -> Result<(), StoreError>;
@@ -79,12 +73,12 @@ pub trait SecretStore {
 // ---------------------------------------------------------------- keyring
 
 /// The OS keyring: Secret Service on Linux, Keychain on macOS, Credential Manager on Windows.
-pub struct KeyringStore {
+pub(crate) struct KeyringStore {
     service: String,
 }
 
 impl KeyringStore {
-    pub fn new(service: impl Into<String>) -> Self {
+    pub(crate) fn new(service: impl Into<String>) -> Self {
         KeyringStore {
             service: service.into(),
         }
@@ -104,7 +98,7 @@ impl KeyringStore {
             let _ = tx.send(call(entry));
         });
         let answer = rx.recv_timeout(KEYRING_TIMEOUT);
-        crate::debug!(
+        debug!(
             "keyring call for {} took {:?}",
             key.entry_name(),
             started.elapsed()
@@ -150,13 +144,13 @@ impl SecretStore for KeyringStore {
 // ---------------------------------------------------------------- file
 
 /// A TOML table of entry name → value, mode 0600, rewritten atomically under a lock.
-pub struct FileStore {
-    pub path: PathBuf,
+pub(crate) struct FileStore {
+    pub(crate) path: PathBuf,
     lock: PathBuf,
 }
 
 impl FileStore {
-    pub fn new(paths: &Paths) -> Self {
+    pub(crate) fn new(paths: &Paths) -> Self {
         FileStore {
             path: paths.secrets_file(),
             lock: paths.lock_file("secrets"),
@@ -216,51 +210,21 @@ impl SecretStore for FileStore {
     }
 }
 
-// ---------------------------------------------------------------- environment
-
-/// `WIX_APP_SECRET` and `WIX_REFRESH_TOKEN`: CI credentials that win over stored ones.
-pub struct EnvStore;
-
-impl SecretStore for EnvStore {
-    fn get(&self, key: &SecretKey) -> Result<Option<Secret>, StoreError> {
-        Ok(env_secret(key.env_var()))
-    }
-    fn set(&self, key: &SecretKey, _: &Secret) -> Result<(), StoreError> {
-        Err(StoreError::Failed(format!(
-            "{} is read-only",
-            key.env_var()
-        )))
-    }
-    fn delete(&self, _: &SecretKey) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-/// A non-empty secret from the environment.
-pub fn env_secret(var: &str) -> Option<Secret> {
-    std::env::var(var)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .map(|v| Secret::new(v.trim()))
-}
-
 // ---------------------------------------------------------------- choice
 
 /// `WIXAUTH_SECRET_STORE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StoreMode {
+pub(crate) enum StoreMode {
     Auto,
     Keyring,
     File,
 }
 
 impl StoreMode {
-    pub fn from_env() -> Result<StoreMode> {
-        match std::env::var("WIXAUTH_SECRET_STORE")
-            .unwrap_or_default()
-            .trim()
-        {
-            "" | "auto" => Ok(StoreMode::Auto),
+    /// The value of `WIXAUTH_SECRET_STORE` (unset: `auto`).
+    pub(crate) fn parse(value: Option<&str>) -> Result<StoreMode> {
+        match value.unwrap_or("auto") {
+            "auto" => Ok(StoreMode::Auto),
             "keyring" => Ok(StoreMode::Keyring),
             "file" => Ok(StoreMode::File),
             other => Err(Error::usage(format!(
@@ -271,29 +235,27 @@ impl StoreMode {
 }
 
 /// Where secrets are read and written, as `WIXAUTH_SECRET_STORE` and the config say.
-pub struct Secrets {
+pub(crate) struct Secrets {
     mode: StoreMode,
     keyring: KeyringStore,
     file: FileStore,
+    notes: Notes,
     warned: std::cell::Cell<bool>,
 }
 
 impl Secrets {
-    pub fn new(mode: StoreMode, paths: &Paths) -> Self {
-        let service = std::env::var("WIXAUTH_KEYRING_SERVICE")
-            .ok()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "wixauth".to_string());
-        crate::debug!("secret store mode {mode:?}, keyring service {service:?}");
+    pub(crate) fn new(mode: StoreMode, service: &str, paths: &Paths, notes: Notes) -> Self {
+        debug!("secret store mode {mode:?}, keyring service {service:?}");
         Secrets {
             mode,
             keyring: KeyringStore::new(service),
             file: FileStore::new(paths),
+            notes,
             warned: false.into(),
         }
     }
 
-    pub fn file_path(&self) -> &std::path::Path {
+    pub(crate) fn file_path(&self) -> &std::path::Path {
         &self.file.path
     }
 
@@ -306,10 +268,10 @@ impl Secrets {
 
     fn warn_fallback(&self, why: &str) {
         if !self.warned.replace(true) {
-            eprintln!(
-                "wixauth: warning: the OS keyring is not available ({why}); using the plain-text file {} (mode 0600) instead. Set WIXAUTH_SECRET_STORE=keyring to make this an error.",
+            self.notes.warn(format!(
+                "the OS keyring is not available ({why}); using the plain-text file {} (mode 0600) instead. Set WIXAUTH_SECRET_STORE=keyring to make this an error.",
                 self.file.path.display()
-            );
+            ));
         }
     }
 
@@ -321,7 +283,7 @@ impl Secrets {
 
     /// Stores a secret and says where it went. In `auto` mode a keyring that cannot be
     /// reached sends it to the file, with a warning that names the file.
-    pub fn put(&self, key: &SecretKey, value: &Secret) -> Result<StoreKind> {
+    pub(crate) fn put(&self, key: &SecretKey, value: &Secret) -> Result<StoreKind> {
         let to_file = |why: Option<&str>| -> Result<StoreKind> {
             if let Some(why) = why {
                 self.warn_fallback(why);
@@ -329,7 +291,7 @@ impl Secrets {
             self.file
                 .set(key, value)
                 .map_err(|e| Error::failure(format!("cannot store the secret: {e}")))?;
-            crate::debug!(
+            debug!(
                 "stored {} in file {}",
                 key.entry_name(),
                 self.file.path.display()
@@ -340,7 +302,7 @@ impl Secrets {
             StoreMode::File => to_file(None),
             StoreMode::Keyring | StoreMode::Auto => match self.keyring.set(key, value) {
                 Ok(()) => {
-                    crate::debug!("stored {} in the keyring", key.entry_name());
+                    debug!("stored {} in the keyring", key.entry_name());
                     // A stale copy in the file would shadow nothing, but must not linger in plain text.
                     let _ = self.file.delete(key);
                     Ok(StoreKind::Keyring)
@@ -357,7 +319,7 @@ impl Secrets {
     }
 
     /// Reads a secret: from the store login recorded (`hint`), else as the mode says.
-    pub fn get(
+    pub(crate) fn get(
         &self,
         key: &SecretKey,
         hint: Option<StoreKind>,
@@ -371,7 +333,7 @@ impl Secrets {
         for &kind in order {
             match self.store(kind).get(key) {
                 Ok(Some(secret)) => {
-                    crate::debug!("read {} from the {kind}", key.entry_name());
+                    debug!("read {} from the {kind}", key.entry_name());
                     return Ok(Some((secret, kind)));
                 }
                 Ok(None) => {}
@@ -390,7 +352,7 @@ impl Secrets {
     /// Removes a secret from every store; an unreachable keyring is reported, not fatal.
     /// `hint` is where login put the profile's secrets: an unreachable keyring that holds
     /// them is reported, since its entries stay behind.
-    pub fn delete_everywhere(&self, key: &SecretKey, hint: Option<StoreKind>) -> Result<()> {
+    pub(crate) fn delete_everywhere(&self, key: &SecretKey, hint: Option<StoreKind>) -> Result<()> {
         self.file
             .delete(key)
             .map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
@@ -400,14 +362,14 @@ impl Secrets {
         match self.keyring.delete(key) {
             Ok(()) => Ok(()),
             Err(StoreError::Unavailable(why)) => {
-                crate::debug!(
+                debug!(
                     "keyring not reachable while deleting {}: {why}",
                     key.entry_name()
                 );
                 if hint == Some(StoreKind::Keyring) && !self.warned.replace(true) {
-                    eprintln!(
-                        "wixauth: warning: the OS keyring is not available ({why}), so the secrets wixauth stored there were not removed; run `wixauth logout` again once it is unlocked"
-                    );
+                    self.notes.warn(format!(
+                        "the OS keyring is not available ({why}), so the secrets wixauth stored there were not removed; run `wixauth logout` again once it is unlocked"
+                    ));
                 }
                 Ok(())
             }

@@ -1,7 +1,7 @@
 //! The pages the browser sees during a login: self-contained HTML, every value escaped.
 
 /// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -36,7 +36,7 @@ p{{line-height:1.5}} code{{background:#eef1f7;border-radius:4px;padding:.1rem .3
     )
 }
 
-pub fn success(app_id: &str, instance_id: &str) -> String {
+pub(crate) fn success(app_id: &str, instance_id: &str) -> String {
     page(
         "Logged in",
         "ok",
@@ -49,7 +49,7 @@ pub fn success(app_id: &str, instance_id: &str) -> String {
     )
 }
 
-pub fn failure(what: &str, next: &str) -> String {
+pub(crate) fn failure(what: &str, next: &str) -> String {
     page(
         "Login failed",
         "bad",
@@ -58,12 +58,20 @@ pub fn failure(what: &str, next: &str) -> String {
     )
 }
 
-pub fn not_found() -> String {
+pub(crate) fn not_found() -> String {
     page(
         "Not found",
         "bad",
         "Nothing here",
         "<p>This address belongs to a wixauth login that is waiting for Wix's redirect. Nothing is served here.</p>",
+    )
+}
+
+/// The answer to a request that arrives after the login has ended.
+pub(crate) fn ended() -> String {
+    failure(
+        "This login has already ended.",
+        "Run `wixauth login` again to start a new one.",
     )
 }
 

@@ -1,0 +1,286 @@
+//! From "which profile and instance" to a fresh access token: credential resolution (the
+//! environment wins, then config.toml and the secret store) and the cached, locked refresh.
+//! A token request goes one way down: command → [`Session`] → cache | secret store | Wix
+//! client, none of which calls back up.
+
+pub(crate) mod cache;
+pub(crate) mod store;
+
+use crate::config::{Config, Flow, Paths, Profile, StoreKind};
+use crate::env::Env;
+use crate::error::{Error, Exit, Result};
+use crate::fsutil::FileLock;
+use crate::log::{debug, Notes};
+use crate::secret::Secret;
+use crate::text::{is_wix_id, printable};
+use crate::wix::{LazyClient, Request, Response, TokenGrant, WixClient};
+use cache::{now_unix, CachedToken, TokenCache};
+use store::{SecretKey, Secrets};
+
+/// The app instance a command acts for, and how to get its tokens.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub profile: String,
+    pub app_id: String,
+    /// `None` only in CI with `WIX_REFRESH_TOKEN` and no instance id.
+    pub instance_id: Option<String>,
+    pub flow: Flow,
+    /// Where login put the profile's secrets; `None` when unknown.
+    pub store_hint: Option<StoreKind>,
+}
+
+impl Target {
+    pub(crate) fn cache_key(&self) -> String {
+        TokenCache::key(&self.app_id, self.instance_id.as_deref())
+    }
+
+    /// The instance id, or a usage error saying how to give one.
+    pub(crate) fn require_instance(&self) -> Result<&str> {
+        self.instance_id.as_deref().ok_or_else(|| {
+            Error::usage("no app instance given: pass --instance ID or set WIX_INSTANCE_ID")
+        })
+    }
+}
+
+/// Options of a token request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Freshness {
+    /// Seconds the token must still be valid for.
+    pub min_ttl: u64,
+    /// Skip the cache and always ask Wix.
+    pub force: bool,
+}
+
+/// What the credential logic needs of a run, borrowed from the `Context`.
+pub(crate) struct Session<'a> {
+    pub env: &'a Env,
+    pub paths: &'a Paths,
+    pub config: &'a Config,
+    pub profile: &'a str,
+    pub secrets: &'a Secrets,
+    pub wix: &'a LazyClient,
+    pub notes: &'a Notes,
+}
+
+impl<'a> Session<'a> {
+    pub(crate) fn cache(&self) -> TokenCache {
+        TokenCache {
+            dir: self.paths.cache_dir(),
+            writes: !self.env.no_cache,
+        }
+    }
+
+    /// The app id (`WIX_APP_ID` wins) and the active profile, when it belongs to that app:
+    /// a profile for another app than `WIX_APP_ID` names is not consulted at all.
+    pub(crate) fn app_and_profile(&self) -> (Option<String>, Option<&'a Profile>) {
+        let profile = self
+            .config
+            .profile(self.profile)
+            .filter(|p| self.env.app_id.is_none() || p.app_id == self.env.app_id);
+        let app_id = self
+            .env
+            .app_id
+            .clone()
+            .or_else(|| profile.and_then(|p| p.app_id.clone()));
+        (app_id, profile)
+    }
+
+    /// Works out the app, instance and flow: `WIX_*` variables win, then the profile.
+    pub(crate) fn resolve(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
+        let (app_id, profile) = self.app_and_profile();
+        let app_id = app_id.ok_or_else(|| {
+            Error::usage(format!(
+                "nothing is logged in for profile {:?}: run `wixauth login`, or set WIX_APP_ID and WIX_APP_SECRET (CI)",
+                self.profile
+            ))
+        })?;
+        let env_secret = self.env.app_secret.is_some();
+        let env_refresh = self.env.refresh_token.is_some();
+        if let Some(id) = instance.filter(|id| !is_wix_id(id)) {
+            return Err(Error::usage(format!(
+                "instance {:?} does not look like a Wix instance id (letters, digits and dashes): check --instance or WIX_INSTANCE_ID",
+                printable(id, 80)
+            )));
+        }
+        let instance_id = instance
+            .map(str::to_string)
+            .or_else(|| profile.and_then(|p| p.default_instance.clone()));
+        let stored = instance_id
+            .as_deref()
+            .and_then(|i| profile.and_then(|p| p.instances.get(i)));
+        if let Some(id) = instance_id.as_deref() {
+            if stored.is_none() && !env_secret {
+                return Err(Error::usage(format!(
+                    "instance {id} is not logged in for profile {:?}: run `wixauth login --instance-id {id}`, or set WIX_APP_SECRET (CI)",
+                    self.profile
+                )));
+            }
+        }
+        let flow = flow
+            .or(stored.map(|i| i.flow))
+            .or(env_refresh.then_some(Flow::Advanced))
+            .or(profile.and_then(|p| p.flow))
+            .unwrap_or(Flow::Basic);
+        let target = Target {
+            profile: self.profile.to_string(),
+            app_id,
+            instance_id,
+            flow,
+            store_hint: profile.and_then(|p| p.secret_store),
+        };
+        if target.instance_id.is_none() && (flow == Flow::Basic || !env_refresh) {
+            if profile.is_some_and(|p| p.instances.is_empty()) && !env_secret {
+                return Err(Error::usage(format!(
+                    "profile {:?} has no logged-in instance: run `wixauth login` (or `wixauth login --instance-id ID` for the basic flow)",
+                    self.profile
+                )));
+            }
+            target.require_instance()?;
+        }
+        Ok(target)
+    }
+
+    /// The app secret: `WIX_APP_SECRET`, else the secret store.
+    pub(crate) fn app_secret(&self, target: &Target) -> Result<Secret> {
+        if let Some(secret) = &self.env.app_secret {
+            debug!("app secret from WIX_APP_SECRET");
+            return Ok(secret.clone());
+        }
+        let key = SecretKey::app_secret(&target.profile);
+        match self.secrets.get(&key, target.store_hint)? {
+            Some((secret, _)) => Ok(secret),
+            None => Err(Error::usage(format!(
+                "no app secret is stored for profile {:?}: run `wixauth login`, or set WIX_APP_SECRET (CI)",
+                target.profile
+            ))),
+        }
+    }
+
+    /// A token valid for at least `min_ttl` seconds: from the cache when it can, else from Wix
+    /// under a per-instance lock, re-reading the cache once the lock is ours so that parallel
+    /// callers make one request between them.
+    pub(crate) fn fresh_token(&self, target: &Target, want: Freshness) -> Result<CachedToken> {
+        let cache = self.cache();
+        let key = target.cache_key();
+        let min_ttl = i64::try_from(want.min_ttl).unwrap_or(i64::MAX);
+        let usable = |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= min_ttl;
+        if !want.force {
+            if let Some(token) = cache.load(&key).filter(usable) {
+                debug!(
+                    "token cache hit for {key} ({} s left)",
+                    token.ttl(now_unix())
+                );
+                return Ok(token);
+            }
+            debug!("token cache miss for {key}");
+        }
+        let (_lock, waited) = FileLock::acquire(&self.paths.lock_file(&key))?;
+        if waited {
+            debug!("waited for another wixauth refreshing {key}");
+        }
+        // Re-read even when the lock was free: another wixauth may have refreshed and released
+        // it between our miss above and taking the lock.
+        if !want.force {
+            if let Some(token) = cache.load(&key).filter(usable) {
+                debug!("token cache hit for {key} after the lock");
+                return Ok(token);
+            }
+        }
+        let grant = self.request_token(target)?;
+        let token = CachedToken::from_grant(
+            &grant,
+            &target.app_id,
+            target.instance_id.as_deref(),
+            target.flow,
+        );
+        if let Err(e) = cache.save(&key, &token) {
+            self.notes.warn(format!(
+                "cannot cache the token ({e}); the next call will ask Wix again"
+            ));
+        }
+        if grant.expires_in < want.min_ttl {
+            self.notes.warn(format!(
+                "Wix issues tokens valid for {} s, less than the {} s asked for with --min-ttl",
+                grant.expires_in, want.min_ttl
+            ));
+        }
+        Ok(token)
+    }
+
+    fn request_token(&self, target: &Target) -> Result<TokenGrant> {
+        let secret = self.app_secret(target)?;
+        let wix = self.wix.get()?;
+        match target.flow {
+            Flow::Basic => {
+                wix.create_access_token(&target.app_id, &secret, target.require_instance()?)
+            }
+            Flow::Advanced => self.refresh(target, &secret, wix),
+        }
+    }
+
+    fn refresh(&self, target: &Target, secret: &Secret, wix: &WixClient) -> Result<TokenGrant> {
+        if let Some(refresh) = &self.env.refresh_token {
+            debug!("refresh token from WIX_REFRESH_TOKEN");
+            return wix.refresh_access_token(&target.app_id, secret, refresh);
+        }
+        let instance = target.require_instance()?;
+        let key = SecretKey::refresh_token(&target.profile, instance);
+        let Some((refresh, kind)) = self.secrets.get(&key, target.store_hint)? else {
+            return Err(Error::usage(format!(
+                "no refresh token is stored for instance {instance}: run `wixauth login --flow advanced` again, or set WIX_REFRESH_TOKEN (CI)"
+            )));
+        };
+        let grant = wix
+            .refresh_access_token(&target.app_id, secret, &refresh)
+            .map_err(|e| {
+                if e.exit == Exit::Rejected {
+                    Error::rejected(format!(
+                        "{e} (the stored refresh token was kept; if the app was uninstalled from the site, run `wixauth login --flow advanced` again)"
+                    ))
+                } else {
+                    e
+                }
+            })?;
+        // Wix does not rotate refresh tokens today; if it ever does, keep the successor,
+        // written only now that it has arrived.
+        if let Some(next) = grant
+            .refresh_token
+            .as_ref()
+            .filter(|next| **next != refresh)
+        {
+            debug!("Wix returned a new refresh token; storing it in the {kind}");
+            self.secrets.put(&key, next)?;
+        }
+        Ok(grant)
+    }
+
+    /// An authenticated call for the target instance: a fresh token in `Authorization`, and
+    /// on a 401 (a token Wix no longer takes) one new token and one more try. Returns Wix's
+    /// answer and the token that got it.
+    pub(crate) fn authorised_send(
+        &self,
+        target: &Target,
+        request: Request,
+    ) -> Result<(Response, Secret)> {
+        let fresh = |force| {
+            self.fresh_token(target, Freshness { min_ttl: 60, force })
+                .map(|t| t.access_token)
+        };
+        let token = fresh(false)?;
+        let wix = self.wix.get()?;
+        let response = wix.send(&Request {
+            auth: Some(token.clone()),
+            ..request.clone()
+        })?;
+        if response.status != 401 {
+            return Ok((response, token));
+        }
+        debug!("Wix answered 401: getting a new token and trying once more");
+        let token = fresh(true)?;
+        let response = wix.send(&Request {
+            auth: Some(token.clone()),
+            ..request
+        })?;
+        Ok((response, token))
+    }
+}

@@ -1,0 +1,215 @@
+//! The environment, read once at start-up into [`Env`]: every `WIX_*` / `WIXAUTH_*` variable
+//! (and the few conventional ones wixauth honours) is read and validated here and nowhere
+//! else. `wixauth help environment` and the source-scan test are fed from [`VARIABLES`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::credentials::store::StoreMode;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::wix::urls;
+
+pub(crate) const DEFAULT_API_BASE: &str = "https://www.wixapis.com";
+pub(crate) const DEFAULT_INSTALLER_BASE: &str = "https://www.wix.com";
+pub(crate) const DEFAULT_KEYRING_SERVICE: &str = "wixauth";
+const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Every environment variable wixauth reads, with what it means (`wixauth help environment`).
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("WIXAUTH_PROFILE", "Profile to use, like --profile (default: default)."),
+    ("WIX_INSTANCE_ID", "App instance to act for, like --instance (default: the profile's last logged-in instance)."),
+    ("WIX_APP_ID", "App ID, like --app-id. With WIX_APP_SECRET it lets every command run without a config file (CI)."),
+    ("WIX_APP_SECRET", "App secret for CI; wins over the stored one. Never pass it as an argument."),
+    ("WIX_REFRESH_TOKEN", "Refresh token for the advanced flow in CI, instead of an instance id."),
+    ("WIXAUTH_CONFIG_DIR", "Folder for config.toml, cached tokens, locks and the file secret store (default: the platform config dir + /wixauth)."),
+    ("WIXAUTH_SECRET_STORE", "auto (default: the OS keyring, else a 0600 file with a warning), keyring (fail without it), or file."),
+    ("WIXAUTH_KEYRING_SERVICE", "Keyring service name (default: wixauth)."),
+    ("WIXAUTH_API_BASE", "Wix REST API base URL (default: https://www.wixapis.com). http:// only on loopback."),
+    ("WIXAUTH_INSTALLER_BASE", "Wix installer base URL (default: https://www.wix.com). http:// only on loopback."),
+    ("WIXAUTH_HTTP_TIMEOUT", "Seconds each HTTP attempt may take (default: 15)."),
+    ("WIXAUTH_NO_CACHE", "When set to 1, access tokens are never written to the cache."),
+    ("BROWSER", "Command that opens the login URL (the URL is its argument)."),
+    ("DISPLAY", "On Linux, without it (or WAYLAND_DISPLAY) no browser launch is tried (SSH, containers)."),
+    ("WAYLAND_DISPLAY", "As DISPLAY."),
+    ("NO_COLOR", "Honoured: turns off the colour of --help and usage errors, the only colour wixauth prints."),
+];
+
+/// The `environment` help topic.
+pub(crate) fn help() -> String {
+    let mut out = String::from("Environment variables read by wixauth:\n\n");
+    for (name, what) in VARIABLES {
+        out.push_str(&format!("  {name}\n      {what}\n"));
+    }
+    out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID\n(WIX_APP_SECRET and WIX_REFRESH_TOKEN are removed from its environment).\n");
+    out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
+    out
+}
+
+/// What the environment says, validated. Built once by `lib.rs`; commands see it through
+/// `Context`, tests build it from a map.
+#[derive(Debug, Clone)]
+pub(crate) struct Env {
+    pub profile: Option<String>,
+    pub instance_id: Option<String>,
+    pub app_id: Option<String>,
+    pub app_secret: Option<Secret>,
+    pub refresh_token: Option<Secret>,
+    pub config_dir: Option<PathBuf>,
+    pub secret_store: StoreMode,
+    pub keyring_service: String,
+    pub api_base: Url,
+    pub installer_base: Url,
+    pub http_timeout: Duration,
+    /// `WIXAUTH_NO_CACHE`: the token cache is never written.
+    pub no_cache: bool,
+    pub browser: Option<String>,
+    /// `DISPLAY` or `WAYLAND_DISPLAY` is set.
+    pub has_display: bool,
+}
+
+impl Env {
+    /// The process's environment.
+    pub(crate) fn from_process() -> Result<Env> {
+        Env::from_lookup(|name| std::env::var_os(name))
+    }
+
+    /// The environment as `lookup` answers (tests pass a map).
+    pub(crate) fn from_lookup(lookup: impl Fn(&str) -> Option<OsString>) -> Result<Env> {
+        // A value that is not UTF-8 cannot be an id, a URL or a secret: say so rather than guess.
+        let raw = |name: &str| -> Result<Option<String>> {
+            match lookup(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .into_string()
+                    .map(Some)
+                    .map_err(|_| Error::usage(format!("{name} is not valid UTF-8"))),
+            }
+        };
+        // Trimmed and non-empty, as every variable here is meant.
+        let text = |name: &str| -> Result<Option<String>> {
+            Ok(raw(name)?
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty()))
+        };
+        let base = |name: &str, default: &str| -> Result<Url> {
+            let given = text(name)?;
+            urls::checked_base(name, given.as_deref().unwrap_or(default))
+        };
+        Ok(Env {
+            profile: text("WIXAUTH_PROFILE")?,
+            instance_id: text("WIX_INSTANCE_ID")?,
+            app_id: text("WIX_APP_ID")?,
+            app_secret: text("WIX_APP_SECRET")?.map(Secret::new),
+            refresh_token: text("WIX_REFRESH_TOKEN")?.map(Secret::new),
+            config_dir: lookup("WIXAUTH_CONFIG_DIR")
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from),
+            secret_store: StoreMode::parse(text("WIXAUTH_SECRET_STORE")?.as_deref())?,
+            keyring_service: raw("WIXAUTH_KEYRING_SERVICE")?
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| DEFAULT_KEYRING_SERVICE.to_string()),
+            api_base: base("WIXAUTH_API_BASE", DEFAULT_API_BASE)?,
+            installer_base: base("WIXAUTH_INSTALLER_BASE", DEFAULT_INSTALLER_BASE)?,
+            http_timeout: http_timeout(text("WIXAUTH_HTTP_TIMEOUT")?.as_deref())?,
+            no_cache: raw("WIXAUTH_NO_CACHE")?.is_some_and(|v| !v.is_empty() && v != "0"),
+            browser: text("BROWSER")?,
+            has_display: ["DISPLAY", "WAYLAND_DISPLAY"]
+                .iter()
+                .any(|v| lookup(v).is_some_and(|d| !d.is_empty())),
+        })
+    }
+}
+
+/// `WIXAUTH_HTTP_TIMEOUT`: seconds per attempt (fractions allowed), or the default 15 s.
+fn http_timeout(value: Option<&str>) -> Result<Duration> {
+    let Some(v) = value else {
+        return Ok(DEFAULT_HTTP_TIMEOUT);
+    };
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 3600.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "WIXAUTH_HTTP_TIMEOUT={v:?} is not a number of seconds between 0 and 3600"
+            ))
+        })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// An `Env` from name/value pairs, nothing else.
+    pub(crate) fn env_of(pairs: &[(&str, &str)]) -> Result<Env> {
+        let map: HashMap<String, OsString> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), OsString::from(v)))
+            .collect();
+        Env::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults() {
+        let env = env_of(&[]).unwrap();
+        assert_eq!(env.api_base.as_str(), "https://www.wixapis.com/");
+        assert_eq!(env.http_timeout, DEFAULT_HTTP_TIMEOUT);
+        assert_eq!(env.secret_store, StoreMode::Auto);
+        assert_eq!(env.keyring_service, "wixauth");
+        assert!(!env.no_cache && !env.has_display);
+        assert!(env.app_secret.is_none());
+    }
+
+    #[test]
+    fn values_are_trimmed_and_empty_is_unset() {
+        let env = env_of(&[
+            ("WIX_APP_ID", "  app  "),
+            ("WIX_INSTANCE_ID", "   "),
+            ("WIXAUTH_NO_CACHE", "0"),
+        ])
+        .unwrap();
+        assert_eq!(env.app_id.as_deref(), Some("app"));
+        assert_eq!(env.instance_id, None);
+        assert!(!env.no_cache);
+        assert!(env_of(&[("WIXAUTH_NO_CACHE", "1")]).unwrap().no_cache);
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for (name, value) in [
+            ("WIXAUTH_HTTP_TIMEOUT", "soon"),
+            ("WIXAUTH_HTTP_TIMEOUT", "-1"),
+            ("WIXAUTH_HTTP_TIMEOUT", "NaN"),
+            ("WIXAUTH_SECRET_STORE", "vault"),
+            ("WIXAUTH_API_BASE", "http://example.com"),
+            ("WIXAUTH_INSTALLER_BASE", "not a url"),
+        ] {
+            let err = env_of(&[(name, value)]).unwrap_err();
+            assert_eq!(err.exit, crate::error::Exit::Usage, "{name}={value}");
+            assert!(err.message().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn every_variable_read_is_documented() {
+        // The names read above are exactly the table's (NO_COLOR is clap's to honour).
+        let read = std::cell::RefCell::new(Vec::new());
+        Env::from_lookup(|name| {
+            read.borrow_mut().push(name.to_string());
+            None
+        })
+        .unwrap();
+        let mut read = read.into_inner();
+        read.push("NO_COLOR".into());
+        read.sort();
+        read.dedup();
+        let mut listed: Vec<String> = VARIABLES.iter().map(|(n, _)| n.to_string()).collect();
+        listed.sort();
+        assert_eq!(read, listed);
+    }
+}
