@@ -161,8 +161,14 @@ mod tests {
         // Released only once the second locker is blocked on the lock, never before.
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while flock_waiters(&path) == 0 {
-            assert!(!handle.is_finished(), "the second locker got the lock while it was held");
-            assert!(std::time::Instant::now() < deadline, "the second locker never waited");
+            assert!(
+                !handle.is_finished(),
+                "the second locker got the lock while it was held"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second locker never waited"
+            );
             std::thread::yield_now();
         }
         drop(first);

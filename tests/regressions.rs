@@ -9,7 +9,7 @@ use common::loopback::*;
 use common::*;
 
 use serde_json::Value;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const APP_2: &str = "app-99999999";
 
@@ -71,6 +71,10 @@ fn verbose_ci_commands_never_print_the_secrets_from_the_environment() {
         &["-v", "status", "--check"][..],
         &["-v", "exec", "--", "true"][..],
     ] {
+        // A cached token would skip the secret: each command must fetch a new one.
+        for file in env.cache_files() {
+            std::fs::remove_file(file).unwrap();
+        }
         let out = env.run(ci_basic(&env).args(args));
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         assert!(
@@ -91,7 +95,10 @@ fn verbose_ci_commands_never_print_the_secrets_from_the_environment() {
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("app secret from WIX_APP_SECRET"), "{err}");
-    assert!(err.contains("refresh token from WIX_REFRESH_TOKEN"), "{err}");
+    assert!(
+        err.contains("refresh token from WIX_REFRESH_TOKEN"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -108,7 +115,10 @@ fn verbose_advanced_browser_login_never_prints_a_secret_or_token() {
         let err = stderr(&out);
         assert!(err.contains("wixauth: debug:"), "{via:?}: -v is on: {err}");
         let access = query_param(&browsed.after[0].0, "access_token").expect("close-window URL");
-        assert!(!err.contains(&access), "{via:?}: the access token leaked: {err}");
+        assert!(
+            !err.contains(&access),
+            "{via:?}: the access token leaked: {err}"
+        );
         let refresh = env.stored_refresh_token("inst-verbose-login").unwrap();
         assert!(!err.contains(&refresh), "{via:?}: {err}");
     }
@@ -153,14 +163,29 @@ fn a_redirect_from_wix_is_never_followed() {
 
 fn assert_common_headers(what: &str, r: &Response) {
     let h = |name| r.header(name).unwrap_or_default().to_string();
-    assert_eq!(h("cross-origin-opener-policy"), "unsafe-none", "{what}: {:?}", r.headers);
+    assert_eq!(
+        h("cross-origin-opener-policy"),
+        "unsafe-none",
+        "{what}: {:?}",
+        r.headers
+    );
     assert!(
         h("cache-control").starts_with("no-store"),
         "{what}: {:?}",
         r.headers
     );
-    assert_eq!(h("referrer-policy"), "no-referrer", "{what}: {:?}", r.headers);
-    assert_eq!(h("x-content-type-options"), "nosniff", "{what}: {:?}", r.headers);
+    assert_eq!(
+        h("referrer-policy"),
+        "no-referrer",
+        "{what}: {:?}",
+        r.headers
+    );
+    assert_eq!(
+        h("x-content-type-options"),
+        "nosniff",
+        "{what}: {:?}",
+        r.headers
+    );
 }
 
 #[test]
@@ -198,7 +223,13 @@ fn every_listener_answer_sends_the_common_headers() {
 fn login_instance_without_flow(env: &TestEnv, extra: &[&str]) -> std::process::Output {
     env.run(
         env.cmd()
-            .args(["login", "--instance-id", INSTANCE, "--secret-stdin", "--json"])
+            .args([
+                "login",
+                "--instance-id",
+                INSTANCE,
+                "--secret-stdin",
+                "--json",
+            ])
             .args(["--no-browser", "--timeout", "1"])
             .args(extra)
             .write_stdin(format!("{}\n", env.secret)),
@@ -241,13 +272,22 @@ fn logout_removes_an_advanced_instances_refresh_token() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(env.stored_refresh_token("inst-adv-1"), None);
     assert!(!read(&env.secrets_file()).contains(&one));
-    assert_eq!(env.stored_refresh_token("inst-adv-2").as_deref(), Some(two.as_str()));
-    assert!(env.stored_secret("default/app-secret").is_some(), "the app secret stays");
+    assert_eq!(
+        env.stored_refresh_token("inst-adv-2").as_deref(),
+        Some(two.as_str())
+    );
+    assert!(
+        env.stored_secret("default/app-secret").is_some(),
+        "the app secret stays"
+    );
 
     let out = env.run(env.cmd().args(["logout", "--all"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let left = std::fs::read_to_string(env.secrets_file()).unwrap_or_default();
-    assert!(!left.contains(&two) && !left.contains(&env.secret), "{left}");
+    assert!(
+        !left.contains(&two) && !left.contains(&env.secret),
+        "{left}"
+    );
 }
 
 // ------------------------------------------------------------------ 6. another app id
@@ -313,17 +353,25 @@ fn status_json_says_which_instances_hold_a_refresh_token() {
     env.login_advanced_via_browser("inst-adv-status");
     env.login_basic();
     let instances = status_instances(&env);
-    assert_eq!(instances["inst-adv-status"]["refresh_token"], true, "{instances:?}");
+    assert_eq!(
+        instances["inst-adv-status"]["refresh_token"], true,
+        "{instances:?}"
+    );
     assert_eq!(instances[INSTANCE]["refresh_token"], false, "{instances:?}");
 
     // An advanced instance whose refresh token is gone says so.
     let refresh = env.stored_refresh_token("inst-adv-status").unwrap();
     env.add_secret(&refresh);
     let mut table: toml::Table = toml::from_str(&read(&env.secrets_file())).unwrap();
-    assert!(table.remove("default/inst-adv-status/refresh-token").is_some());
+    assert!(table
+        .remove("default/inst-adv-status/refresh-token")
+        .is_some());
     std::fs::write(env.secrets_file(), toml::to_string(&table).unwrap()).unwrap();
     let instances = status_instances(&env);
-    assert_eq!(instances["inst-adv-status"]["refresh_token"], false, "{instances:?}");
+    assert_eq!(
+        instances["inst-adv-status"]["refresh_token"], false,
+        "{instances:?}"
+    );
 }
 
 // ------------------------------------------------------------------ 9. logout --json
@@ -333,10 +381,17 @@ fn logout_json_always_says_local_only() {
     let env = TestEnv::new();
     env.emu.install(APP_ID, INSTANCE_2);
     env.login_basic();
-    let out = env.login_with(&["--app-id", APP_ID, "--instance-id", INSTANCE_2], &env.secret);
+    let out = env.login_with(
+        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
+        &env.secret,
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     for (args, instance, all) in [
-        (&["logout", "--json", "--instance", INSTANCE][..], Value::from(INSTANCE), false),
+        (
+            &["logout", "--json", "--instance", INSTANCE][..],
+            Value::from(INSTANCE),
+            false,
+        ),
         (&["logout", "--json"][..], Value::from(INSTANCE_2), false),
         // No instance left to forget: still the same shape.
         (&["logout", "--json"][..], Value::Null, false),
@@ -345,7 +400,11 @@ fn logout_json_always_says_local_only() {
         let out = env.run(env.cmd().args(args));
         assert!(out.status.success(), "{args:?}: {}", stderr(&out));
         let v = json_out(&out);
-        assert_keys(&v, "logout --json", &["profile", "instance_id", "all", "local_only"]);
+        assert_keys(
+            &v,
+            "logout --json",
+            &["profile", "instance_id", "all", "local_only"],
+        );
         assert_eq!(v["local_only"], true, "{args:?}: {v}");
         assert_eq!(v["profile"], "default", "{v}");
         assert_eq!(v["instance_id"], instance, "{args:?}: {v}");
@@ -384,15 +443,29 @@ fn every_json_shape_has_exactly_the_documented_keys() {
 
     let login = run_json(
         &[
-            "login", "--flow", "basic", "--app-id", APP_ID, "--instance-id", INSTANCE,
-            "--secret-stdin", "--json",
+            "login",
+            "--flow",
+            "basic",
+            "--app-id",
+            APP_ID,
+            "--instance-id",
+            INSTANCE,
+            "--secret-stdin",
+            "--json",
         ],
         &[],
     );
     assert_keys(
         &login,
         "login --json",
-        &["profile", "app_id", "instance_id", "flow", "secret_store", "secrets_file"],
+        &[
+            "profile",
+            "app_id",
+            "instance_id",
+            "flow",
+            "secret_store",
+            "secrets_file",
+        ],
     );
 
     let token_keys = [
@@ -404,14 +477,24 @@ fn every_json_shape_has_exactly_the_documented_keys() {
         "instance_id",
         "flow",
     ];
-    assert_keys(&run_json(&["token", "--json"], &[]), "token --json", &token_keys);
+    assert_keys(
+        &run_json(&["token", "--json"], &[]),
+        "token --json",
+        &token_keys,
+    );
 
     // With WIX_APP_ID set, `environment` is an object too.
     let status = run_json(&["status", "--json"], &[("WIX_APP_ID", APP_ID)]);
     assert_keys(
         &status,
         "status --json",
-        &["active_profile", "ready", "problem", "profiles", "environment"],
+        &[
+            "active_profile",
+            "ready",
+            "problem",
+            "profiles",
+            "environment",
+        ],
     );
     assert_keys(
         &status["environment"],
@@ -435,7 +518,13 @@ fn every_json_shape_has_exactly_the_documented_keys() {
     assert_keys(
         &profile["instances"][0],
         "status --json instances[]",
-        &["instance_id", "flow", "refresh_token", "cached_token_expires_in", "check"],
+        &[
+            "instance_id",
+            "flow",
+            "refresh_token",
+            "cached_token_expires_in",
+            "check",
+        ],
     );
     assert!(status_json(&env)["environment"].is_null());
 
@@ -454,12 +543,26 @@ fn every_json_shape_has_exactly_the_documented_keys() {
     assert_keys(
         &whoami["token"],
         "whoami --json token",
-        &["active", "app_id", "instance_id", "site_id", "subject_type", "expires_at", "issued_at"],
+        &[
+            "active",
+            "app_id",
+            "instance_id",
+            "site_id",
+            "subject_type",
+            "expires_at",
+            "issued_at",
+        ],
     );
     assert_keys(
         &whoami["instance"],
         "whoami --json instance",
-        &["app_name", "instance_id", "site_name", "site_url", "permissions"],
+        &[
+            "app_name",
+            "instance_id",
+            "site_name",
+            "site_url",
+            "permissions",
+        ],
     );
     // Without the permission to read the instance: `instance` is null, a warning is listed.
     env.emu.deny_instance_read(true);
@@ -471,7 +574,11 @@ fn every_json_shape_has_exactly_the_documented_keys() {
         &["profile", "flow", "token", "instance", "warnings"],
     );
     assert!(denied["instance"].is_null(), "{denied}");
-    assert_eq!(denied["warnings"].as_array().map(Vec::len), Some(1), "{denied}");
+    assert_eq!(
+        denied["warnings"].as_array().map(Vec::len),
+        Some(1),
+        "{denied}"
+    );
 
     assert_keys(
         &run_json(&["install-url", "--json"], &[]),
@@ -541,18 +648,19 @@ fn a_parallel_token_waits_for_the_refresh_in_progress() {
 
     let mut first = token();
     hold.wait_arrived(); // the first holds the lock and its request is at Wix
-    let locks: Vec<_> = std::fs::read_dir(env.config_dir().join("locks"))
-        .expect("locks/")
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    assert_eq!(locks.len(), 1, "{locks:?}");
+    let lock = env
+        .config_dir()
+        .join(format!("locks/{APP_ID}_{INSTANCE}.lock"));
+    assert!(lock.exists(), "the refresh lock is {}", lock.display());
     let mut second = token();
     // Released only once the kernel lists the second as blocked on the lock.
     let deadline = Instant::now() + WAIT;
-    while flock_waiters(&locks[0]) == 0 {
+    while flock_waiters(&lock) == 0 {
         second.assert_running("the first took the lock (it never waited for it)");
-        assert!(Instant::now() < deadline, "the second never waited for the lock");
+        assert!(
+            Instant::now() < deadline,
+            "the second never waited for the lock"
+        );
         std::thread::yield_now();
     }
     first.assert_running("its request was held");
@@ -603,7 +711,7 @@ fn tcp_queues(local: u16, remote: u16) -> Option<(u64, u64)> {
 #[cfg(target_os = "linux")]
 fn wait_until_read(server: u16, client: u16) {
     let deadline = Instant::now() + WAIT;
-    let mut wait = |what: &str, done: &dyn Fn() -> bool| {
+    let wait = |what: &str, done: &dyn Fn() -> bool| {
         while !done() {
             assert!(Instant::now() < deadline, "{what} within {WAIT:?}");
             std::thread::yield_now();
@@ -668,6 +776,10 @@ fn a_second_callback_during_the_code_exchange_gets_an_error_page() {
     let out = login.wait();
     env.assert_no_leak(&out);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(env.emu.count("/oauth/access"), 1, "the code was exchanged once");
+    assert_eq!(
+        env.emu.count("/oauth/access"),
+        1,
+        "the code was exchanged once"
+    );
     assert_eq!(env.emu.closed_windows().len(), 1);
 }
