@@ -122,6 +122,27 @@ mod tests {
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
     }
 
+    /// Blocked `flock` waiters on `path`, as the kernel lists them in /proc/locks.
+    #[cfg(target_os = "linux")]
+    fn flock_waiters(path: &Path) -> usize {
+        use std::os::unix::fs::MetadataExt;
+        let inode = fs::metadata(path).unwrap().ino().to_string();
+        fs::read_to_string("/proc/locks")
+            .unwrap()
+            .lines()
+            .filter(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.get(1) == Some(&"->")
+                    && fields.get(2) == Some(&"FLOCK")
+                    && fields.iter().any(|f| {
+                        f.matches(':').count() == 2 && f.rsplit(':').next() == Some(&inode)
+                    })
+            })
+            .count()
+    }
+
+    // Linux only: the kernel's /proc/locks is what shows that the second locker is blocked.
+    #[cfg(target_os = "linux")]
     #[test]
     fn lock_reports_waiting() {
         let dir = tempfile::tempdir().unwrap();
@@ -130,7 +151,19 @@ mod tests {
         assert!(!waited);
         let p = path.clone();
         let handle = std::thread::spawn(move || FileLock::acquire(&p).map(|(_, w)| w).unwrap());
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        // Released only once the second locker is blocked on the lock, never before.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while flock_waiters(&path) == 0 {
+            assert!(
+                !handle.is_finished(),
+                "the second locker got the lock while it was held"
+            );
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second locker never waited"
+            );
+            std::thread::yield_now();
+        }
         drop(first);
         assert!(handle.join().unwrap(), "second locker must have waited");
     }

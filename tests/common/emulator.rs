@@ -31,6 +31,68 @@ pub enum Fault {
     Slow(Duration),
     /// Close the connection without answering.
     Drop,
+    /// Wait until the test calls [`Hold::release`], then handle the request normally: the
+    /// test knows the request is in flight (see [`Hold::wait_arrived`]) for as long as it needs.
+    Hold(Hold),
+    /// 302 to this path of the emulator (a redirect wixauth must not follow).
+    Redirect(String),
+}
+
+/// A gate for [`Fault::Hold`]: the emulator says when a request reached it and keeps it
+/// waiting until the test releases it, so tests synchronise on events instead of sleeping.
+#[derive(Clone)]
+pub struct Hold {
+    arrived: Arc<(Mutex<usize>, std::sync::Condvar)>,
+    released: Arc<tokio::sync::watch::Sender<bool>>,
+}
+
+impl std::fmt::Debug for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hold")
+    }
+}
+
+impl Default for Hold {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Hold {
+    pub fn new() -> Hold {
+        Hold {
+            arrived: Arc::new((Mutex::new(0), std::sync::Condvar::new())),
+            released: Arc::new(tokio::sync::watch::Sender::new(false)),
+        }
+    }
+
+    /// Blocks (bounded) until a held request has reached the emulator; panics otherwise.
+    pub fn wait_arrived(&self) {
+        let (count, cond) = &*self.arrived;
+        let guard = count.lock().unwrap_or_else(|p| p.into_inner());
+        let (guard, timeout) = cond
+            .wait_timeout_while(guard, Duration::from_secs(20), |n| *n == 0)
+            .unwrap_or_else(|p| p.into_inner());
+        assert!(
+            !timeout.timed_out() || *guard > 0,
+            "the held request never reached the emulator"
+        );
+    }
+
+    /// Lets every held request (and any later one) go on.
+    pub fn release(&self) {
+        self.released.send_replace(true);
+    }
+
+    async fn hold(&self) {
+        let mut released = self.released.subscribe();
+        {
+            let (count, cond) = &*self.arrived;
+            *count.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+            cond.notify_all();
+        }
+        let _ = released.wait_for(|r| *r).await;
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -374,6 +436,11 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
         Some(Fault::Drop) => {
             // An error from the service makes hyper close the connection unanswered.
             return Err(std::io::Error::other("dropping the connection on purpose"));
+        }
+        Some(Fault::Hold(hold)) => hold.hold().await,
+        Some(Fault::Redirect(to)) => {
+            let host = seen.header("host").unwrap_or("127.0.0.1").to_string();
+            return Ok(redirect(&format!("http://{host}{to}")));
         }
         None => {}
     }
