@@ -44,7 +44,9 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
             "Nothing to log out: profile {:?} is not logged in.",
             ctx.profile
         ));
-        return Ok(());
+        // Scripts get the documented shape whatever there was to forget.
+        let profile = ctx.profile.clone();
+        return print_json(io, opts, &profile, None);
     };
     let secrets = ctx.secrets();
     let cache = ctx.session().cache();

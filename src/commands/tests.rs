@@ -381,3 +381,22 @@ fn environment_credentials_need_no_config() {
     assert!(!h.dir.path().join("config.toml").exists());
     h.assert_no_secret(&[&out, &err]);
 }
+
+#[test]
+fn logout_json_keeps_its_shape_when_nothing_is_logged_in() {
+    let h = Harness::new();
+    let mut ctx = h.ctx(None);
+    let (mut io, out, _) = quiet_io("");
+    logout::run(
+        &logout::LogoutOptions {
+            all: false,
+            json: true,
+        },
+        &mut ctx,
+        &mut io,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
+    assert_eq!(v["local_only"], true);
+    assert_eq!(v["instance_id"], serde_json::Value::Null);
+}
