@@ -6,6 +6,7 @@
 
 pub mod browser;
 pub mod cache;
+pub mod callback;
 pub mod cli;
 pub mod commands;
 pub mod config;

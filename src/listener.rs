@@ -1,48 +1,70 @@
 //! The temporary local redirect listener: loopback only, on the redirect URL's port,
 //! answering on both 127.0.0.1 and ::1 for `localhost` (browsers pick either).
 //!
-//! A small HTTP/1.1 server of its own, because a login listener must outlive whatever else
-//! connects to it (tiny_http, used before, stopped listening for good after one failed
-//! `accept` such as EMFILE under a connection flood, and could leave a connection unserved
-//! while others were held open): every connection gets its own thread and a deadline for
-//! its request head, so a slowloris connection holds nothing; heads are size-limited; an
-//! `accept` error never stops the listening; and every answer, malformed requests included,
-//! carries the same headers. One request per connection (`Connection: close`).
+//! HTTP/1.1 is hyper's (`http1` server, one request per connection); the accept loop and the
+//! policy are ours, because a login listener must outlive whatever else connects to it:
+//! - an `accept` error (EMFILE under a connection flood...) backs off and retries, so the port
+//!   never closes while the login waits (another local program could otherwise take it and
+//!   receive the code);
+//! - every connection must deliver its request head within [`HEAD_TIMEOUT`] and
+//!   [`MAX_HEAD`] bytes, and at most [`MAX_CONNECTIONS`] are open at once: a new one evicts
+//!   the oldest that has not delivered a head yet, so idle sockets cannot crowd out the browser;
+//! - a request whose `Host` is not this listener (DNS rebinding) is refused with 421;
+//! - every answer we make carries the same headers (see [`answer`]).
+//!
+//! The login loop is synchronous: requests reach it over a std channel ([`Listener::next`])
+//! and its answers go back to the connection's task through a oneshot.
 
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::{pin, Pin};
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use subtle::ConstantTimeEq;
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::StatusCode;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
 use url::{Host, Url};
 
 use crate::error::{Error, Result};
 use crate::pages;
-use crate::secret::Secret;
 
 /// The whole request head (request line and headers) must arrive within this.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest request head accepted; browsers send a few KB (cookies for localhost included).
 const MAX_HEAD: usize = 64 * 1024;
-/// Connections read at once; more are closed straight away, so a flood cannot exhaust
-/// threads or file descriptors.
+/// Connections open at once; past it the oldest one still without a request head is closed.
 const MAX_CONNECTIONS: usize = 128;
-/// How often an idle accept loop checks whether the listener was closed.
-const ACCEPT_POLL: Duration = Duration::from_millis(5);
-/// Pause after a failed `accept` (EMFILE and the like) before trying again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
-/// Bound on writing an answer.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// First pause after a failed `accept` (EMFILE and the like), doubled up to the second.
+const ACCEPT_BACKOFF: (Duration, Duration) =
+    (Duration::from_millis(20), Duration::from_millis(500));
+/// When the listener closes, an answered request gets this long to finish writing.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// After an answer, what the client still sends (a body, the rest of an oversized head) is read
+/// and dropped for this long (and up to [`LINGER_BYTES`]): closing a socket with unread data
+/// resets the connection, and the client could lose the answer.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1 << 20;
+
+type Answer = hyper::Response<Full<Bytes>>;
 
 pub struct Listener {
-    requests: Receiver<Request>,
+    /// `None` only while dropping: requests still queued are answered 410 by their drop.
+    requests: Option<mpsc::Receiver<Request>>,
     pub addresses: Vec<SocketAddr>,
-    stop: Arc<AtomicBool>,
-    acceptors: Vec<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+    server: Option<JoinHandle<()>>,
 }
 
 /// Checks that a redirect URL is one wixauth can listen on: `http://` on a loopback host.
@@ -73,282 +95,462 @@ pub fn listen_addresses(redirect: &Url) -> Result<Vec<SocketAddr>> {
         .collect())
 }
 
+/// Binds the loopback sockets for a redirect URL (std sockets: the errors are the caller's).
+fn bind_sockets(redirect: &Url) -> Result<Vec<std::net::TcpListener>> {
+    let mut sockets: Vec<std::net::TcpListener> = Vec::new();
+    for mut addr in listen_addresses(redirect)? {
+        // Port 0 (tests): every address listens on the port the first one was given.
+        if let Some(first) = sockets.first().and_then(|s| s.local_addr().ok()) {
+            addr.set_port(first.port());
+        }
+        let socket = match std::net::TcpListener::bind(addr) {
+            Ok(socket) => socket,
+            Err(e) if e.kind() == io::ErrorKind::AddrInUse => {
+                return Err(Error::usage(format!(
+                    "port {} on {} is already in use (another program, or another wixauth login): free it, or pass --redirect-url with another port that is registered in the app dashboard",
+                    addr.port(),
+                    addr.ip()
+                )))
+            }
+            // A machine without IPv6 (no ::1, or no IPv6 at all) still serves 127.0.0.1.
+            Err(e) if addr.is_ipv6() && !sockets.is_empty() => {
+                crate::debug!("not listening on {addr}: {e}");
+                continue;
+            }
+            Err(e) => {
+                return Err(Error::usage(format!(
+                    "cannot listen on {addr}: {e}; pass another --redirect-url"
+                )))
+            }
+        };
+        socket
+            .set_nonblocking(true)
+            .map_err(|e| Error::failure(format!("cannot start the listener on {addr}: {e}")))?;
+        sockets.push(socket);
+    }
+    Ok(sockets)
+}
+
+/// The `Host` values (lowercase) that address this listener: a page from any other origin
+/// (DNS rebinding: `evil.com` resolving to 127.0.0.1) must not reach the login.
+fn allowed_hosts(port: u16) -> Vec<String> {
+    let names = ["localhost", "127.0.0.1", "[::1]"];
+    let mut hosts: Vec<String> = names.iter().map(|n| format!("{n}:{port}")).collect();
+    if port == 80 {
+        hosts.extend(names.iter().map(|n| n.to_string()));
+    }
+    hosts
+}
+
 impl Listener {
     pub fn bind(redirect: &Url) -> Result<Listener> {
+        let sockets = bind_sockets(redirect)?;
+        let start = |e: io::Error| Error::failure(format!("cannot start the listener: {e}"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(start)?;
+        let mut addresses = Vec::new();
+        let mut listeners = Vec::new();
+        {
+            // Registering the sockets needs the runtime's reactor.
+            let _entered = runtime.enter();
+            for socket in sockets {
+                let addr = socket.local_addr().map_err(start)?;
+                crate::debug!("listening on {addr}");
+                listeners.push((addr, TcpListener::from_std(socket).map_err(start)?));
+                addresses.push(addr);
+            }
+        }
+        let port = addresses.first().map_or(0, |a| a.port());
         let (tx, requests) = mpsc::channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let active = Arc::new(AtomicUsize::new(0));
-        let mut sockets = Vec::new();
-        for addr in listen_addresses(redirect)? {
-            let socket = match TcpListener::bind(addr) {
-                Ok(socket) => socket,
-                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-                    return Err(Error::usage(format!(
-                        "port {} on {} is already in use (another program, or another wixauth login): free it, or pass --redirect-url with another port that is registered in the app dashboard",
-                        addr.port(),
-                        addr.ip()
-                    )))
-                }
-                // A machine without IPv6 (no ::1, or no IPv6 at all) still serves 127.0.0.1.
-                Err(e) if addr.is_ipv6() && !sockets.is_empty() => {
-                    crate::debug!("not listening on {addr}: {e}");
-                    continue;
-                }
-                Err(e) => return Err(Error::usage(format!("cannot listen on {addr}: {e}; pass another --redirect-url"))),
-            };
-            socket
-                .set_nonblocking(true)
-                .map_err(|e| Error::failure(format!("cannot start the listener on {addr}: {e}")))?;
-            let addr = socket.local_addr().unwrap_or(addr);
-            crate::debug!("listening on {addr}");
-            sockets.push((addr, socket));
-        }
-        let mut listener = Listener {
-            requests,
-            addresses: sockets.iter().map(|(addr, _)| *addr).collect(),
-            stop: stop.clone(),
-            acceptors: Vec::new(),
-        };
-        for (addr, socket) in sockets {
-            let (tx, stop, active) = (tx.clone(), stop.clone(), active.clone());
-            let acceptor = std::thread::Builder::new()
-                .name(format!("listen {addr}"))
-                .spawn(move || accept_loop(addr, socket, tx, stop, active))
-                // Returning drops `listener`, which stops the threads already started.
-                .map_err(|e| Error::failure(format!("cannot start the listener on {addr}: {e}")))?;
-            listener.acceptors.push(acceptor);
-        }
-        Ok(listener)
+        let (stop, stopped) = watch::channel(false);
+        let shared = Arc::new(Shared {
+            requests: tx,
+            hosts: allowed_hosts(port),
+            http: http_builder(),
+            conns: Mutex::new(Conns::default()),
+        });
+        let server = std::thread::Builder::new()
+            .name("login listener".into())
+            .spawn(move || {
+                runtime.block_on(serve(listeners, shared, stopped));
+                // Dropping the runtime closes every connection still open.
+            })
+            .map_err(start)?;
+        Ok(Listener {
+            requests: Some(requests),
+            addresses,
+            stop,
+            server: Some(server),
+        })
     }
 
     /// The next request, or `None` when `wait` passes without one.
     pub fn next(&self, wait: Duration) -> Option<Request> {
-        self.requests.recv_timeout(wait).ok()
+        self.requests.as_ref()?.recv_timeout(wait).ok()
     }
 
     /// Requests already queued (answered after the login ends so none hangs).
     pub fn drain(&self) -> impl Iterator<Item = Request> + '_ {
-        self.requests.try_iter()
+        self.requests.iter().flat_map(|r| r.try_iter())
     }
 }
 
 impl Drop for Listener {
     /// Stops accepting and closes the listening sockets before returning: the port is free.
+    /// Answered requests get [`CLOSE_GRACE`] to be written; the rest are closed.
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        for acceptor in self.acceptors.drain(..) {
-            let _ = acceptor.join();
+        // Queued requests and ones still arriving are told the login ended.
+        drop(self.requests.take());
+        self.stop.send_replace(true);
+        if let Some(server) = self.server.take() {
+            if server.join().is_err() {
+                crate::debug!("listener: the server thread panicked");
+            }
         }
     }
 }
 
-/// Counts a connection being read; the count drops with it.
-struct Active(Arc<AtomicUsize>);
+fn http_builder() -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(HEAD_TIMEOUT)
+        .max_buf_size(MAX_HEAD)
+        .keep_alive(false)
+        .title_case_headers(true);
+    http
+}
 
-impl Drop for Active {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+/// State shared by the accept loops and the connections.
+struct Shared {
+    requests: mpsc::Sender<Request>,
+    hosts: Vec<String>,
+    http: http1::Builder,
+    conns: Mutex<Conns>,
+}
+
+/// Open connections in accept order (ids only grow).
+#[derive(Default)]
+struct Conns {
+    next_id: u64,
+    open: BTreeMap<u64, Conn>,
+}
+
+struct Conn {
+    /// Its request head arrived: it is not evicted, and gets its answer written at close.
+    delivered: bool,
+    evict: Option<oneshot::Sender<()>>,
+}
+
+impl Shared {
+    fn conns(&self) -> MutexGuard<'_, Conns> {
+        // The map stays consistent whatever panicked while holding it.
+        self.conns.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Registers a new connection, evicting the oldest idle one when at the cap.
+    /// `None`: every open connection is busy with a request; the new one is closed.
+    fn admit(&self) -> Option<(u64, oneshot::Receiver<()>)> {
+        let mut conns = self.conns();
+        if conns.open.len() >= MAX_CONNECTIONS {
+            let oldest_idle = conns
+                .open
+                .iter()
+                .find(|(_, c)| !c.delivered)
+                .map(|(id, _)| *id);
+            let Some(old) = oldest_idle else {
+                crate::debug!(
+                    "listener: {MAX_CONNECTIONS} requests in progress; closing a new connection"
+                );
+                return None;
+            };
+            crate::debug!(
+                "listener: {MAX_CONNECTIONS} connections open; closing the oldest idle one"
+            );
+            if let Some(evict) = conns.open.remove(&old).and_then(|c| c.evict) {
+                let _ = evict.send(());
+            }
+        }
+        let id = conns.next_id;
+        conns.next_id += 1;
+        let (evict, evicted) = oneshot::channel();
+        conns.open.insert(
+            id,
+            Conn {
+                delivered: false,
+                evict: Some(evict),
+            },
+        );
+        Some((id, evicted))
+    }
+
+    fn set_delivered(&self, id: u64) {
+        if let Some(conn) = self.conns().open.get_mut(&id) {
+            conn.delivered = true;
+        }
+    }
+
+    fn delivered(&self, id: u64) -> bool {
+        self.conns().open.get(&id).is_some_and(|c| c.delivered)
+    }
+
+    /// Checks the request against our policy, then hands it to the login and waits for its answer.
+    async fn handle(&self, id: u64, request: hyper::Request<Incoming>) -> Answer {
+        if let Err(refusal) = self.check_host(&request) {
+            return refusal;
+        }
+        let uri = request.uri();
+        let target = match uri.query() {
+            Some(query) => format!("{}?{query}", uri.path()),
+            None => uri.path().to_string(),
+        };
+        if !target.starts_with('/') {
+            return page(400, "The request was malformed.");
+        }
+        self.set_delivered(id);
+        let (tx, rx) = oneshot::channel();
+        let request = Request {
+            method: request.method().as_str().to_string(),
+            target,
+            answer: Some(tx),
+        };
+        // With the login gone the request comes back: its drop answers 410.
+        if let Err(mpsc::SendError(request)) = self.requests.send(request) {
+            drop(request);
+        }
+        rx.await.unwrap_or_else(|_| gone())
+    }
+
+    /// 421 unless `Host` (and an absolute-form target's authority) names this listener.
+    fn check_host(&self, request: &hyper::Request<Incoming>) -> std::result::Result<(), Answer> {
+        let ours = |host: &str| self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
+        let mut hosts = request.headers().get_all(header::HOST).iter();
+        let host_ok = match (hosts.next(), hosts.next()) {
+            (Some(host), None) => host.to_str().is_ok_and(ours),
+            _ => false,
+        };
+        let authority_ok = request
+            .uri()
+            .authority()
+            .is_none_or(|a| ours(a.as_str()) && request.uri().scheme_str() == Some("http"));
+        if host_ok && authority_ok {
+            return Ok(());
+        }
+        crate::debug!("listener: refused a request for another host (421)");
+        Err(page(
+            421,
+            "This request was not addressed to wixauth's login listener.",
+        ))
     }
 }
 
-fn accept_loop(
+async fn serve(
+    listeners: Vec<(SocketAddr, TcpListener)>,
+    shared: Arc<Shared>,
+    stop: watch::Receiver<bool>,
+) {
+    // Every connection task holds a clone of `alive`: `recv` ends when the last one has ended.
+    let (alive, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
+    let accepting: Vec<_> = listeners
+        .into_iter()
+        .map(|(addr, socket)| {
+            tokio::spawn(accept_loop(
+                addr,
+                socket,
+                shared.clone(),
+                stop.clone(),
+                alive.clone(),
+            ))
+        })
+        .collect();
+    drop(alive);
+    for task in accepting {
+        // Each loop ends (dropping its socket) when `stop` changes.
+        let _ = task.await;
+    }
+    let _ = tokio::time::timeout(CLOSE_GRACE + Duration::from_secs(1), all_closed.recv()).await;
+}
+
+/// Resolves when the listener is being dropped (or already was).
+async fn stopping(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
+async fn accept_loop(
     addr: SocketAddr,
     socket: TcpListener,
-    requests: Sender<Request>,
-    stop: Arc<AtomicBool>,
-    active: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+    alive: tokio::sync::mpsc::Sender<()>,
 ) {
-    while !stop.load(Ordering::SeqCst) {
-        match socket.accept() {
+    let mut backoff = ACCEPT_BACKOFF.0;
+    loop {
+        let accepted = tokio::select! {
+            _ = stopping(&mut stop) => return,
+            accepted = socket.accept() => accepted,
+        };
+        match accepted {
             Ok((stream, _)) => {
-                if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-                    active.fetch_sub(1, Ordering::SeqCst);
-                    crate::debug!("listener: too many connections at once; closing one");
-                    continue;
-                }
-                let guard = Active(active.clone());
-                let requests = requests.clone();
-                let spawned = std::thread::Builder::new()
-                    .name("listener connection".into())
-                    .stack_size(256 * 1024)
-                    .spawn(move || {
-                        let _guard = guard;
-                        serve(stream, &requests);
-                    });
-                if let Err(e) = spawned {
-                    // The closure, stream and guard included, is dropped: the connection closes.
-                    crate::debug!("listener: cannot serve a connection: {e}");
+                backoff = ACCEPT_BACKOFF.0;
+                if let Some((id, evicted)) = shared.admit() {
+                    tokio::spawn(connection(
+                        shared.clone(),
+                        id,
+                        stream,
+                        evicted,
+                        stop.clone(),
+                        alive.clone(),
+                    ));
                 }
             }
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(ACCEPT_POLL),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // EMFILE, ENFILE, ENOBUFS, ECONNABORTED...: keep listening.
                 crate::debug!("listener: accept on {addr} failed: {e}; still listening");
-                std::thread::sleep(ACCEPT_BACKOFF);
+                tokio::select! {
+                    _ = stopping(&mut stop) => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF.1);
             }
         }
     }
 }
 
-/// Reads one request head and hands the request to the login, or answers a bad one itself.
-fn serve(mut stream: TcpStream, requests: &Sender<Request>) {
-    // Accepted sockets must block (with timeouts), whatever the listening socket does.
-    if stream.set_nonblocking(false).is_err() {
-        return;
+/// Removes a connection from the registry when its task ends.
+struct Registered(Arc<Shared>, u64);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.0.conns().open.remove(&self.1);
     }
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+}
+
+async fn connection(
+    shared: Arc<Shared>,
+    id: u64,
+    stream: TcpStream,
+    evicted: oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+    _alive: tokio::sync::mpsc::Sender<()>,
+) {
+    let _registered = Registered(shared.clone(), id);
     let _ = stream.set_nodelay(true);
-    let failure = match read_head(&mut stream) {
-        Ok(head) => match parse_request_line(&head) {
-            Ok((method, target)) => {
-                let request = Request {
-                    head_only: method == "HEAD",
-                    method,
-                    target,
-                    stream: Some(stream),
-                };
-                // When the login is gone the request comes back and its drop answers 410.
-                let _ = requests.send(request);
-                return;
+    let handler = shared.clone();
+    let service = service_fn(move |request| {
+        let handler = handler.clone();
+        async move { Ok::<_, Infallible>(handler.handle(id, request).await) }
+    });
+    let mut conn = pin!(shared
+        .http
+        .serve_connection(TokioIo::new(Lingering::new(stream)), service));
+    tokio::select! {
+        served = conn.as_mut() => {
+            if let Err(e) = served {
+                crate::debug!("listener: connection ended: {e}");
             }
-            Err(status) => status,
-        },
-        Err(HeadError::Closed) => return,
-        Err(HeadError::Timeout) => 408,
-        Err(HeadError::TooLarge { line_done: false }) => 414,
-        Err(HeadError::TooLarge { line_done: true }) => 431,
-    };
-    let what = match failure {
-        408 => "The request took too long to arrive.",
-        414 => "The address is too long.",
-        431 => "The request headers are too large.",
-        505 => "Only HTTP/1.0 and HTTP/1.1 are spoken here.",
-        _ => "The request was malformed.",
-    };
-    let html = pages::failure(
-        what,
-        "This address belongs to a wixauth login that is waiting for Wix's redirect.",
-    );
-    finish(
-        stream,
-        &answer(
-            failure,
-            "text/html; charset=utf-8",
-            None,
-            html.as_bytes(),
-            false,
-        ),
-    );
+        }
+        Ok(()) = evicted => {}
+        _ = stopping(&mut stop) => {
+            if shared.delivered(id) {
+                let _ = tokio::time::timeout(CLOSE_GRACE, conn).await;
+            }
+        }
+    }
 }
 
-#[derive(Debug, PartialEq, Eq)]
-enum HeadError {
-    /// The client went away (or the connection failed) before a whole head arrived.
-    Closed,
-    Timeout,
-    /// Over [`MAX_HEAD`]; `line_done` when the request line itself had ended.
-    TooLarge {
-        line_done: bool,
-    },
+/// A TCP stream that, once something was written on it, is closed gracefully on drop: see
+/// [`LINGER`]. Unanswered (idle, evicted) connections close at once, freeing the descriptor.
+struct Lingering {
+    stream: Option<TcpStream>,
+    answered: bool,
 }
 
-/// Reads up to the end of the request head (the empty line), within [`HEAD_TIMEOUT`] in all.
-fn read_head(stream: &mut impl ReadTimeout) -> std::result::Result<Vec<u8>, HeadError> {
-    let deadline = Instant::now() + HEAD_TIMEOUT;
-    let mut head = Vec::with_capacity(2048);
-    let mut chunk = [0u8; 4096];
-    loop {
-        let end = head_end(&head);
-        if end.unwrap_or(head.len()) > MAX_HEAD {
-            let line_end = head.iter().position(|&b| b == b'\n');
-            return Err(HeadError::TooLarge {
-                line_done: line_end.is_some_and(|i| i <= MAX_HEAD),
+impl Lingering {
+    fn new(stream: TcpStream) -> Self {
+        Lingering {
+            stream: Some(stream),
+            answered: false,
+        }
+    }
+
+    fn stream(&mut self) -> io::Result<Pin<&mut TcpStream>> {
+        self.stream
+            .as_mut()
+            .map(Pin::new)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotConnected))
+    }
+}
+
+impl AsyncRead for Lingering {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.stream()?.poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Lingering {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.answered = true;
+        self.stream()?.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.answered = true;
+        self.stream()?.poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.stream()?.poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.stream()?.poll_shutdown(cx)
+    }
+}
+
+impl Drop for Lingering {
+    fn drop(&mut self) {
+        let Some(mut stream) = self.stream.take() else {
+            return;
+        };
+        if !self.answered {
+            return;
+        }
+        // Outside the runtime (it is shutting down) the stream just closes.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let _ = stream.shutdown().await;
+                let mut sink = [0u8; 4096];
+                let mut left = LINGER_BYTES;
+                let _ = tokio::time::timeout(LINGER, async {
+                    while left > 0 {
+                        match stream.read(&mut sink).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => left = left.saturating_sub(n),
+                        }
+                    }
+                })
+                .await;
             });
         }
-        if let Some(end) = end {
-            head.truncate(end);
-            return Ok(head);
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || stream.set_timeout(left).is_err() {
-            return Err(HeadError::Timeout);
-        }
-        match stream.read(&mut chunk) {
-            Ok(0) => return Err(HeadError::Closed),
-            Ok(n) => head.extend_from_slice(&chunk[..n]),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                return Err(HeadError::Timeout)
-            }
-            Err(_) => return Err(HeadError::Closed),
-        }
     }
-}
-
-/// A stream whose reads can be bounded (a trait so the head reader can be tested on bytes).
-trait ReadTimeout: Read {
-    fn set_timeout(&mut self, timeout: Duration) -> std::io::Result<()>;
-}
-
-impl ReadTimeout for TcpStream {
-    fn set_timeout(&mut self, timeout: Duration) -> std::io::Result<()> {
-        self.set_read_timeout(Some(timeout))
-    }
-}
-
-/// Where the head ends (just past the empty line), if it has.
-fn head_end(buf: &[u8]) -> Option<usize> {
-    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
-    let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
-}
-
-/// The method and the origin-form target of a request head, or the status to refuse it with.
-fn parse_request_line(head: &[u8]) -> std::result::Result<(String, String), u16> {
-    let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
-    let line = head[..end].strip_suffix(b"\r").unwrap_or(&head[..end]);
-    let line = std::str::from_utf8(line).map_err(|_| 400u16)?;
-    let mut parts = line.split(' ');
-    let (Some(method), Some(target), Some(version), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(400);
-    };
-    if method.is_empty() || method.len() > 16 || !method.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(400);
-    }
-    match version {
-        "HTTP/1.1" | "HTTP/1.0" => {}
-        v if v.starts_with("HTTP/") => return Err(505),
-        _ => return Err(400),
-    }
-    // Visible ASCII only: browsers percent-encode everything else.
-    if target.is_empty() || !target.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return Err(400);
-    }
-    let target = if target.starts_with('/') {
-        target.to_string()
-    } else if target.len() > 7 && target[..7].eq_ignore_ascii_case("http://") {
-        // Absolute form (as sent to proxies): keep the path and query.
-        let rest = &target[7..];
-        match rest.find(['/', '?']) {
-            Some(i) if rest.as_bytes()[i] == b'/' => rest[i..].to_string(),
-            Some(i) => format!("/{}", &rest[i..]),
-            None => "/".to_string(),
-        }
-    } else {
-        return Err(400);
-    };
-    Ok((method.to_string(), target))
 }
 
 /// One HTTP request from the browser. Answer it with [`respond_html`] or [`respond_redirect`];
@@ -356,8 +558,7 @@ fn parse_request_line(head: &[u8]) -> std::result::Result<(String, String), u16>
 pub struct Request {
     method: String,
     target: String,
-    head_only: bool,
-    stream: Option<TcpStream>,
+    answer: Option<oneshot::Sender<Answer>>,
 }
 
 impl Request {
@@ -370,134 +571,100 @@ impl Request {
         &self.target
     }
 
-    fn respond(mut self, bytes: Vec<u8>) {
-        if let Some(stream) = self.stream.take() {
-            finish(stream, &bytes);
+    fn respond(mut self, answer: Answer) {
+        if let Some(tx) = self.answer.take() {
+            // The connection may be gone already (the browser gave up): nothing to do then.
+            let _ = tx.send(answer);
         }
     }
 }
 
 impl Drop for Request {
     fn drop(&mut self) {
-        if let Some(stream) = self.stream.take() {
-            let html = pages::failure(
-                "This login has already ended.",
-                "Run `wixauth login` again to start a new one.",
-            );
-            finish(
-                stream,
-                &answer(
-                    410,
-                    "text/html; charset=utf-8",
-                    None,
-                    html.as_bytes(),
-                    self.head_only,
-                ),
-            );
+        if let Some(tx) = self.answer.take() {
+            let _ = tx.send(gone());
         }
     }
 }
 
-/// Writes an answer, then lets the connection wind down on its own thread: what the client
-/// still sends (a body, the rest of an oversized head) is read and dropped for a moment, so
-/// closing does not reset the connection before the client has read the answer.
-fn finish(mut stream: TcpStream, bytes: &[u8]) {
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
-    let _ = stream.write_all(bytes);
-    let _ = stream.flush();
-    let _ = stream.shutdown(Shutdown::Write);
-    let _ = std::thread::Builder::new()
-        .name("listener linger".into())
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(1);
-            let mut sink = [0u8; 4096];
-            let mut budget = 1usize << 20;
-            while budget > 0 {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-                    break;
-                }
-                match stream.read(&mut sink) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => budget = budget.saturating_sub(n),
-                }
-            }
-        });
+fn gone() -> Answer {
+    html(
+        410,
+        pages::failure(
+            "This login has already ended.",
+            "Run `wixauth login` again to start a new one.",
+        ),
+    )
 }
 
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        302 => "Found",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        410 => "Gone",
-        414 => "URI Too Long",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        505 => "HTTP Version Not Supported",
-        _ => "",
-    }
+/// A failure page of ours for a request refused before it reached the login.
+fn page(status: u16, what: &str) -> Answer {
+    html(
+        status,
+        pages::failure(
+            what,
+            "This address belongs to a wixauth login that is waiting for Wix's redirect.",
+        ),
+    )
 }
 
-/// Serialises an answer with the headers every response carries: Wix closes its window only
+fn html(status: u16, html: String) -> Answer {
+    answer(status, Some("text/html; charset=utf-8"), html.into())
+}
+
+/// An answer with the headers every response of ours carries: Wix closes its window only
 /// with COOP `unsafe-none`, and a page reached with a code in its URL must be neither cached
-/// nor leak it as a referrer.
-fn answer(
-    status: u16,
-    content_type: &str,
-    location: Option<&str>,
-    body: &[u8],
-    head_only: bool,
-) -> Vec<u8> {
-    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    if !body.is_empty() || location.is_none() {
-        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+/// nor leak it as a referrer. (hyper adds Content-Length and drops the body for HEAD.)
+fn answer(status: u16, content_type: Option<&'static str>, body: Bytes) -> Answer {
+    let mut response = hyper::Response::new(Full::new(body));
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    let fixed = [
+        (header::CONNECTION, "close"),
+        (
+            header::HeaderName::from_static("cross-origin-opener-policy"),
+            "unsafe-none",
+        ),
+        (header::CACHE_CONTROL, "no-store, max-age=0"),
+        (header::PRAGMA, "no-cache"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
     }
-    if let Some(location) = location {
-        head.push_str(&format!("Location: {location}\r\n"));
+    if let Some(content_type) = content_type {
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     }
     if status == 405 {
-        head.push_str("Allow: GET\r\n");
+        headers.insert(header::ALLOW, HeaderValue::from_static("GET"));
     }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\nCross-Origin-Opener-Policy: unsafe-none\r\nCache-Control: no-store, max-age=0\r\nPragma: no-cache\r\nReferrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n\r\n",
-        body.len()
-    ));
-    let mut bytes = head.into_bytes();
-    if !head_only {
-        bytes.extend_from_slice(body);
-    }
-    bytes
+    response
 }
 
-pub fn respond_html(request: Request, status: u16, html: String) {
-    let bytes = answer(
-        status,
-        "text/html; charset=utf-8",
-        None,
-        html.as_bytes(),
-        request.head_only,
-    );
-    request.respond(bytes);
+pub fn respond_html(request: Request, status: u16, body: String) {
+    request.respond(html(status, body));
 }
 
 pub fn respond_redirect(request: Request, location: &str) {
     // A Location is one header line: nothing but visible ASCII may go into it.
-    if location.is_empty() || !location.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        let html = pages::failure(
+    let value = location
+        .bytes()
+        .all(|b| (0x21..=0x7e).contains(&b))
+        .then(|| HeaderValue::from_str(location).ok())
+        .flatten()
+        .filter(|_| !location.is_empty());
+    let Some(value) = value else {
+        let body = pages::failure(
             "wixauth could not build the address to send you to.",
             "Run `wixauth login` again.",
         );
-        return respond_html(request, 500, html);
-    }
-    let bytes = answer(302, "", Some(location), b"", request.head_only);
-    request.respond(bytes);
+        return respond_html(request, 500, body);
+    };
+    let mut redirect = answer(302, None, Bytes::new());
+    redirect.headers_mut().insert(header::LOCATION, value);
+    request.respond(redirect);
 }
 
 /// Splits a request target into its path and query.
@@ -508,290 +675,245 @@ pub fn split_target(target: &str) -> (&str, &str) {
     }
 }
 
-/// What came back on the callback, checked state first, then `error`, then `code`.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Callback {
-    /// Advanced flow: an authorization code for an instance.
-    Code {
-        code: Secret,
-        instance_id: Option<String>,
-    },
-    /// Basic flow (external install): the instance the app was installed on.
-    Installed { instance_id: String },
-    /// `state` missing, repeated or different: not our login.
-    BadState,
-    /// The user said no.
-    Denied(String),
-    /// Wix reported another error, or a required parameter is missing.
-    Failed(String),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expect {
-    Code,
-    Installed,
-}
-
-/// Parses a callback query. Tolerates anything (bad percent-encoding, non-UTF-8, huge
-/// input): the worst outcome is `BadState` or `Failed`, never a panic.
-pub fn parse_callback(query: &str, expected_state: &str, expect: Expect) -> Callback {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect();
-    let values = |key: &str| -> Vec<&str> {
-        pairs
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    };
-    let one = |key: &str| -> Option<&str> {
-        match values(key).as_slice() {
-            [v] if !v.is_empty() => Some(v),
-            _ => None,
-        }
-    };
-    let state_ok =
-        one("state").is_some_and(|s| bool::from(s.as_bytes().ct_eq(expected_state.as_bytes())));
-    if !state_ok {
-        return Callback::BadState;
-    }
-    if let Some(error) = values("error").first() {
-        let description = one("error_description").unwrap_or(error);
-        let shown: String = description.chars().take(200).collect();
-        let denied = ["access_denied", "denied", "cancel"]
-            .iter()
-            .any(|d| error.to_ascii_lowercase().contains(d));
-        return if denied {
-            Callback::Denied(shown)
-        } else {
-            Callback::Failed(shown)
-        };
-    }
-    match expect {
-        Expect::Code => match one("code") {
-            Some(code) => Callback::Code {
-                code: Secret::new(code),
-                instance_id: one("instanceId").map(str::to_string),
-            },
-            None => Callback::Failed("the redirect carried no authorization code".into()),
-        },
-        Expect::Installed => match one("instanceId") {
-            Some(id) => Callback::Installed {
-                instance_id: id.to_string(),
-            },
-            None => Callback::Failed("the redirect carried no instanceId".into()),
-        },
-    }
-}
-
-/// At least 128 bits from the OS CSPRNG, hex-encoded.
-pub fn new_state() -> Result<String> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::failure(format!("cannot get random bytes from the OS: {e}")))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
+    use std::io::{Read, Write};
 
-    const STATE: &str = "0123456789abcdef0123456789abcdef";
-
-    impl ReadTimeout for &[u8] {
-        fn set_timeout(&mut self, _: Duration) -> std::io::Result<()> {
-            Ok(())
-        }
+    fn bind_v4() -> (Listener, SocketAddr) {
+        let listener = Listener::bind(&Url::parse("http://127.0.0.1:0/cb").unwrap()).unwrap();
+        let addr = listener.addresses[0];
+        assert_ne!(addr.port(), 0);
+        (listener, addr)
     }
 
-    #[test]
-    fn request_lines() {
-        let ok = |line: &str| parse_request_line(line.as_bytes());
-        assert_eq!(
-            ok("GET /callback?code=a&state=b HTTP/1.1\r\nHost: x\r\n\r\n"),
-            Ok(("GET".into(), "/callback?code=a&state=b".into()))
-        );
-        assert_eq!(ok("HEAD / HTTP/1.0\r\n"), Ok(("HEAD".into(), "/".into())));
-        assert_eq!(
-            ok("GET http://localhost:8338/callback?x=1 HTTP/1.1"),
-            Ok(("GET".into(), "/callback?x=1".into()))
-        );
-        assert_eq!(
-            ok("GET http://localhost:8338?x=1 HTTP/1.1"),
-            Ok(("GET".into(), "/?x=1".into()))
-        );
-        assert_eq!(
-            ok("GET http://localhost HTTP/1.1"),
-            Ok(("GET".into(), "/".into()))
-        );
-        for bad in [
-            "",
-            "GET",
-            "GET /",
-            "GET  / HTTP/1.1",
-            "GET / HTTP/1.1 extra",
-            "get / HTTP/1.1",
-            "GET * HTTP/1.1",
-            "GET ftp://x/ HTTP/1.1",
-            "GET /a\tb HTTP/1.1",
-            "GET / FTP/1.0",
+    /// Sends raw bytes, half-closes, and reads the whole answer.
+    fn exchange(addr: SocketAddr, bytes: Vec<u8>) -> std::thread::JoinHandle<String> {
+        std::thread::spawn(move || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(15)))
+                .unwrap();
+            stream.write_all(&bytes).unwrap();
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let mut answer = Vec::new();
+            let _ = stream.read_to_end(&mut answer);
+            String::from_utf8_lossy(&answer).into_owned()
+        })
+    }
+
+    fn assert_common_headers(answer: &str) {
+        for header in [
+            "Connection: close\r\n",
+            "Cross-Origin-Opener-Policy: unsafe-none\r\n",
+            "Cache-Control: no-store, max-age=0\r\n",
+            "Pragma: no-cache\r\n",
+            "Referrer-Policy: no-referrer\r\n",
+            "X-Content-Type-Options: nosniff\r\n",
         ] {
-            assert_eq!(ok(bad), Err(400), "{bad:?}");
+            assert!(answer.contains(header), "{header:?} missing: {answer}");
         }
-        assert_eq!(ok("GET / HTTP/2.0"), Err(505));
-        assert_eq!(parse_request_line(b"GET /\xff HTTP/1.1"), Err(400));
-        assert_eq!(parse_request_line(b"\xff\xfe"), Err(400));
-    }
-
-    #[test]
-    fn heads_end_at_the_empty_line() {
-        assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nbody"), Some(24));
-        assert_eq!(head_end(b"GET / HTTP/1.1\n\n"), Some(16));
-        assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n"), None);
-        assert_eq!(
-            read_head(&mut &b"GET / HTTP/1.1\r\n\r\nrest"[..]),
-            Ok(b"GET / HTTP/1.1\r\n\r\n".to_vec())
-        );
-        assert_eq!(
-            read_head(&mut &b"GET / HTTP/1.1\r\nHo"[..]),
-            Err(HeadError::Closed)
-        );
-        let long_line = format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(MAX_HEAD));
-        assert_eq!(
-            read_head(&mut long_line.as_bytes()).map(|h| h.len()),
-            Err(HeadError::TooLarge { line_done: false })
-        );
-        let long_header = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD));
-        assert_eq!(
-            read_head(&mut long_header.as_bytes()).map(|h| h.len()),
-            Err(HeadError::TooLarge { line_done: true })
-        );
-        let just_fits = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(MAX_HEAD - 23));
-        assert_eq!(
-            read_head(&mut just_fits.as_bytes()).map(|h| h.len()),
-            Ok(MAX_HEAD)
-        );
     }
 
     #[test]
     fn serves_one_request_per_connection_with_the_common_headers() {
-        let listener = Listener::bind(&Url::parse("http://127.0.0.1:0/cb").unwrap()).unwrap();
-        let addr = listener.addresses[0];
-        assert_ne!(addr.port(), 0);
-        let client = std::thread::spawn(move || {
-            let mut stream = TcpStream::connect(addr).unwrap();
-            stream
-                .write_all(b"GET /cb?x=%FF HTTP/1.1\r\nHost: a\r\n\r\n")
-                .unwrap();
-            let mut answer = String::new();
-            stream.read_to_string(&mut answer).unwrap();
-            answer
-        });
+        let (listener, addr) = bind_v4();
+        let host = format!("127.0.0.1:{}", addr.port());
+        let client = exchange(
+            addr,
+            format!("GET /cb?x=%FF HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
+        );
         let request = listener.next(Duration::from_secs(5)).expect("a request");
         assert_eq!(request.method(), "GET");
         assert_eq!(request.target(), "/cb?x=%FF");
         respond_redirect(request, "http://127.0.0.1:1/close?t=1");
+        // As at the end of a login: the listener goes the moment the answer is given, and the
+        // port is free at once, yet the answer still reaches the browser.
+        drop(listener);
+        std::net::TcpListener::bind(addr).expect("the port is free again");
         let answer = client.join().unwrap();
         assert!(answer.starts_with("HTTP/1.1 302 Found\r\n"), "{answer}");
-        for header in [
-            "Location: http://127.0.0.1:1/close?t=1\r\n",
-            "Cross-Origin-Opener-Policy: unsafe-none\r\n",
-            "Cache-Control: no-store, max-age=0\r\n",
-            "Content-Length: 0\r\n",
-            "Connection: close\r\n",
-        ] {
-            assert!(answer.contains(header), "{header:?} missing: {answer}");
-        }
-        // Dropping the listener frees the port at once.
-        drop(listener);
-        TcpListener::bind(addr).expect("the port is free again");
+        assert!(
+            answer.contains("Location: http://127.0.0.1:1/close?t=1\r\n"),
+            "{answer}"
+        );
+        assert!(answer.contains("Content-Length: 0\r\n"), "{answer}");
+        assert_common_headers(&answer);
     }
 
     #[test]
     fn an_unanswered_request_is_told_the_login_ended() {
-        let listener = Listener::bind(&Url::parse("http://127.0.0.1:0/cb").unwrap()).unwrap();
-        let addr = listener.addresses[0];
-        let client = std::thread::spawn(move || {
-            let mut stream = TcpStream::connect(addr).unwrap();
-            stream.write_all(b"HEAD /cb HTTP/1.1\r\n\r\n").unwrap();
-            let mut answer = String::new();
-            stream.read_to_string(&mut answer).unwrap();
-            answer
-        });
+        let (listener, addr) = bind_v4();
+        let client = exchange(
+            addr,
+            format!(
+                "HEAD /cb HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
+                addr.port()
+            )
+            .into_bytes(),
+        );
         drop(listener.next(Duration::from_secs(5)).expect("a request"));
         let answer = client.join().unwrap();
         assert!(answer.starts_with("HTTP/1.1 410 Gone\r\n"), "{answer}");
         assert!(answer.ends_with("\r\n\r\n"), "no body for HEAD: {answer}");
+        assert_common_headers(&answer);
     }
 
     #[test]
-    fn state_is_checked_first() {
-        assert_eq!(
-            parse_callback("code=c&error=access_denied", STATE, Expect::Code),
-            Callback::BadState
-        );
-        assert_eq!(
-            parse_callback(&format!("state={STATE}x&code=c"), STATE, Expect::Code),
-            Callback::BadState
-        );
-        assert_eq!(
-            parse_callback(
-                &format!("state={STATE}&state={STATE}&code=c"),
-                STATE,
-                Expect::Code
+    fn requests_for_another_host_are_refused_421() {
+        let (listener, addr) = bind_v4();
+        let port = addr.port();
+        for head in [
+            format!("GET /cb HTTP/1.1\r\nHost: evil.com:{port}\r\n\r\n"),
+            format!(
+                "GET /cb HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
+                port.wrapping_add(1)
             ),
-            Callback::BadState
+            format!("GET /cb HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+            "GET /cb HTTP/1.1\r\n\r\n".to_string(),
+            format!("GET /cb HTTP/1.1\r\nHost: localhost:{port}\r\nHost: evil.com\r\n\r\n"),
+            format!("GET http://evil.com:{port}/cb HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"),
+        ] {
+            let answer = exchange(addr, head.clone().into_bytes()).join().unwrap();
+            assert!(answer.starts_with("HTTP/1.1 421 "), "{head:?}: {answer}");
+            assert_common_headers(&answer);
+            assert!(answer.contains("Content-Type: text/html"), "{answer}");
+        }
+        assert!(
+            listener.next(Duration::ZERO).is_none(),
+            "none reached the login"
         );
-        assert_eq!(
-            parse_callback("state=&code=c", STATE, Expect::Code),
-            Callback::BadState
-        );
+        // Our own host names, in any case, do.
+        for host in [format!("LocalHost:{port}"), format!("127.0.0.1:{port}")] {
+            let client = exchange(
+                addr,
+                format!("GET /cb HTTP/1.1\r\nHost: {host}\r\n\r\n").into_bytes(),
+            );
+            let request = listener.next(Duration::from_secs(5)).expect("a request");
+            respond_html(request, 404, pages::not_found());
+            assert!(client.join().unwrap().starts_with("HTTP/1.1 404 "));
+        }
     }
 
     #[test]
-    fn error_before_code() {
-        let q = format!("state={STATE}&error=access_denied&code=c");
-        assert!(matches!(
-            parse_callback(&q, STATE, Expect::Code),
-            Callback::Denied(_)
-        ));
-        let q = format!("state={STATE}&error=server_error");
-        assert!(matches!(
-            parse_callback(&q, STATE, Expect::Code),
-            Callback::Failed(_)
-        ));
+    fn request_targets() {
+        let (listener, addr) = bind_v4();
+        let port = addr.port();
+        for (line, want) in [
+            (
+                format!("GET /cb?code=a&state=b HTTP/1.1"),
+                "/cb?code=a&state=b",
+            ),
+            (format!("HEAD / HTTP/1.0"), "/"),
+            (
+                format!("GET http://localhost:{port}/cb?x=1 HTTP/1.1"),
+                "/cb?x=1",
+            ),
+            (format!("GET http://localhost:{port}?x=1 HTTP/1.1"), "/?x=1"),
+            (format!("GET http://localhost:{port} HTTP/1.1"), "/"),
+        ] {
+            let client = exchange(
+                addr,
+                format!("{line}\r\nHost: localhost:{port}\r\n\r\n").into_bytes(),
+            );
+            let request = listener.next(Duration::from_secs(5)).expect(&line);
+            assert_eq!(request.target(), want, "{line}");
+            respond_html(request, 404, pages::not_found());
+            assert!(client.join().unwrap().contains(" 404 "), "{line}");
+        }
+        // Malformed heads get hyper's bare 4xx (or a close) and never reach the login.
+        for bad in [
+            &b"GET\r\n\r\n"[..],
+            b"GET  / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1 extra\r\n\r\n",
+            b"GET /a\tb HTTP/1.1\r\n\r\n",
+            b"GET / FTP/1.0\r\n\r\n",
+            b"GET / HTTP/2.0\r\n\r\n",
+            b"GET /\xff HTTP/1.1\r\n\r\n",
+            b"\xff\xfe\r\n\r\n",
+        ] {
+            let answer = exchange(addr, bad.to_vec()).join().unwrap();
+            let shown = String::from_utf8_lossy(bad);
+            assert!(
+                answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+                "{shown:?}: {answer}"
+            );
+        }
+        assert!(listener.next(Duration::ZERO).is_none());
     }
 
     #[test]
-    fn code_and_instance() {
-        let q = format!("code=abc%2Fd&instanceId=i-1&state={STATE}");
-        assert_eq!(
-            parse_callback(&q, STATE, Expect::Code),
-            Callback::Code {
-                code: Secret::new("abc/d"),
-                instance_id: Some("i-1".into())
-            }
+    fn oversized_heads_are_refused() {
+        let (listener, addr) = bind_v4();
+        let port = addr.port();
+        let long_line = format!(
+            "GET /{} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n",
+            "a".repeat(MAX_HEAD)
         );
-        assert!(matches!(
-            parse_callback(&format!("state={STATE}"), STATE, Expect::Code),
-            Callback::Failed(_)
-        ));
-        let q = format!("appId=a&tenantId=t&instanceId=i-2&state={STATE}");
-        assert_eq!(
-            parse_callback(&q, STATE, Expect::Installed),
-            Callback::Installed {
-                instance_id: "i-2".into()
-            }
+        let long_header = format!(
+            "GET / HTTP/1.1\r\nHost: localhost:{port}\r\nX: {}\r\n\r\n",
+            "a".repeat(MAX_HEAD)
         );
+        for head in [long_line, long_header] {
+            let answer = exchange(addr, head.into_bytes()).join().unwrap();
+            assert!(
+                answer.starts_with("HTTP/1.1 431 ") || answer.starts_with("HTTP/1.1 414 "),
+                "{answer}"
+            );
+        }
+        // A head well within the limit (cookies for localhost...) is served.
+        let big = format!(
+            "GET /cb HTTP/1.1\r\nHost: localhost:{port}\r\nCookie: {}\r\n\r\n",
+            "a".repeat(MAX_HEAD / 2)
+        );
+        let client = exchange(addr, big.into_bytes());
+        let request = listener.next(Duration::from_secs(5)).expect("a request");
+        respond_html(request, 404, pages::not_found());
+        assert!(client.join().unwrap().starts_with("HTTP/1.1 404 "));
     }
 
     #[test]
-    fn states_are_random_and_long() {
-        let (a, b) = (new_state().unwrap(), new_state().unwrap());
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 32);
+    fn the_oldest_idle_connection_is_evicted_at_the_cap() {
+        let (listener, addr) = bind_v4();
+        let connect = || {
+            let s = std::net::TcpStream::connect(addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s
+        };
+        let mut idle: Vec<_> = (0..MAX_CONNECTIONS).map(|_| connect()).collect();
+        // The first one, idle the longest, is closed by the server when the cap is passed...
+        let client = exchange(
+            addr,
+            format!(
+                "GET /cb HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
+                addr.port()
+            )
+            .into_bytes(),
+        );
+        let request = listener
+            .next(Duration::from_secs(5))
+            .expect("the new request is served");
+        respond_html(request, 404, pages::not_found());
+        assert!(client.join().unwrap().starts_with("HTTP/1.1 404 "));
+        let mut byte = [0u8; 1];
+        assert_eq!(
+            idle[0].read(&mut byte).unwrap(),
+            0,
+            "the oldest idle connection was closed"
+        );
+        // ... and a younger one is still open (a read times out rather than ending).
+        idle[MAX_CONNECTIONS - 1]
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let err = idle[MAX_CONNECTIONS - 1].read(&mut byte).unwrap_err();
+        assert!(
+            matches!(
+                err.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
+            "{err}"
+        );
+        idle.clear();
     }
 
     #[test]
@@ -816,36 +938,15 @@ mod tests {
         }
     }
 
-    proptest! {
-        #[test]
-        fn never_panics_and_never_accepts_without_the_state(query in ".{0,400}") {
-            let outcome = parse_callback(&query, STATE, Expect::Code);
-            if !query.contains(STATE) {
-                prop_assert_eq!(outcome, Callback::BadState);
-            }
-        }
-
-        #[test]
-        fn right_state_and_code_always_parse(code in "[A-Za-z0-9._~-]{1,64}", noise in "[a-z]{1,8}") {
-            prop_assume!(!["code", "state", "error"].contains(&noise.as_str()));
-            let q = format!("{noise}=x&code={code}&state={STATE}&instanceId=i");
-            let outcome = parse_callback(&q, STATE, Expect::Code);
-            prop_assert_eq!(outcome, Callback::Code { code: Secret::new(code), instance_id: Some("i".into()) });
-        }
-
-        #[test]
-        fn arbitrary_request_heads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
-            let _ = head_end(&bytes);
-            if let Ok((method, target)) = parse_request_line(&bytes) {
-                prop_assert!(target.starts_with('/'));
-                prop_assert!(method.bytes().all(|b| b.is_ascii_uppercase()));
-            }
-        }
-
-        #[test]
-        fn arbitrary_bytes_are_tolerated(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-            let query = String::from_utf8_lossy(&bytes);
-            let _ = parse_callback(&query, STATE, Expect::Installed);
-        }
+    #[test]
+    fn a_port_in_use_is_a_usage_error_naming_it() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        let err = Listener::bind(&Url::parse(&format!("http://127.0.0.1:{port}/cb")).unwrap())
+            .err()
+            .expect("the port is taken");
+        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert!(err.message().contains(&format!("port {port}")), "{err}");
+        assert!(err.message().contains("--redirect-url"), "{err}");
     }
 }

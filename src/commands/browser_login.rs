@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::browser::{self, Launch};
+use crate::callback::{self, Callback, Expect};
 use crate::commands::login::{Authorised, LoginOptions};
 use crate::config::{Flow, DEFAULT_REDIRECT_URL};
 use crate::context::{Context, Io};
 use crate::error::{Error, Result};
-use crate::listener::{self, Callback, Expect, Listener, Request};
+use crate::listener::{self, Listener, Request};
 use crate::pages;
 use crate::secret::Secret;
 use crate::wix;
@@ -90,7 +91,7 @@ pub fn run(
     // and an uncaught SIGINT would kill the process instead of exiting 130.
     let interrupted = interrupt_flag();
     let listener = Listener::bind(&redirect)?;
-    let state = listener::new_state()?;
+    let state = callback::new_state()?;
     let install_url = installer_url(&installer, flow, app_id, &redirect, &state);
 
     let action = if flow == Flow::Advanced {
@@ -256,7 +257,7 @@ impl Session<'_> {
             );
             Step::Done(Err(error))
         };
-        let authorised = match listener::parse_callback(query, self.state, expect) {
+        let authorised = match callback::parse_callback(query, self.state, expect) {
             Callback::BadState => {
                 return fail(request, 400, Error::rejected(
                     "the browser came back with a missing or wrong state, so this redirect did not come from this login (possible cross-site request): run `wixauth login` again",
