@@ -217,8 +217,13 @@ fn http_builder() -> http1::Builder {
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEAD_TIMEOUT)
+        // Both: the buffer bounds what is read, the header size what is parsed (a head that
+        // arrives whole in one read can be larger than the buffer's nominal size).
         .max_buf_size(MAX_HEAD)
+        .max_header_size(MAX_HEAD)
         .keep_alive(false)
+        // A client may shut down its write side once the request is sent.
+        .half_close(true)
         .title_case_headers(true);
     http
 }
@@ -861,6 +866,10 @@ mod tests {
                 "{answer}"
             );
         }
+        assert!(
+            listener.next(Duration::ZERO).is_none(),
+            "none reached the login"
+        );
         // A head well within the limit (cookies for localhost...) is served.
         let big = format!(
             "GET /cb HTTP/1.1\r\nHost: localhost:{port}\r\nCookie: {}\r\n\r\n",
