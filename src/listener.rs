@@ -303,8 +303,12 @@ impl Shared {
 
     /// Checks the request against our policy, then hands it to the login and waits for its answer.
     async fn handle(&self, id: u64, request: hyper::Request<Incoming>) -> Answer {
-        if let Err(refusal) = self.check_host(&request) {
-            return refusal;
+        if !self.addressed_to_us(&request) {
+            crate::debug!("listener: refused a request for another host (421)");
+            return page(
+                421,
+                "This request was not addressed to wixauth's login listener.",
+            );
         }
         let uri = request.uri();
         let target = match uri.query() {
@@ -328,8 +332,8 @@ impl Shared {
         rx.await.unwrap_or_else(|_| gone())
     }
 
-    /// 421 unless `Host` (and an absolute-form target's authority) names this listener.
-    fn check_host(&self, request: &hyper::Request<Incoming>) -> std::result::Result<(), Answer> {
+    /// Whether `Host` (and an absolute-form target's authority) names this listener.
+    fn addressed_to_us(&self, request: &hyper::Request<Incoming>) -> bool {
         let ours = |host: &str| self.hosts.iter().any(|h| h.eq_ignore_ascii_case(host));
         let mut hosts = request.headers().get_all(header::HOST).iter();
         let host_ok = match (hosts.next(), hosts.next()) {
@@ -340,14 +344,7 @@ impl Shared {
             .uri()
             .authority()
             .is_none_or(|a| ours(a.as_str()) && request.uri().scheme_str() == Some("http"));
-        if host_ok && authority_ok {
-            return Ok(());
-        }
-        crate::debug!("listener: refused a request for another host (421)");
-        Err(page(
-            421,
-            "This request was not addressed to wixauth's login listener.",
-        ))
+        host_ok && authority_ok
     }
 }
 
@@ -774,7 +771,7 @@ mod tests {
                 "GET /cb HTTP/1.1\r\nHost: localhost:{}\r\n\r\n",
                 port.wrapping_add(1)
             ),
-            format!("GET /cb HTTP/1.1\r\nHost: localhost\r\n\r\n"),
+            "GET /cb HTTP/1.1\r\nHost: localhost\r\n\r\n".to_string(),
             "GET /cb HTTP/1.1\r\n\r\n".to_string(),
             format!("GET /cb HTTP/1.1\r\nHost: localhost:{port}\r\nHost: evil.com\r\n\r\n"),
             format!("GET http://evil.com:{port}/cb HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n"),
@@ -806,10 +803,10 @@ mod tests {
         let port = addr.port();
         for (line, want) in [
             (
-                format!("GET /cb?code=a&state=b HTTP/1.1"),
+                "GET /cb?code=a&state=b HTTP/1.1".to_string(),
                 "/cb?code=a&state=b",
             ),
-            (format!("HEAD / HTTP/1.0"), "/"),
+            ("HEAD / HTTP/1.0".to_string(), "/"),
             (
                 format!("GET http://localhost:{port}/cb?x=1 HTTP/1.1"),
                 "/cb?x=1",

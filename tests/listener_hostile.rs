@@ -326,6 +326,62 @@ fn non_utf8_bytes_in_requests_do_not_end_the_login() {
 }
 
 #[test]
+fn a_request_for_another_host_is_refused_421_and_never_reaches_the_login() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    // DNS rebinding: a page on evil.com (resolving to 127.0.0.1) replays the real callback.
+    let real = url::Url::parse(&env.installer_redirect(&url)).unwrap();
+    let raw = format!(
+        "GET {} HTTP/1.1\r\nHost: evil.com:{}\r\nConnection: close\r\n\r\n",
+        target(&real),
+        login.port
+    );
+    let bytes = raw_exchange(login.addr(), raw.as_bytes());
+    let response = read_response(&mut &bytes[..], false).expect("an answer to evil.com");
+    assert_eq!(response.status, 421, "{}", response.text());
+    assert_listener_response("Host: evil.com", &response);
+    // The same with the host in the target (absolute form) and a right Host header.
+    let raw = format!(
+        "GET http://evil.com:{port}{} HTTP/1.1\r\nHost: localhost:{port}\r\n\r\n",
+        target(&real),
+        port = login.port
+    );
+    let bytes = raw_exchange(login.addr(), raw.as_bytes());
+    let response = read_response(&mut &bytes[..], false).expect("an answer");
+    assert_eq!(response.status, 421, "{}", response.text());
+    assert_eq!(env.emu.count("/oauth/access"), 0, "the code was not used");
+    login.assert_running("the requests for evil.com");
+    // Our own names pass, in any letter case.
+    let ok = try_request("GET", &login.url("/elsewhere"), &[], b"").expect("an answer");
+    assert_eq!(ok.status, 404);
+    let raw = format!(
+        "GET /elsewhere HTTP/1.1\r\nHost: LOCALHOST:{}\r\n\r\n",
+        login.port
+    );
+    let bytes = raw_exchange(login.addr(), raw.as_bytes());
+    assert_eq!(raw_status(&bytes), Some(404));
+    finish(&env, &mut login, &url, "");
+}
+
+#[test]
+fn idle_connections_past_the_cap_never_keep_the_browser_out() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    // Twice the listener's cap (128) of connections that never send a byte.
+    let mut idle: Vec<_> = (0..256)
+        .map(|i| connect(login.addr()).unwrap_or_else(|e| panic!("connection {i}: {e}")))
+        .collect();
+    // The oldest were evicted to make room: the server closed them.
+    let (_, received) = wait_for_close(&mut idle[0], Instant::now());
+    assert!(received.is_empty());
+    // A request and then the real callback get through while the newest are still held.
+    let stray = get(&login.url("/elsewhere"));
+    assert_eq!(stray.status, 404);
+    finish(&env, &mut login, &url, "");
+    drop(idle);
+}
+
+#[test]
 fn many_parallel_junk_connections_do_not_end_the_login() {
     let env = TestEnv::new();
     let (mut login, url) = env.start_advanced(&[]);
