@@ -823,7 +823,8 @@ mod tests {
             respond_html(request, 404, pages::not_found());
             assert!(client.join().unwrap().contains(" 404 "), "{line}");
         }
-        // Malformed heads get hyper's bare 4xx (or a close) and never reach the login.
+        // Malformed heads get hyper's bare 400 (ours would be a 421 page: no Host) and never
+        // reach the login.
         for bad in [
             &b"GET\r\n\r\n"[..],
             b"GET  / HTTP/1.1\r\n\r\n",
@@ -837,11 +838,46 @@ mod tests {
             let answer = exchange(addr, bad.to_vec()).join().unwrap();
             let shown = String::from_utf8_lossy(bad);
             assert!(
-                answer.is_empty() || answer.starts_with("HTTP/1.1 4"),
+                answer.starts_with("HTTP/1.1 400 ") && answer.contains("Content-Length: 0\r\n"),
                 "{shown:?}: {answer}"
             );
         }
         assert!(listener.next(Duration::ZERO).is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+        /// Whatever bytes a request target holds, the server answers (ours or hyper's 4xx) and
+        /// only a visible-ASCII origin-form target ever reaches the login.
+        #[test]
+        fn arbitrary_targets_are_answered_and_only_clean_ones_delivered(
+            target in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+        ) {
+            let (listener, addr) = bind_v4();
+            let head = [
+                &b"GET "[..],
+                &target,
+                format!(" HTTP/1.1\r\nHost: localhost:{}\r\n\r\n", addr.port()).as_bytes(),
+            ]
+            .concat();
+            let client = exchange(addr, head);
+            // Answer whatever is delivered until the client has its answer.
+            while !client.is_finished() {
+                if let Some(request) = listener.next(Duration::from_millis(20)) {
+                    proptest::prop_assert!(request.target().starts_with('/'), "{}", request.target());
+                    proptest::prop_assert!(
+                        request.target().bytes().all(|b| (0x21..=0x7e).contains(&b)),
+                        "{:?}", request.target()
+                    );
+                    respond_html(request, 404, pages::not_found());
+                }
+            }
+            let answer = client.join().unwrap();
+            proptest::prop_assert!(
+                answer.starts_with("HTTP/1.1 4"),
+                "{answer:?}"
+            );
+        }
     }
 
     #[test]
