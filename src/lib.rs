@@ -12,7 +12,6 @@ mod credentials;
 mod env;
 mod error;
 mod fsutil;
-mod listener;
 mod log;
 mod oauth;
 mod secret;

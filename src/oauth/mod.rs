@@ -3,6 +3,8 @@
 //! of Wix's external install (basic flow). It knows nothing of profiles or stores: the caller
 //! gets an [`Authorised`] through `store` before the browser is answered.
 
+mod callback;
+mod listener;
 pub(crate) mod pages;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,13 +15,14 @@ use url::Url;
 
 use crate::config::Flow;
 use crate::error::{Error, Result};
-use crate::listener::{self, Callback, Expect, Listener, Request};
 use crate::log::{debug, Notes};
 use crate::secret::Secret;
 use crate::ui::spinner::{self, Spinner};
 use crate::ui::{Io, Launch};
 use crate::wix::urls::{self, INSTALLED_PATH};
 use crate::wix::{TokenGrant, WixClient};
+use callback::{Callback, Expect};
+use listener::{Listener, Request};
 
 /// The App URL path: an install started inside Wix lands here with Wix's `token`.
 const APP_URL_PATH: &str = "/app";
@@ -66,7 +69,7 @@ pub(crate) fn run(
     // and an uncaught SIGINT would kill the process instead of exiting 130.
     let interrupted = interrupt_flag();
     let listener = Listener::bind(&redirect)?;
-    let state = crate::listener::new_state()?;
+    let state = callback::new_state()?;
     let install_url = urls::installer_url(
         login.installer,
         login.flow,
@@ -234,7 +237,7 @@ impl Callbacks<'_> {
             );
             Step::Done(Err(error))
         };
-        let authorised = match listener::parse_callback(query, self.state, expect) {
+        let authorised = match callback::parse_callback(query, self.state, expect) {
             Callback::BadState => {
                 return fail(request, 400, Error::rejected(
                     "the browser came back with a missing or wrong state, so this redirect did not come from this login (possible cross-site request): run `wixauth login` again",

@@ -280,6 +280,25 @@ pub fn assert_listener_response(what: &str, response: &Response) {
         cache.starts_with("no-store"),
         "{what}: Cache-Control must start with no-store, got {cache:?}"
     );
+    for (name, value) in [
+        ("pragma", "no-cache"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        assert_eq!(
+            response.header(name),
+            Some(value),
+            "{what}: {name} header: {:?}",
+            response.headers
+        );
+    }
+    if response.status == 405 {
+        assert_eq!(
+            response.header("allow"),
+            Some("GET"),
+            "{what}: 405 without Allow"
+        );
+    }
     if (300..400).contains(&response.status) {
         return;
     }
