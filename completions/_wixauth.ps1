@@ -43,7 +43,7 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
             break
         }
         'wixauth;login' {
-            [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'How the app gets tokens [default: the profile''s; asked the first time on a TTY; else advanced]')
+            [CompletionResult]::new('--flow', '--flow', [CompletionResultType]::ParameterName, 'How the app gets tokens [default: the profile''s; asked the first time on a TTY; else basic]')
             [CompletionResult]::new('--app-id', '--app-id', [CompletionResultType]::ParameterName, 'App ID from the app dashboard [env: WIX_APP_ID]')
             [CompletionResult]::new('--instance-id', '--instance-id', [CompletionResultType]::ParameterName, 'Basic flow: the instance to authorise, without a browser')
             [CompletionResult]::new('--redirect-url', '--redirect-url', [CompletionResultType]::ParameterName, 'Redirect URL registered in the app dashboard; the local listener binds its host and port')

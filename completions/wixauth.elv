@@ -39,7 +39,7 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand help 'Help for a command, or a topic: `wixauth help environment`'
         }
         &'wixauth;login'= {
-            cand --flow 'How the app gets tokens [default: the profile''s; asked the first time on a TTY; else advanced]'
+            cand --flow 'How the app gets tokens [default: the profile''s; asked the first time on a TTY; else basic]'
             cand --app-id 'App ID from the app dashboard [env: WIX_APP_ID]'
             cand --instance-id 'Basic flow: the instance to authorise, without a browser'
             cand --redirect-url 'Redirect URL registered in the app dashboard; the local listener binds its host and port'

@@ -40,7 +40,7 @@ complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "whoami" -d 'Show wh
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "install-url" -d 'Print the installer URL for the profile (to share, or to open by hand)'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "help" -d 'Help for a command, or a topic: `wixauth help environment`'
-complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l flow -d 'How the app gets tokens [default: the profile\'s; asked the first time on a TTY; else advanced]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l flow -d 'How the app gets tokens [default: the profile\'s; asked the first time on a TTY; else basic]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
 advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l app-id -d 'App ID from the app dashboard [env: WIX_APP_ID]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l instance-id -d 'Basic flow: the instance to authorise, without a browser' -r

@@ -154,7 +154,7 @@ pub(crate) struct HelpArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct LoginArgs {
-    /// How the app gets tokens [default: the profile's; asked the first time on a TTY; else advanced]
+    /// How the app gets tokens [default: the profile's; asked the first time on a TTY; else basic]
     #[arg(long, value_enum)]
     pub flow: Option<FlowArg>,
 
