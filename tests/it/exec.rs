@@ -1,7 +1,6 @@
 //! `wixauth exec -- COMMAND`: a child process with a fresh token in its environment (issue 4, item 3).
 
-mod common;
-use common::*;
+use crate::support::*;
 
 fn exec(env: &TestEnv, script: &str) -> std::process::Output {
     env.run(env.cmd().args(["exec", "--", "sh", "-c", script]))

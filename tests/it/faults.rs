@@ -1,10 +1,9 @@
 //! Network failures and Wix errors: the contract's exit codes, bounded retries, one error
 //! line, and stored credentials that still work afterwards.
 
-mod common;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
 const TOKEN_PATH: &str = "/oauth2/token";
 

@@ -2,9 +2,8 @@
 //! none of them may end or crash the login; after each, the real callback still completes it.
 //! Also: where it listens (loopback only) and the headers of every response.
 
-mod common;
-use common::loopback::*;
-use common::*;
+use crate::support::loopback::*;
+use crate::support::*;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -1,7 +1,6 @@
 //! `wixauth token` (basic flow): output shapes, the cache, env-only CI mode, parallel calls.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 /// A D-Bus address where nothing answers: any keyring call fails at once.
 const NO_DBUS: &str = "unix:path=/nonexistent/wixauth-test-bus";
