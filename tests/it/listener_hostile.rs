@@ -150,10 +150,10 @@ fn requests_of_100_kb_do_not_end_the_login() {
     let pad = "A".repeat(100 * 1024);
 
     // Refused with an error page (414 / 431), never a crash or the end of the login.
-    let long_query = get(&login.url(&format!("/elsewhere?q={pad}")));
+    let long_query = raw_get(&login.url(&format!("/elsewhere?q={pad}")));
     assert_eq!(long_query.status, 414);
     assert_listener_response("100 KB query", &long_query);
-    let long_path = get(&login.url(&format!("/{pad}")));
+    let long_path = raw_get(&login.url(&format!("/{pad}")));
     assert_eq!(long_path.status, 414);
     assert_listener_response("100 KB path", &long_path);
     let long_header = try_request("GET", &login.url("/x"), &[("X-Pad", &pad)], b"")
@@ -162,7 +162,7 @@ fn requests_of_100_kb_do_not_end_the_login() {
     assert_listener_response("100 KB header", &long_header);
     // Even the real callback padded to 100 KB is refused without using its code ...
     let real = env.installer_redirect(&url);
-    let padded = get(&format!("{real}&pad={pad}"));
+    let padded = raw_get(&format!("{real}&pad={pad}"));
     assert_eq!(padded.status, 414);
     assert_listener_response("100 KB callback", &padded);
     assert_eq!(env.emu.count("/oauth/access"), 0);
