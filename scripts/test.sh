@@ -96,6 +96,8 @@ if [[ "${1:-}" == "--inside-dbus-session" ]]; then
     if grep -q 'without a result' "$WIXAUTH_TEST_HOME/summary"; then
         die "$(tail -n 1 "$WIXAUTH_TEST_HOME/summary")"
     fi
+    failed=$(awk 'NR == 1 { print $3 }' "$WIXAUTH_TEST_HOME/summary")
+    [[ $failed == 0 ]] || die "$failed test(s) failed although cargo test exited 0"
     skipped=$(awk 'NR == 1 { print $5 }' "$WIXAUTH_TEST_HOME/summary")
     if [[ $skipped != 0 ]]; then
         grep -E '^test .* \.\.\. ignored' "$log" >&2 || true
