@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::cli::LoginArgs;
 use crate::config::{Config, Flow, Instance, Profile, StoreKind, DEFAULT_REDIRECT_URL};
 use crate::context::Context;
-use crate::credentials::cache::CachedToken;
+use crate::credentials::cache::{CacheKey, CachedToken};
 use crate::credentials::store::SecretKey;
 use crate::error::{Error, Result};
 use crate::log::debug;
@@ -290,7 +290,13 @@ fn save(
         Some(&authorised.instance_id),
         flow,
     );
-    let key = session.cache_key(app_id, Some(&authorised.instance_id));
+    // Keyed as a later run with the stored credentials looks it up: those are what minted it.
+    let key = CacheKey::new(
+        &ctx.env.api_base,
+        app_id,
+        Some(&authorised.instance_id),
+        &[],
+    );
     if let Err(e) = session.cache().save(&key, &token) {
         debug!("cannot cache the login token: {e}");
     }

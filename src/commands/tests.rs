@@ -15,7 +15,7 @@ use crate::error::Exit;
 use crate::ui::testing::{fake_io, Buffer, Recorder, Script};
 use crate::ui::Io;
 
-#[path = "../../tests/common/emulator.rs"]
+#[path = "../../tests/it/support/emulator.rs"]
 mod emulator;
 use emulator::Emulator;
 

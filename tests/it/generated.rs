@@ -1,5 +1,5 @@
 //! The committed completion scripts and man page must match what the binary generates.
-//! Regenerate with `WIXAUTH_UPDATE_GENERATED=1 cargo test --test generated`.
+//! Regenerate with `WIXAUTH_UPDATE_GENERATED=1 cargo test --test it generated`.
 
 use std::path::Path;
 
@@ -17,7 +17,7 @@ fn check(file: &str, generated: &[u8]) {
     let committed = std::fs::read(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "{} is stale: run `WIXAUTH_UPDATE_GENERATED=1 cargo test --test generated` and commit the result",
+        "{} is stale: run `WIXAUTH_UPDATE_GENERATED=1 cargo test --test it generated` and commit the result",
         path.display()
     );
 }
