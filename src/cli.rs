@@ -55,6 +55,8 @@ pub enum Command {
     /// Print the installer URL for the profile (to share, or to open by hand)
     #[command(name = "install-url")]
     InstallUrl(InstallUrlArgs),
+    /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
+    Webhook(WebhookArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Help for a command, or a topic: `wixauth help environment`
@@ -138,6 +140,76 @@ pub struct InstallUrlArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct WebhookArgs {
+    #[command(subcommand)]
+    pub command: WebhookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Store the app's webhook public key in the profile (config.toml: the key is public)
+    #[command(name = "set-key")]
+    SetKey(WebhookSetKeyArgs),
+    /// Verify one delivery (the raw request body, a JWT) and print the event as JSON
+    Verify(WebhookVerifyArgs),
+    /// Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances
+    Listen(WebhookListenArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookSetKeyArgs {
+    /// File holding the key from the app dashboard (PEM, or base64 of it); - for stdin
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// The key itself (PEM or base64 of it), or @FILE, instead of FILE
+    #[arg(long, value_name = "PEM|@FILE")]
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookVerifyArgs {
+    /// File holding the delivery's raw body [default: stdin]
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// Accept an expired event (replaying an old delivery)
+    #[arg(long)]
+    pub ignore_expiry: bool,
+
+    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
+    #[arg(long, value_name = "PEM|@FILE")]
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookListenArgs {
+    /// Port on 127.0.0.1 and ::1 (point the tunnel here)
+    #[arg(long, default_value_t = 8339, value_name = "PORT")]
+    pub port: u16,
+
+    /// URL path Wix posts to
+    #[arg(long, default_value = "/webhook", value_name = "PATH")]
+    pub path: String,
+
+    /// Also relay each valid delivery (raw body and content type) to your own server on this machine
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+
+    /// Add installed instances to the profile (and forget removed ones)
+    #[arg(long)]
+    pub save_instances: bool,
+
+    /// Exit after the first valid event
+    #[arg(long)]
+    pub once: bool,
+
+    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
+    #[arg(long, value_name = "PEM|@FILE")]
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
@@ -164,6 +236,7 @@ pub const ENVIRONMENT: &[(&str, &str)] = &[
     ("WIXAUTH_INSTALLER_BASE", "Wix installer base URL (default: https://www.wix.com). http:// only on loopback."),
     ("WIXAUTH_HTTP_TIMEOUT", "Seconds each HTTP attempt may take (default: 15)."),
     ("WIXAUTH_NO_CACHE", "When set to 1, access tokens are never written to the cache."),
+    ("WIX_WEBHOOK_PUBLIC_KEY", "The app's webhook public key (PEM, or base64 of it) for `wixauth webhook`, like --public-key; wins over the profile's stored key."),
     ("BROWSER", "Command that opens the login URL (the URL is its argument)."),
     ("DISPLAY, WAYLAND_DISPLAY", "On Linux, without either no browser launch is tried (SSH, containers)."),
     ("NO_COLOR", "Honoured: turns off the colour of --help and usage errors, the only colour wixauth prints."),

@@ -19,6 +19,7 @@ pub mod prompt;
 pub mod secret;
 pub mod session;
 pub mod store;
+pub mod webhook;
 pub mod wix;
 
 use clap::Parser;
@@ -124,6 +125,11 @@ pub fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
                 json: args.json,
             },
             &ctx,
+            io,
+        )?,
+        Command::Webhook(args) => commands::webhook::run(
+            &commands::webhook::WebhookOptions::from_args(args)?,
+            &mut ctx,
             io,
         )?,
         Command::Completions(_) | Command::Help(_) => {}

@@ -11,4 +11,5 @@ pub mod login;
 pub mod logout;
 pub mod status;
 pub mod token;
+pub mod webhook;
 pub mod whoami;
