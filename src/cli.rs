@@ -163,7 +163,8 @@ pub struct WebhookSetKeyArgs {
     pub file: Option<std::path::PathBuf>,
 
     /// The key itself (PEM or base64 of it), or @FILE, instead of FILE
-    #[arg(long, value_name = "PEM|@FILE")]
+    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
+    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
     pub public_key: Option<String>,
 }
 
@@ -178,7 +179,8 @@ pub struct WebhookVerifyArgs {
     pub ignore_expiry: bool,
 
     /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
-    #[arg(long, value_name = "PEM|@FILE")]
+    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
+    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
     pub public_key: Option<String>,
 }
 
@@ -205,7 +207,8 @@ pub struct WebhookListenArgs {
     pub once: bool,
 
     /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
-    #[arg(long, value_name = "PEM|@FILE")]
+    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
+    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
     pub public_key: Option<String>,
 }
 

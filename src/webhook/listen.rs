@@ -4,8 +4,9 @@
 //!
 //! Wix retries a delivery that is not answered with 200 within 1250 ms, so the answer never
 //! waits on the developer's own server: the body is relayed to `--forward-to` only after the
-//! answer is written, on its own bounded task. Saving an instance happens before the answer
-//! (a failure answers 500 so that Wix delivers again) and is bounded too.
+//! answer is written, on its own bounded task. Saving an instance is waited for up to
+//! [`SAVE_WAIT`] (a failure then answers 500, so that Wix delivers again); a slower save
+//! (fsync on a busy disk) finishes after the answer and is reported then.
 
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -34,9 +35,9 @@ const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection, however slow, is closed after this.
 const CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
-/// Saving an instance may take this long before the delivery is answered 503 (Wix's limit
-/// is 1250 ms; a retry is harmless, saving is idempotent).
-const SAVE_WAIT: Duration = Duration::from_millis(900);
+/// How long the answer waits for an instance to be saved (so that a failure can answer 500
+/// and Wix delivers again); past that it answers 200 in time for Wix's 1250 ms anyway.
+const SAVE_WAIT: Duration = Duration::from_millis(800);
 /// One relay to `--forward-to` may take this long.
 pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
 /// Relays in flight at once; past that a delivery is not relayed (and says so).
@@ -124,73 +125,141 @@ impl Saved {
     }
 }
 
-/// Adds (`AppInstalled`) or forgets (`AppRemoved`) the event's instance in the profile, under
-/// the config lock, so parallel deliveries never lose one another's instance and a duplicate
-/// delivery changes nothing.
-pub fn save_instance(paths: &Paths, profile: &str, event: &Event) -> Result<Saved> {
+/// What one event asks of the profile, worked out before the config lock is taken.
+enum Change {
+    Add(String, Option<String>),
+    Remove(String, Option<String>),
+    Done(Saved),
+}
+
+fn change_for(event: &Event) -> Change {
     let installed = match event.event_type.as_str() {
         "AppInstalled" => true,
         "AppRemoved" => false,
-        _ => return Ok(Saved::Ignored),
+        _ => return Change::Done(Saved::Ignored),
     };
     let Some(id) = event.instance_id.clone().filter(|i| is_instance_id(i)) else {
-        return Ok(Saved::Skipped(
+        return Change::Done(Saved::Skipped(
             "the event's instance id is missing or not a Wix instance id".into(),
         ));
     };
-    let event_app = event.app_id().filter(|a| is_app_id(a)).map(str::to_string);
-    let wrong_app = |profile_app: &str| {
-        Saved::Skipped(format!(
-            "the event is for app {}, profile {profile} for app {profile_app} (use --profile)",
-            event_app.as_deref().unwrap_or("?")
-        ))
+    let app = event.app_id().filter(|a| is_app_id(a)).map(str::to_string);
+    if installed {
+        Change::Add(id, app)
+    } else {
+        Change::Remove(id, app)
+    }
+}
+
+/// Applies one change to the profile; returns what became of it and, for a removal, the
+/// cached token to delete.
+fn apply(config: &mut Config, profile: &str, change: Change) -> (Saved, Option<String>) {
+    let (id, app, installed) = match change {
+        Change::Done(saved) => return (saved, None),
+        Change::Add(id, app) => (id, app, true),
+        Change::Remove(id, app) => (id, app, false),
     };
-    let (saved, app_id) = Config::update(paths, |config| {
-        if !installed && !config.profiles.contains_key(profile) {
-            return (Saved::NotKnown, None);
+    if !installed && !config.profiles.contains_key(profile) {
+        return (Saved::NotKnown, None);
+    }
+    let p = config.profiles.entry(profile.to_string()).or_default();
+    match (&p.app_id, &app) {
+        (Some(mine), Some(theirs)) if mine != theirs => {
+            return (
+                Saved::Skipped(format!(
+                "the event is for app {theirs}, profile {profile} for app {mine} (use --profile)"
+            )),
+                None,
+            )
         }
-        let p = config.profiles.entry(profile.to_string()).or_default();
-        match (&p.app_id, &event_app) {
-            (Some(mine), Some(theirs)) if mine != theirs => return (wrong_app(mine), None),
-            (None, Some(theirs)) if installed => p.app_id = Some(theirs.clone()),
-            _ => {}
-        }
-        let app_id = p.app_id.clone();
+        (None, Some(theirs)) if installed => p.app_id = Some(theirs.clone()),
+        _ => {}
+    }
+    if installed {
         let default_missing = p
             .default_instance
             .as_ref()
             .is_none_or(|d| !p.instances.contains_key(d));
-        if installed {
-            let saved = if p.instances.contains_key(&id) {
-                Saved::AlreadySaved
-            } else {
-                p.instances.insert(id.clone(), Instance::new(Flow::Basic));
-                Saved::Added {
-                    default: default_missing,
-                }
-            };
-            if default_missing {
-                p.default_instance = Some(id.clone());
-            }
-            (saved, app_id)
-        } else if p.instances.remove(&id).is_some() {
-            if p.default_instance.as_deref() == Some(id.as_str()) {
-                p.default_instance = p.instances.keys().next().cloned();
-            }
-            (Saved::Removed, app_id)
+        let saved = if p.instances.contains_key(&id) {
+            Saved::AlreadySaved
         } else {
-            (Saved::NotKnown, app_id)
-        }
-    })?;
-    if !installed {
-        if let Some(app) = app_id {
-            TokenCache {
-                dir: paths.cache_dir(),
+            p.instances.insert(id.clone(), Instance::new(Flow::Basic));
+            Saved::Added {
+                default: default_missing,
             }
-            .remove(&TokenCache::key(&app, Some(&id)))?;
+        };
+        if default_missing {
+            p.default_instance = Some(id);
         }
+        return (saved, None);
+    }
+    let uncache = p
+        .app_id
+        .as_deref()
+        .map(|app| TokenCache::key(app, Some(&id)));
+    if p.instances.remove(&id).is_none() {
+        return (Saved::NotKnown, uncache);
+    }
+    if p.default_instance.as_deref() == Some(id.as_str()) {
+        p.default_instance = p.instances.keys().next().cloned();
+    }
+    (Saved::Removed, uncache)
+}
+
+/// Adds (`AppInstalled`) or forgets (`AppRemoved`, with its cached token) each event's
+/// instance in the profile, in one read-modify-write under the config lock: parallel
+/// deliveries (and other wixauth processes) never lose one another's change, and a
+/// duplicate delivery changes nothing.
+pub fn save_instances(paths: &Paths, profile: &str, events: &[Event]) -> Result<Vec<Saved>> {
+    let changes: Vec<Change> = events.iter().map(change_for).collect();
+    let (saved, uncache): (Vec<Saved>, Vec<Option<String>>) = Config::update(paths, |config| {
+        changes
+            .into_iter()
+            .map(|change| apply(config, profile, change))
+            .unzip()
+    })?;
+    let cache = TokenCache {
+        dir: paths.cache_dir(),
+    };
+    for key in uncache.into_iter().flatten() {
+        cache.remove(&key)?;
     }
     Ok(saved)
+}
+
+type SaveReply = tokio::sync::oneshot::Sender<std::result::Result<Saved, String>>;
+
+/// The thread that saves instances. The config file is fsync'ed on every write, which can
+/// take a second on a busy disk, so events that queue up while one write runs are saved
+/// together in the next one.
+fn start_saver(paths: Paths, profile: String) -> std::sync::mpsc::Sender<(Event, SaveReply)> {
+    let (tx, rx) = std::sync::mpsc::channel::<(Event, SaveReply)>();
+    let spawned = std::thread::Builder::new()
+        .name("save instances".into())
+        .spawn(move || {
+            while let Ok(first) = rx.recv() {
+                let mut batch = vec![first];
+                batch.extend(rx.try_iter());
+                let (events, replies): (Vec<Event>, Vec<SaveReply>) = batch.into_iter().unzip();
+                match save_instances(&paths, &profile, &events) {
+                    Ok(saved) => {
+                        for (reply, saved) in replies.into_iter().zip(saved) {
+                            let _ = reply.send(Ok(saved));
+                        }
+                    }
+                    Err(e) => {
+                        for reply in replies {
+                            let _ = reply.send(Err(e.to_string()));
+                        }
+                    }
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        // Every save then fails (the sender's receiver is gone) and says so.
+        crate::debug!("cannot start the saver thread: {e}");
+    }
+    tx
 }
 
 /// What connection tasks tell the loop that owns the terminal.
@@ -204,7 +273,8 @@ enum Report {
 struct Shared {
     key: PublicKey,
     path: String,
-    save: Option<(Paths, String)>,
+    /// The profile's name and the saver thread, with `--save-instances`.
+    save: Option<(String, Mutex<std::sync::mpsc::Sender<(Event, SaveReply)>>)>,
     forward: Option<Forwarder>,
     reports: mpsc::UnboundedSender<Report>,
 }
@@ -272,9 +342,17 @@ impl Forwarder {
 /// A verified delivery, kept by the handler until its answer is written.
 struct Delivery {
     event: Event,
-    saved: Option<String>,
+    saved: Saving,
     body: Bytes,
     content_type: Option<HeaderValue>,
+}
+
+/// Where `--save-instances` is for a delivery when its answer is written.
+enum Saving {
+    Off,
+    Done(Option<String>),
+    /// Still running (a slow disk): reported once it ends, after the answer.
+    Pending(tokio::sync::oneshot::Receiver<std::result::Result<Saved, String>>),
 }
 
 /// Binds 127.0.0.1 (and ::1 on the same port when the machine has IPv6).
@@ -345,9 +423,10 @@ pub fn run(
     let shared = Arc::new(Shared {
         key,
         path: opts.path.clone(),
-        save: opts
-            .save_instances
-            .then(|| (paths.clone(), profile.to_string())),
+        save: opts.save_instances.then(|| {
+            let saver = start_saver(paths.clone(), profile.to_string());
+            (profile.to_string(), Mutex::new(saver))
+        }),
         forward,
         reports,
     });
@@ -467,7 +546,21 @@ async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
     let taken = delivery.lock().ok().and_then(|mut d| d.take());
     let Some(delivery) = taken else { return };
     let mut summary = delivery.event.summary();
-    if let Some(saved) = &delivery.saved {
+    let saved = match delivery.saved {
+        Saving::Off => None,
+        Saving::Done(saved) => saved,
+        Saving::Pending(outcome) => match outcome.await {
+            Ok(Ok(saved)) => shared
+                .save
+                .as_ref()
+                .and_then(|(profile, _)| saved.describe(profile)),
+            Ok(Err(why)) => Some(format!(
+                "cannot save it: {why}; run `wixauth login --instance-id ID` for it"
+            )),
+            Err(_) => Some("cannot save it: the saver thread is gone".to_string()),
+        },
+    };
+    if let Some(saved) = saved {
         summary.push_str(&format!("; {saved}"));
     }
     let _ = shared.reports.send(Report::Event {
@@ -478,6 +571,18 @@ async fn connection(stream: tokio::net::TcpStream, shared: Arc<Shared>) {
         let line = forward.relay(delivery.body, delivery.content_type).await;
         let _ = shared.reports.send(Report::Forwarded(line));
     }
+}
+
+/// A save that failed before the answer: 500, so that Wix delivers the event again.
+fn save_failed(shared: &Shared, event: &Event, why: &str) -> Response<Full<Bytes>> {
+    let _ = shared.reports.send(Report::Note(format!(
+        "{}: cannot save it: {why}; answered 500 so that Wix delivers it again",
+        event.summary()
+    )));
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "the event could not be saved",
+    )
 }
 
 fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
@@ -566,33 +671,24 @@ async fn handle(
             );
         }
     };
-    let mut saved = None;
-    if let Some((paths, profile)) = &shared.save {
-        let job = {
-            let (paths, profile, event) = (paths.clone(), profile.clone(), event.clone());
-            tokio::task::spawn_blocking(move || save_instance(&paths, &profile, &event))
-        };
-        match tokio::time::timeout(SAVE_WAIT, job).await {
-            Ok(Ok(Ok(outcome))) => saved = outcome.describe(profile),
-            Ok(Ok(Err(e))) => {
-                let _ = shared.reports.send(Report::Note(format!(
-                    "{}: cannot save it: {e}; answered 500 so that Wix delivers it again",
-                    event.summary()
-                )));
-                return text(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "the event could not be saved",
-                );
-            }
-            Ok(Err(_)) | Err(_) => {
-                let _ = shared.reports.send(Report::Note(format!(
-                    "{}: saving took longer than {} ms; answered 503 so that Wix delivers it again",
-                    event.summary(),
-                    SAVE_WAIT.as_millis()
-                )));
-                return text(StatusCode::SERVICE_UNAVAILABLE, "busy: deliver again");
-            }
+    let mut saved = Saving::Off;
+    if let Some((profile, saver)) = &shared.save {
+        let (reply, outcome) = tokio::sync::oneshot::channel();
+        let queued = saver
+            .lock()
+            .map(|s| s.send((event.clone(), reply)).is_ok())
+            .unwrap_or(false);
+        if !queued {
+            return save_failed(shared, &event, "the saver thread is gone");
         }
+        let mut outcome = outcome;
+        saved = match tokio::time::timeout(SAVE_WAIT, &mut outcome).await {
+            Ok(Ok(Ok(outcome))) => Saving::Done(outcome.describe(profile)),
+            Ok(Ok(Err(e))) => return save_failed(shared, &event, &e),
+            Ok(Err(_)) => return save_failed(shared, &event, "the saver thread is gone"),
+            // Answer in time anyway; the outcome is reported when it comes.
+            Err(_) => Saving::Pending(outcome),
+        };
     }
     if let Ok(mut slot) = delivery.lock() {
         *slot = Some(Delivery {
