@@ -228,11 +228,13 @@ pub fn save_instances(paths: &Paths, profile: &str, events: &[Event]) -> Result<
 }
 
 type SaveReply = tokio::sync::oneshot::Sender<std::result::Result<Saved, String>>;
+/// Where handlers queue events for the saver thread.
+type SaveQueue = std::sync::mpsc::Sender<(Event, SaveReply)>;
 
 /// The thread that saves instances. The config file is fsync'ed on every write, which can
 /// take a second on a busy disk, so events that queue up while one write runs are saved
 /// together in the next one.
-fn start_saver(paths: Paths, profile: String) -> std::sync::mpsc::Sender<(Event, SaveReply)> {
+fn start_saver(paths: Paths, profile: String) -> SaveQueue {
     let (tx, rx) = std::sync::mpsc::channel::<(Event, SaveReply)>();
     let spawned = std::thread::Builder::new()
         .name("save instances".into())
@@ -274,7 +276,7 @@ struct Shared {
     key: PublicKey,
     path: String,
     /// The profile's name and the saver thread, with `--save-instances`.
-    save: Option<(String, Mutex<std::sync::mpsc::Sender<(Event, SaveReply)>>)>,
+    save: Option<(String, Mutex<SaveQueue>)>,
     forward: Option<Forwarder>,
     reports: mpsc::UnboundedSender<Report>,
 }
