@@ -159,7 +159,8 @@ pub enum WebhookCommand {
 #[derive(Debug, Args)]
 pub struct WebhookSetKeyArgs {
     /// File holding the key from the app dashboard (PEM, or base64 of it); - for stdin
-    #[arg(value_name = "FILE|-")]
+    // Key text given here by mistake must reach wixauth's own error, which never echoes it.
+    #[arg(value_name = "FILE|-", allow_hyphen_values = true)]
     pub file: Option<std::path::PathBuf>,
 
     /// The key itself (PEM or base64 of it), or @FILE, instead of FILE

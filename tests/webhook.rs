@@ -421,6 +421,8 @@ fn a_private_key_is_refused_and_never_echoed() {
             webhook(&env, &["set-key", file.to_str().unwrap()], ""),
             webhook(&env, &["set-key", "-"], &STANDARD.encode(pem)),
             webhook(&env, &["set-key", "--public-key", pem], ""),
+            // Key text where the file name belongs.
+            webhook(&env, &["set-key", pem], ""),
             webhook(
                 &env,
                 &["verify", "--public-key", &format!("@{}", file.display())],

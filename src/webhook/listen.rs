@@ -729,6 +729,80 @@ mod tests {
         }
     }
 
+    fn event(event_type: &str, instance: &str, app: &str) -> Event {
+        Event {
+            event_type: event_type.into(),
+            instance_id: Some(instance.into()),
+            identity: serde_json::Value::Null,
+            data: serde_json::json!({ "appId": app }),
+            account_info: serde_json::Value::Null,
+            issued_at: None,
+            expires_at: None,
+        }
+    }
+
+    const A: &str = "aaaaaaaa-0000-4000-8000-000000000001";
+    const B: &str = "bbbbbbbb-0000-4000-8000-000000000002";
+
+    #[test]
+    fn installs_and_removals_keep_a_default_and_stay_with_their_app() {
+        let mut config = Config::default();
+        let run = |config: &mut Config, e: Event| apply(config, "p", change_for(&e)).0;
+        assert_eq!(
+            run(&mut config, event("AppInstalled", A, "app1")),
+            Saved::Added { default: true }
+        );
+        assert_eq!(
+            run(&mut config, event("AppInstalled", B, "app1")),
+            Saved::Added { default: false }
+        );
+        assert_eq!(
+            run(&mut config, event("AppInstalled", B, "app1")),
+            Saved::AlreadySaved
+        );
+        let p = &config.profiles["p"];
+        assert_eq!(p.app_id.as_deref(), Some("app1"));
+        assert_eq!(p.default_instance.as_deref(), Some(A));
+        // Another app's event changes nothing.
+        assert!(matches!(
+            run(&mut config, event("AppRemoved", A, "app2")),
+            Saved::Skipped(_)
+        ));
+        assert!(config.profiles["p"].instances.contains_key(A));
+        // Removing the default makes another instance the default; removing twice is a no-op.
+        let (saved, uncache) = apply(
+            &mut config,
+            "p",
+            change_for(&event("AppRemoved", A, "app1")),
+        );
+        assert_eq!(saved, Saved::Removed);
+        assert_eq!(uncache, Some(TokenCache::key("app1", Some(A))));
+        assert_eq!(config.profiles["p"].default_instance.as_deref(), Some(B));
+        assert_eq!(
+            run(&mut config, event("AppRemoved", A, "app1")),
+            Saved::NotKnown
+        );
+        assert_eq!(
+            run(&mut config, event("SomethingElse", A, "app1")),
+            Saved::Ignored
+        );
+        assert!(matches!(
+            run(&mut config, event("AppInstalled", "x/../y", "app1")),
+            Saved::Skipped(_)
+        ));
+        // A removal for a profile that does not exist creates none.
+        assert_eq!(
+            apply(
+                &mut config,
+                "q",
+                change_for(&event("AppRemoved", A, "app1"))
+            )
+            .0,
+            Saved::NotKnown
+        );
+        assert!(!config.profiles.contains_key("q"));
+    }
+
     #[test]
     fn paths_are_plain() {
         assert!(check_path("/webhook").is_ok());

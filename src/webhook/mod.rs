@@ -159,6 +159,13 @@ fn from_der(der: &[u8], what: &str) -> Result<PublicKey> {
 /// Reads a key file (`-` is stdin), bounded.
 pub fn read_key_file(path: &Path) -> Result<String> {
     use std::io::Read;
+    let name = path.to_string_lossy();
+    if name.contains("-----") || name.contains('\n') {
+        // Key text where a file name belongs: never echoed, it may be a private key.
+        return Err(Error::usage(
+            "FILE is key text, not a file name: it is not shown (it may be a private key); give the key's file, or pipe the key to `-`",
+        ));
+    }
     let mut text = String::new();
     let read = if path == Path::new("-") {
         std::io::stdin()
