@@ -481,7 +481,7 @@ async fn serve(
                         continue;
                     }
                     io.print(&format!("{json}\n"))?;
-                    io.note(&summary);
+                    io.note(&terminal_safe(&summary, 600));
                     if opts.once {
                         if shared.forward.is_none() {
                             return Ok(());
