@@ -38,6 +38,7 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run a command with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID in its environment')
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show what Wix says about the token and the app instance')
             [CompletionResult]::new('install-url', 'install-url', [CompletionResultType]::ParameterValue, 'Print the installer URL for the profile (to share, or to open by hand)')
+            [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Verify and decode Wix''s signed webhook events; a local receiver that saves installs')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Help for a command, or a topic: `wixauth help environment`')
             break
@@ -154,6 +155,54 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'wixauth;webhook' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('set-key', 'set-key', [CompletionResultType]::ParameterValue, 'Store the app''s webhook public key in the profile (config.toml: the key is public)')
+            [CompletionResult]::new('verify', 'verify', [CompletionResultType]::ParameterValue, 'Verify one delivery (the raw request body, a JWT) and print the event as JSON')
+            [CompletionResult]::new('listen', 'listen', [CompletionResultType]::ParameterValue, 'Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances')
+            break
+        }
+        'wixauth;webhook;set-key' {
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'The key itself (PEM or base64 of it), or @FILE, instead of FILE')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'wixauth;webhook;verify' {
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'The app''s webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
+            [CompletionResult]::new('--ignore-expiry', '--ignore-expiry', [CompletionResultType]::ParameterName, 'Accept an expired event (replaying an old delivery)')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'wixauth;webhook;listen' {
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'Port on 127.0.0.1 and ::1 (point the tunnel here)')
+            [CompletionResult]::new('--path', '--path', [CompletionResultType]::ParameterName, 'URL path Wix posts to')
+            [CompletionResult]::new('--forward-to', '--forward-to', [CompletionResultType]::ParameterName, 'Also relay each valid delivery (raw body and content type) to your own server on this machine')
+            [CompletionResult]::new('--public-key', '--public-key', [CompletionResultType]::ParameterName, 'The app''s webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile''s]')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
+            [CompletionResult]::new('--save-instances', '--save-instances', [CompletionResultType]::ParameterName, 'Add installed instances to the profile (and forget removed ones)')
+            [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Exit after the first valid event')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'wixauth;completions' {

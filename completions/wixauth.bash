@@ -46,8 +46,20 @@ _wixauth() {
             wixauth,token)
                 cmd="wixauth__subcmd__token"
                 ;;
+            wixauth,webhook)
+                cmd="wixauth__subcmd__webhook"
+                ;;
             wixauth,whoami)
                 cmd="wixauth__subcmd__whoami"
+                ;;
+            wixauth__subcmd__webhook,listen)
+                cmd="wixauth__subcmd__webhook__subcmd__listen"
+                ;;
+            wixauth__subcmd__webhook,set-key)
+                cmd="wixauth__subcmd__webhook__subcmd__set__subcmd__key"
+                ;;
+            wixauth__subcmd__webhook,verify)
+                cmd="wixauth__subcmd__webhook__subcmd__verify"
                 ;;
             *)
                 ;;
@@ -56,7 +68,7 @@ _wixauth() {
 
     case "${cmd}" in
         wixauth)
-            opts="-v -h -V --profile --instance --verbose --help --version login token status logout bi-event api exec whoami install-url completions help"
+            opts="-v -h -V --profile --instance --verbose --help --version login token status logout bi-event api exec whoami install-url webhook completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,6 +360,118 @@ _wixauth() {
                     ;;
                 --flow)
                     COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wixauth__subcmd__webhook)
+            opts="-v -h --profile --instance --verbose --help set-key verify listen"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wixauth__subcmd__webhook__subcmd__listen)
+            opts="-v -h --port --path --forward-to --save-instances --once --public-key --profile --instance --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forward-to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wixauth__subcmd__webhook__subcmd__set__subcmd__key)
+            opts="-v -h --public-key --profile --instance --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wixauth__subcmd__webhook__subcmd__verify)
+            opts="-v -h --ignore-expiry --public-key --profile --instance --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --public-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand exec 'Run a command with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID in its environment'
             cand whoami 'Show what Wix says about the token and the app instance'
             cand install-url 'Print the installer URL for the profile (to share, or to open by hand)'
+            cand webhook 'Verify and decode Wix''s signed webhook events; a local receiver that saves installs'
             cand completions 'Print a shell completion script'
             cand help 'Help for a command, or a topic: `wixauth help environment`'
         }
@@ -142,6 +143,50 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
+        }
+        &'wixauth;webhook'= {
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
+            cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand set-key 'Store the app''s webhook public key in the profile (config.toml: the key is public)'
+            cand verify 'Verify one delivery (the raw request body, a JWT) and print the event as JSON'
+            cand listen 'Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances'
+        }
+        &'wixauth;webhook;set-key'= {
+            cand --public-key 'The key itself (PEM or base64 of it), or @FILE, instead of FILE'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
+            cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'wixauth;webhook;verify'= {
+            cand --public-key 'The app''s webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile''s]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
+            cand --ignore-expiry 'Accept an expired event (replaying an old delivery)'
+            cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'wixauth;webhook;listen'= {
+            cand --port 'Port on 127.0.0.1 and ::1 (point the tunnel here)'
+            cand --path 'URL path Wix posts to'
+            cand --forward-to 'Also relay each valid delivery (raw body and content type) to your own server on this machine'
+            cand --public-key 'The app''s webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile''s]'
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
+            cand --save-instances 'Add installed instances to the profile (and forget removed ones)'
+            cand --once 'Exit after the first valid event'
+            cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'wixauth;completions'= {
             cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'

@@ -38,6 +38,7 @@ complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "api" -d 'Make an au
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "exec" -d 'Run a command with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID in its environment'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "whoami" -d 'Show what Wix says about the token and the app instance'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "install-url" -d 'Print the installer URL for the profile (to share, or to open by hand)'
+complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "webhook" -d 'Verify and decode Wix\'s signed webhook events; a local receiver that saves installs'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "help" -d 'Help for a command, or a topic: `wixauth help environment`'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l flow -d 'How the app gets tokens [default: the profile\'s; asked the first time on a TTY; else basic]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
@@ -108,6 +109,34 @@ complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l instance
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l json -d 'Print JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -s h -l help -d 'Print help'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -f -a "set-key" -d 'Store the app\'s webhook public key in the profile (config.toml: the key is public)'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -f -a "verify" -d 'Verify one delivery (the raw request body, a JWT) and print the event as JSON'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -f -a "listen" -d 'Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from set-key" -l public-key -d 'The key itself (PEM or base64 of it), or @FILE, instead of FILE' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from set-key" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from set-key" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from set-key" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from set-key" -s h -l help -d 'Print help'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from verify" -l public-key -d 'The app\'s webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile\'s]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from verify" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from verify" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from verify" -l ignore-expiry -d 'Accept an expired event (replaying an old delivery)'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from verify" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from verify" -s h -l help -d 'Print help'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l port -d 'Port on 127.0.0.1 and ::1 (point the tunnel here)' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l path -d 'URL path Wix posts to' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l forward-to -d 'Also relay each valid delivery (raw body and content type) to your own server on this machine' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l public-key -d 'The app\'s webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile\'s]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l save-instances -d 'Add installed instances to the profile (and forget removed ones)'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -l once -d 'Exit after the first valid event'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and __fish_seen_subcommand_from listen" -s h -l help -d 'Print help'
 complete -c wixauth -n "__fish_wixauth_using_subcommand completions" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand completions" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand completions" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'

@@ -17,6 +17,7 @@ mod oauth;
 mod secret;
 mod text;
 mod ui;
+mod webhook;
 mod wix;
 
 mod cli;
@@ -90,6 +91,10 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCod
         Command::Exec(args) => return exec::run(&args.into(), ctx, io).map(ExitCode::from),
         Command::Whoami(args) => whoami::run(&args.into(), ctx, io)?,
         Command::InstallUrl(args) => install_url::run(&args.into(), ctx, io)?,
+        Command::Webhook(args) => {
+            let opts = commands::webhook::WebhookOptions::from_args(args)?;
+            commands::webhook::run(&opts, ctx, io)?
+        }
         Command::Completions(_) | Command::Help(_) => {}
     }
     Ok(ExitCode::SUCCESS)

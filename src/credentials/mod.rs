@@ -59,29 +59,10 @@ pub(crate) struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// Forgets every cached token of an app's instance (`None`: of every instance), whatever
-    /// credentials or API base minted it. Each is removed under the lock `token` takes for it;
-    /// the entry of the stored credentials is locked first, so a refresh in flight cannot
-    /// write it back after we removed it.
+    /// Forgets every cached token of an app's instance (`None`: of every instance); see
+    /// [`forget_cached`].
     pub(crate) fn forget_cached(&self, app_id: &str, instance: Option<&str>) -> Result<()> {
-        let cache = self.cache();
-        let held = instance.map(|i| CacheKey::new(&self.env.api_base, app_id, Some(i), &[]).stem());
-        let _held = match &held {
-            Some(stem) => Some(FileLock::acquire(&self.paths.lock_file(stem))?),
-            None => None,
-        };
-        let ours = |k: &CacheKey| {
-            k.app_id == app_id && instance.is_none_or(|i| k.instance_id.as_deref() == Some(i))
-        };
-        for stem in cache.entries_where(ours) {
-            // A second lock on the file we hold would wait for ourselves.
-            let _lock = match held.as_deref() == Some(stem.as_str()) {
-                true => None,
-                false => Some(FileLock::acquire(&self.paths.lock_file(&stem))?),
-            };
-            cache.remove(&stem)?;
-        }
-        Ok(())
+        forget_cached(self.paths, Some(&self.env.api_base), app_id, instance)
     }
 
     pub(crate) fn cache(&self) -> TokenCache {
@@ -318,4 +299,39 @@ impl<'a> Session<'a> {
         })?;
         Ok((response, token))
     }
+}
+
+/// Forgets every cached token of an app's instance (`None`: of every instance), whatever
+/// credentials or API base minted it. Each is removed under the lock `token` takes for it;
+/// with `api`, the entry of the stored credentials at that base is locked first, so a
+/// refresh in flight cannot write it back after we removed it.
+pub(crate) fn forget_cached(
+    paths: &Paths,
+    api: Option<&url::Url>,
+    app_id: &str,
+    instance: Option<&str>,
+) -> Result<()> {
+    let cache = TokenCache {
+        dir: paths.cache_dir(),
+        writes: true,
+    };
+    let held = api
+        .zip(instance)
+        .map(|(api, i)| CacheKey::new(api, app_id, Some(i), &[]).stem());
+    let _held = match &held {
+        Some(stem) => Some(FileLock::acquire(&paths.lock_file(stem))?),
+        None => None,
+    };
+    let ours = |k: &CacheKey| {
+        k.app_id == app_id && instance.is_none_or(|i| k.instance_id.as_deref() == Some(i))
+    };
+    for stem in cache.entries_where(ours) {
+        // A second lock on the file we hold would wait for ourselves.
+        let _lock = match held.as_deref() == Some(stem.as_str()) {
+            true => None,
+            false => Some(FileLock::acquire(&paths.lock_file(&stem))?),
+        };
+        cache.remove(&stem)?;
+    }
+    Ok(())
 }

@@ -19,4 +19,5 @@ mod prompts;
 mod regressions;
 mod status_logout;
 mod token;
+mod webhook;
 mod whoami;
