@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::Flow;
 use crate::error::Result;
 use crate::fsutil;
-use crate::log::debug;
+use crate::log::{debug, Notes};
 use crate::secret::Secret;
 use crate::wix::TokenGrant;
 
@@ -73,6 +73,8 @@ pub(crate) struct TokenCache {
     pub(crate) dir: PathBuf,
     /// `WIXAUTH_NO_CACHE` turns writing off (for every writer, `login` included).
     pub(crate) writes: bool,
+    /// Where "was readable by others; its mode is now 0600" goes.
+    pub(crate) notes: Notes,
 }
 
 impl TokenCache {
@@ -89,16 +91,19 @@ impl TokenCache {
         self.dir.join(format!("{key}.json"))
     }
 
-    pub(crate) fn load(&self, key: &str) -> Option<CachedToken> {
-        let text = match fsutil::read_optional(&self.path(key)) {
+    /// The cached token, `None` on a miss. An unreadable or corrupt entry is a miss; an
+    /// untrusted one (a symlink, a FIFO, another user's folder) is refused (exit 2).
+    pub(crate) fn load(&self, key: &str) -> Result<Option<CachedToken>> {
+        let text = match fsutil::read_private(&self.path(key), &self.notes) {
             Ok(Some(text)) => text,
-            Ok(None) => return None,
+            Ok(None) => return Ok(None),
+            Err(e) if e.exit == crate::error::Exit::Usage => return Err(e),
             Err(e) => {
                 debug!("token cache unreadable, ignoring it: {e}");
-                return None;
+                return Ok(None);
             }
         };
-        match serde_json::from_str::<Stored>(&text) {
+        Ok(match serde_json::from_str::<Stored>(&text) {
             Ok(s) => Some(CachedToken {
                 access_token: Secret::new(s.access_token),
                 token_type: s.token_type,
@@ -111,7 +116,7 @@ impl TokenCache {
                 debug!("token cache entry {key} is corrupt, ignoring it");
                 None
             }
-        }
+        })
     }
 
     /// Writes a token, unless `WIXAUTH_NO_CACHE` says never to (checked here, so every
@@ -173,14 +178,15 @@ mod tests {
         let cache = TokenCache {
             dir: dir.path().to_path_buf(),
             writes: true,
+            notes: Notes::default(),
         };
         let key = TokenCache::key("app", Some("i1"));
-        assert!(cache.load(&key).is_none());
+        assert!(cache.load(&key).unwrap().is_none());
         cache.save(&key, &token(100)).unwrap();
-        let back = cache.load(&key).unwrap();
+        let back = cache.load(&key).unwrap().unwrap();
         assert_eq!((back.access_token.expose(), back.expires_at), ("tok", 100));
         std::fs::write(cache.path(&key), "{garbage").unwrap();
-        assert!(cache.load(&key).is_none());
+        assert!(cache.load(&key).unwrap().is_none());
     }
 
     #[test]
@@ -195,6 +201,7 @@ mod tests {
         let cache = TokenCache {
             dir: dir.path().to_path_buf(),
             writes: true,
+            notes: Notes::default(),
         };
         cache
             .save(&TokenCache::key("app", Some("i1")), &token(1))
@@ -206,7 +213,13 @@ mod tests {
             .save(&TokenCache::key("other", Some("i1")), &token(1))
             .unwrap();
         cache.remove_app("app").unwrap();
-        assert!(cache.load(&TokenCache::key("app", Some("i2"))).is_none());
-        assert!(cache.load(&TokenCache::key("other", Some("i1"))).is_some());
+        assert!(cache
+            .load(&TokenCache::key("app", Some("i2")))
+            .unwrap()
+            .is_none());
+        assert!(cache
+            .load(&TokenCache::key("other", Some("i1")))
+            .unwrap()
+            .is_some());
     }
 }

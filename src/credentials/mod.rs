@@ -67,6 +67,7 @@ impl<'a> Session<'a> {
         TokenCache {
             dir: self.paths.cache_dir(),
             writes: !self.env.no_cache,
+            notes: self.notes.clone(),
         }
     }
 
@@ -165,7 +166,7 @@ impl<'a> Session<'a> {
         let min_ttl = i64::try_from(want.min_ttl).unwrap_or(i64::MAX);
         let usable = |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= min_ttl;
         if !want.force {
-            if let Some(token) = cache.load(&key).filter(usable) {
+            if let Some(token) = cache.load(&key)?.filter(usable) {
                 debug!(
                     "token cache hit for {key} ({} s left)",
                     token.ttl(now_unix())
@@ -181,7 +182,7 @@ impl<'a> Session<'a> {
         // Re-read even when the lock was free: another wixauth may have refreshed and released
         // it between our miss above and taking the lock.
         if !want.force {
-            if let Some(token) = cache.load(&key).filter(usable) {
+            if let Some(token) = cache.load(&key)?.filter(usable) {
                 debug!("token cache hit for {key} after the lock");
                 return Ok(token);
             }
