@@ -380,6 +380,163 @@ mod tests {
         assert!(handle.join().unwrap(), "second locker must have waited");
     }
 
+    #[cfg(unix)]
+    fn chmod(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn writable_by_others_folder_is_refused_with_the_fix() {
+        for mode in [0o777, 0o770, 0o1777] {
+            let dir = tempfile::tempdir().unwrap();
+            chmod(dir.path(), mode);
+            for result in [
+                read_optional(&dir.path().join("config.toml")).map(drop),
+                write_private_atomic(&dir.path().join("x"), b"s"),
+                FileLock::acquire(&dir.path().join("a.lock")).map(drop),
+            ] {
+                let err = result.unwrap_err();
+                assert_eq!(err.exit, crate::error::Exit::Usage, "{mode:o}: {err}");
+                let fix = format!("chmod 700 {}", dir.path().display());
+                assert!(err.message().contains(&fix), "{err}");
+            }
+            assert_eq!(
+                fs::read_dir(dir.path()).unwrap().count(),
+                0,
+                "nothing written"
+            );
+        }
+        // Readable by others is fine (a config folder is not secret; its files are 0600).
+        let dir = tempfile::tempdir().unwrap();
+        chmod(dir.path(), 0o755);
+        write_private_atomic(&dir.path().join("x"), b"s").unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn another_users_folder_is_refused() {
+        use std::os::unix::fs::MetadataExt;
+        // As root, hand a folder to nobody; otherwise / is root's, not ours.
+        let dir = tempfile::tempdir().unwrap();
+        let (folder, owner) = if unsafe { libc::geteuid() } == 0 {
+            std::os::unix::fs::chown(dir.path(), Some(65534), None).unwrap();
+            (dir.path().to_path_buf(), 65534)
+        } else {
+            (PathBuf::from("/"), fs::metadata("/").unwrap().uid())
+        };
+        let err = read_optional(&folder.join("config.toml")).unwrap_err();
+        assert_eq!(err.exit, crate::error::Exit::Usage, "{err}");
+        assert!(
+            err.message()
+                .contains(&format!("owned by uid {owner}, not you")),
+            "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fifo_symlink_and_folder_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo.toml");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let real = dir.path().join("real.toml");
+        fs::write(&real, "x = 1").unwrap();
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let folder = dir.path().join("folder.toml");
+        fs::create_dir(&folder).unwrap();
+        for (path, what) in [
+            (&fifo, "special file"),
+            (&link, "symbolic link"),
+            (&folder, "folder"),
+        ] {
+            // A FIFO with no writer would block a plain open forever: this returns at once.
+            for err in [
+                read_optional(path).unwrap_err(),
+                read_private(path, &Notes::default()).unwrap_err(),
+            ] {
+                assert_eq!(err.exit, crate::error::Exit::Usage, "{err}");
+                assert!(err.message().contains(what), "{err}");
+                assert!(err.message().contains(&path.display().to_string()), "{err}");
+            }
+        }
+        // A lock file planted as a symlink is refused too, and its target left alone.
+        let err = FileLock::acquire(&link).map(drop).unwrap_err();
+        assert_eq!(err.exit, crate::error::Exit::Usage, "{err}");
+        assert_eq!(fs::read_to_string(&real).unwrap(), "x = 1");
+        // Writes replace a symlink rather than writing through it.
+        write_private_atomic(&link, b"new").unwrap();
+        assert_eq!(fs::read_to_string(&real).unwrap(), "x = 1");
+        assert!(!fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_readable_by_others_are_fixed_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.toml");
+        fs::write(&path, "k = \"v\"").unwrap();
+        chmod(&path, 0o644);
+        let notes = Notes::default();
+        assert_eq!(read_private(&path, &notes).unwrap().unwrap(), "k = \"v\"");
+        assert_eq!(mode_of(&path), Some(0o600));
+        let warnings = notes.take();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("was readable by others")
+                && warnings[0].contains("its mode is now 0600")
+                && warnings[0].contains(&path.display().to_string()),
+            "{warnings:?}"
+        );
+        // Already private: no warning.
+        read_private(&path, &notes).unwrap();
+        assert!(notes.take().is_empty());
+        // read_optional (config.toml, not secret) leaves the mode alone.
+        chmod(&path, 0o644);
+        read_optional(&path).unwrap();
+        assert_eq!(mode_of(&path), Some(0o644));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn lock_files_are_created_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("locks/a.lock");
+        let (_lock, _) = FileLock::acquire(&path).unwrap();
+        assert_eq!(mode_of(&path), Some(0o600));
+        assert_eq!(mode_of(path.parent().unwrap()), Some(0o700));
+    }
+
+    fn age(path: &Path, by: Duration) {
+        let file = File::options().write(true).open(path).unwrap();
+        file.set_modified(SystemTime::now() - by).unwrap();
+    }
+
+    #[test]
+    fn old_temp_files_are_swept_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join(".wixauth-old123");
+        let fresh = dir.path().join(".wixauth-new456");
+        let other = dir.path().join(".other-old789");
+        for p in [&old, &fresh, &other] {
+            fs::write(p, "refresh-token").unwrap();
+        }
+        age(&old, Duration::from_secs(120));
+        age(&other, Duration::from_secs(120));
+        write_private_atomic(&dir.path().join("config.toml"), b"x").unwrap();
+        assert!(!old.exists(), "a leftover older than a minute is removed");
+        assert!(fresh.exists(), "a write in flight keeps its file");
+        assert!(other.exists(), "only our prefix");
+        assert_eq!(sweep_all_temp_files(dir.path()).unwrap(), 1);
+        assert!(!fresh.exists() && other.exists());
+    }
+
     #[test]
     fn file_stems_are_safe() {
         assert_eq!(safe_file_stem("../etc/passwd"), "___etc_passwd");
