@@ -47,7 +47,7 @@ pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
         let me = unsafe { libc::geteuid() };
         if meta.uid() != me {
             return Err(Error::usage(format!(
-                "folder {} is owned by uid {}, not you (uid {me}): use a folder of your own (WIXAUTH_CONFIG_DIR), or have it handed to you (chown)",
+                "folder {} is owned by uid {}, not you (uid {me}): `chown` it to yourself, or set WIXAUTH_CONFIG_DIR to a folder of your own",
                 dir.display(),
                 meta.uid()
             )));
@@ -93,10 +93,10 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
 
 /// Opens `path` for reading without following a symlink and without blocking on a FIFO,
 /// and refuses anything but a regular file. `None` when it does not exist.
-fn open_regular(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> {
+fn open_regular(path: &Path, options: &mut OpenOptions) -> Result<Option<(File, fs::Metadata)>> {
     let refused = |what: &str| {
         Error::usage(format!(
-            "{} is {what}, not a regular file: wixauth does not follow it; remove it (it is recreated as needed)",
+            "{} is {what}, not a regular file, and wixauth does not follow or read those: replace it with a regular file of your own, or remove it",
             path.display()
         ))
     };
@@ -130,40 +130,40 @@ fn open_regular(path: &Path, options: &mut OpenOptions) -> Result<Option<File>> 
         };
         return Err(refused(what));
     }
-    Ok(Some(file))
+    Ok(Some((file, meta)))
 }
 
-fn read_open(path: &Path) -> Result<Option<(File, String)>> {
+/// The open file, what its `fstat` said, and its text.
+fn read_open(path: &Path) -> Result<Option<(File, fs::Metadata, String)>> {
     ensure_trusted_dir(parent_of(path))?;
-    let Some(mut file) = open_regular(path, OpenOptions::new().read(true))? else {
+    let Some((file, meta)) = open_regular(path, OpenOptions::new().read(true))? else {
         return Ok(None);
     };
-    let mut text = String::new();
-    file.read_to_string(&mut text)
+    // Sized from the fstat above; reading through `Take` spares `read_to_string` its own.
+    let mut text = String::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(1 << 20));
+    (&file)
+        .take(u64::MAX)
+        .read_to_string(&mut text)
         .map_err(|e| io_error("cannot read", path, &e))?;
-    Ok(Some((file, text)))
+    Ok(Some((file, meta, text)))
 }
 
 /// Reads a file, `None` when it does not exist. Its folder must be trustworthy and the file
 /// regular (a symlink, FIFO or device is refused: exit 2).
 pub(crate) fn read_optional(path: &Path) -> Result<Option<String>> {
-    Ok(read_open(path)?.map(|(_, text)| text))
+    Ok(read_open(path)?.map(|(_, _, text)| text))
 }
 
 /// As [`read_optional`], for a file holding secrets: one that other users can read is made
 /// 0600 again, with a warning (as ssh does).
 pub(crate) fn read_private(path: &Path, notes: &Notes) -> Result<Option<String>> {
-    let Some((file, text)) = read_open(path)? else {
+    let Some((file, meta, text)) = read_open(path)? else {
         return Ok(None);
     };
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = file
-            .metadata()
-            .map_err(|e| io_error("cannot inspect", path, &e))?
-            .permissions()
-            .mode();
+        let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             // fchmod on the descriptor we read: the file checked is the file fixed.
             file.set_permissions(fs::Permissions::from_mode(0o600))
@@ -176,7 +176,7 @@ pub(crate) fn read_private(path: &Path, notes: &Notes) -> Result<Option<String>>
         }
     }
     #[cfg(not(unix))]
-    let _ = (file, notes);
+    let _ = (file, meta, notes);
     Ok(Some(text))
 }
 
@@ -285,7 +285,7 @@ impl FileLock {
             use std::os::unix::fs::OpenOptionsExt;
             options.mode(0o600);
         }
-        let file = open_regular(path, &mut options)?
+        let (file, _) = open_regular(path, &mut options)?
             .ok_or_else(|| Error::failure(format!("cannot open lock file {}", path.display())))?;
         let waited = match file.try_lock() {
             Ok(()) => false,
