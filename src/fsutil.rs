@@ -115,8 +115,11 @@ fn open_regular(path: &Path, options: &mut OpenOptions) -> Result<Option<(File, 
     let file = match options.open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // Linux and macOS say ELOOP for a final symlink under O_NOFOLLOW, FreeBSD says EMLINK.
         #[cfg(unix)]
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Err(refused("a symbolic link")),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ELOOP | libc::EMLINK)) => {
+            return Err(refused("a symbolic link"))
+        }
         Err(e) => return Err(io_error("cannot open", path, &e)),
     };
     let meta = file
