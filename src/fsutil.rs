@@ -1,7 +1,7 @@
 //! Small file helpers: trusted folders, files opened only when they are what they claim,
 //! atomic 0600 writes and advisory locks.
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -17,16 +17,15 @@ const TEMP_PREFIX: &str = ".wixauth-";
 const TEMP_MAX_AGE: Duration = Duration::from_secs(60);
 
 /// Folders already found trustworthy in this run: one `stat` each, however many files are used.
-static TRUSTED: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+static TRUSTED: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 /// Refuses a folder another user could plant files in: it must be ours and not
 /// group/world-writable (as ssh demands of `~/.ssh`). A missing folder is fine: we create
 /// it 0700. Checked once per folder per run. Symlinks to a folder are followed (dotfile
 /// setups link `~/.config`); what counts is the folder they reach.
 pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
-    let known =
-        |set: &mut Option<HashSet<PathBuf>>| set.get_or_insert_with(HashSet::new).contains(dir);
-    if known(&mut TRUSTED.lock().unwrap_or_else(|p| p.into_inner())) {
+    let trusted = || TRUSTED.lock().unwrap_or_else(|p| p.into_inner());
+    if trusted().contains(dir) {
         return Ok(());
     }
     let meta = match fs::metadata(dir) {
@@ -61,11 +60,7 @@ pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
             )));
         }
     }
-    TRUSTED
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get_or_insert_with(HashSet::new)
-        .insert(dir.to_path_buf());
+    trusted().insert(dir.to_path_buf());
     Ok(())
 }
 
