@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::credentials::store::SecretKey;
 use crate::error::Result;
+use crate::fsutil;
 use crate::ui::Io;
 
 pub(crate) struct LogoutOptions {
@@ -35,9 +36,19 @@ fn print_json(
     Ok(())
 }
 
+/// A write killed between its temporary file and the rename leaves `.wixauth-*` behind,
+/// possibly holding a secret: logout removes them all, whatever their age.
+fn sweep_temp_files(ctx: &Context) -> Result<()> {
+    fsutil::sweep_all_temp_files(&ctx.paths.dir)?;
+    fsutil::sweep_all_temp_files(&ctx.paths.cache_dir())?;
+    Ok(())
+}
+
 const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation endpoint for app tokens; uninstall the app from the site to revoke them.";
 
 pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    // First, so that also "nothing to log out" leaves no secret in a leftover.
+    sweep_temp_files(ctx)?;
     let Some(profile) = ctx.active_profile().cloned() else {
         io.note(&format!(
             "Nothing to log out: profile {:?} is not logged in.",

@@ -9,6 +9,7 @@ use crate::credentials::cache::now_unix;
 use crate::credentials::store::{SecretKey, Secrets};
 use crate::credentials::Freshness;
 use crate::error::{Error, Exit, Result};
+use crate::fsutil;
 use crate::ui::Io;
 
 pub(crate) struct StatusOptions {
@@ -169,12 +170,12 @@ fn profile_report(
             && secrets
                 .get(&SecretKey::refresh_token(name, id), profile.secret_store)?
                 .is_some();
-        let cached = profile
-            .app_id
-            .as_deref()
-            .and_then(|app| cache.load(&session.cache_key(app, Some(id))))
-            .map(|t| t.ttl(now))
-            .filter(|&ttl| ttl > 0);
+        let cached = match profile.app_id.as_deref() {
+            Some(app) => cache.load(&session.cache_key(app, Some(id)))?,
+            None => None,
+        }
+        .map(|t| t.ttl(now))
+        .filter(|&ttl| ttl > 0);
         instances.push(InstanceReport {
             instance_id: id.clone(),
             flow: instance.flow,
@@ -209,10 +210,16 @@ fn human(report: &Report, secrets: &Secrets) -> String {
         ));
         let secret = match p.secret_location.as_str() {
             "keyring" => "in the OS keyring".to_string(),
-            "file" => format!(
-                "in PLAIN TEXT in {} (mode 0600), not in the OS keyring",
-                secrets.file_path().display()
-            ),
+            // The mode as it is now, not as it should be.
+            "file" => {
+                let mode = fsutil::mode_of(secrets.file_path())
+                    .map(|m| format!(" (mode {m:04o})"))
+                    .unwrap_or_default();
+                format!(
+                    "in PLAIN TEXT in {}{mode}, not in the OS keyring",
+                    secrets.file_path().display()
+                )
+            }
             "environment" => "from the environment (WIX_APP_SECRET)".to_string(),
             _ => "missing: run `wixauth login`".to_string(),
         };

@@ -69,6 +69,7 @@ impl<'a> Session<'a> {
         TokenCache {
             dir: self.paths.cache_dir(),
             writes: !self.env.no_cache,
+            notes: self.notes.clone(),
         }
     }
 
@@ -180,7 +181,7 @@ impl<'a> Session<'a> {
         let min_ttl = i64::try_from(want.min_ttl).unwrap_or(i64::MAX);
         let usable = |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= min_ttl;
         if !want.force {
-            if let Some(token) = cache.load(&key).filter(usable) {
+            if let Some(token) = cache.load(&key)?.filter(usable) {
                 debug!(
                     "token cache hit for {} ({} s left)",
                     key.stem(),
@@ -197,7 +198,7 @@ impl<'a> Session<'a> {
         // Re-read even when the lock was free: another wixauth may have refreshed and released
         // it between our miss above and taking the lock.
         if !want.force {
-            if let Some(token) = cache.load(&key).filter(usable) {
+            if let Some(token) = cache.load(&key)?.filter(usable) {
                 debug!("token cache hit for {} after the lock", key.stem());
                 return Ok(token);
             }
@@ -314,6 +315,7 @@ pub(crate) fn forget_cached(
     let cache = TokenCache {
         dir: paths.cache_dir(),
         writes: true,
+        notes: Notes::default(),
     };
     let held = api
         .zip(instance)

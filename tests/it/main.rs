@@ -19,5 +19,6 @@ mod prompts;
 mod regressions;
 mod status_logout;
 mod token;
+mod trust_files;
 mod webhook;
 mod whoami;
