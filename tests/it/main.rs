@@ -19,6 +19,7 @@ mod prompts;
 mod regressions;
 mod status_logout;
 mod token;
+mod trust;
 mod trust_files;
 mod webhook;
 mod whoami;

@@ -36,6 +36,8 @@ pub enum Fault {
     Hold(Hold),
     /// 302 to this path of the emulator (a redirect wixauth must not follow).
     Redirect(String),
+    /// A Wix-style error with this status and message.
+    Message(u16, String),
 }
 
 /// A gate for [`Fault::Hold`]: the emulator says when a request reached it and keeps it
@@ -152,6 +154,12 @@ struct State {
     serial: u64,
     next_instance: Option<String>,
     omit_expires_in: bool,
+    /// Client credentials answer with this `expires_in` instead of 14400.
+    expires_in: Option<u64>,
+    /// Token Info sends this `exp` (as Wix does, a string) instead of the real one.
+    token_info_exp: Option<String>,
+    /// Get App Instance's `siteDisplayName`.
+    site_name: Option<String>,
     rotate_refresh_tokens: bool,
     deny_instance_read: bool,
     /// Per instance, the token `/unauthorized-once` refuses (the first one it saw).
@@ -285,6 +293,21 @@ impl Emulator {
     /// Answers client-credentials requests without `expires_in`, as one report says Wix does.
     pub fn omit_expires_in(&self, on: bool) {
         self.lock().omit_expires_in = on;
+    }
+
+    /// Client credentials answer with this `expires_in` (a hostile or broken Wix).
+    pub fn set_expires_in(&self, seconds: u64) {
+        self.lock().expires_in = Some(seconds);
+    }
+
+    /// Token Info answers with this `exp`.
+    pub fn set_token_info_exp(&self, exp: &str) {
+        self.lock().token_info_exp = Some(exp.into());
+    }
+
+    /// Get App Instance names the site this way.
+    pub fn set_site_name(&self, name: &str) {
+        self.lock().site_name = Some(name.into());
     }
 
     /// Makes the refresh grant return a new refresh token (Wix does not; other servers do).
@@ -442,6 +465,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
         Some(Fault::Malformed) => {
             return Ok(reply(200, "application/json", "{\"access_token\": \"trunc"))
         }
+        Some(Fault::Message(status, message)) => return Ok(wix_error(status, &message)),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Drop) => {
             // An error from the service makes hyper close the connection unanswered.
@@ -592,7 +616,7 @@ fn client_credentials(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
     } else {
         json_reply(
             200,
-            json!({"access_token": token, "token_type": "Bearer", "expires_in": 14400}),
+            json!({"access_token": token, "token_type": "Bearer", "expires_in": s.expires_in.unwrap_or(14400)}),
         )
     })
 }
@@ -689,7 +713,7 @@ fn token_info(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
             "active": t.exp > now(s),
             "subjectType": "APP",
             "subjectId": t.app_id,
-            "exp": t.exp.to_string(),
+            "exp": s.token_info_exp.clone().unwrap_or_else(|| t.exp.to_string()),
             "iat": t.iat,
             "clientId": t.app_id,
             "siteId": format!("site-of-{}", t.instance_id),
@@ -806,7 +830,7 @@ fn app_instance(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         json!({
             "instance": {"instanceId": token.instance_id, "appName": "Emulated App", "appVersion": "1.2.3",
                 "isFree": true, "permissions": ["WIX_DEVELOPERS.MANAGE_APP_INSTANCE"]},
-            "site": {"siteId": format!("site-of-{}", token.instance_id), "siteDisplayName": "Emulated Site",
+            "site": {"siteId": format!("site-of-{}", token.instance_id), "siteDisplayName": s.site_name.clone().unwrap_or_else(|| "Emulated Site".into()),
                 "url": "https://example.wixsite.com/emulated", "locale": "en"}
         }),
     ))
