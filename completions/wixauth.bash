@@ -90,12 +90,20 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__api)
-            opts="-X -d -H -i -v -h --method --data --header --include --profile --instance --verbose --help"
+            opts="-v -X -d -H -i -h --profile --instance --verbose --method --data --header --include --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --method)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -120,14 +128,6 @@ _wixauth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -136,25 +136,25 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__bi__subcmd__event)
-            opts="-v -h --custom-name --data --json --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --custom-name --data --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --custom-name)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --data)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --custom-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -188,21 +188,21 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__exec)
-            opts="-v -h --min-ttl --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --min-ttl --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --min-ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -236,22 +236,22 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__install__subcmd__url)
-            opts="-v -h --flow --json --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --flow --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
-                    return 0
-                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -262,12 +262,20 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__login)
-            opts="-v -h --flow --app-id --instance-id --secret-stdin --redirect-url --no-browser --no-close-window --timeout --json --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --flow --app-id --instance-id --secret-stdin --redirect-url --no-browser --no-close-window --timeout --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --flow)
                     COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
                     return 0
@@ -288,14 +296,6 @@ _wixauth() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --profile)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --instance)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -304,7 +304,7 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__logout)
-            opts="-v -h --all --json --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --all --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,7 +326,7 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__status)
-            opts="-v -h --json --check --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --json --check --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -348,26 +348,26 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__token)
-            opts="-v -h --header --json --min-ttl --no-cache --flow --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --header --json --min-ttl --no-cache --flow --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --min-ttl)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
-                    return 0
-                    ;;
                 --profile)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --instance)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-ttl)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --flow)
+                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -490,7 +490,7 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__whoami)
-            opts="-v -h --json --profile --instance --verbose --help"
+            opts="-v -h --profile --instance --verbose --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -41,73 +41,73 @@ complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "install-url" -d 'Pr
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "webhook" -d 'Verify and decode Wix\'s signed webhook events; a local receiver that saves installs'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "help" -d 'Help for a command, or a topic: `wixauth help environment`'
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l flow -d 'How the app gets tokens [default: the profile\'s; asked the first time on a TTY; else basic]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
 advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l app-id -d 'App ID from the app dashboard [env: WIX_APP_ID]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l instance-id -d 'Basic flow: the instance to authorise, without a browser' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l redirect-url -d 'Redirect URL registered in the app dashboard; the local listener binds its host and port' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l timeout -d 'Seconds to wait for the browser' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l secret-stdin -d 'Read the app secret from the first line of stdin (never pass it as an argument)'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l no-browser -d 'Print the installer URL instead of opening a browser'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l no-close-window -d 'Show a local success page instead of redirecting to Wix\'s close-window page'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l json -d 'Print the summary as JSON on stdout'
-complete -c wixauth -n "__fish_wixauth_using_subcommand login" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l min-ttl -d 'Reuse a cached token only with at least this many seconds left' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l flow -d 'Override the instance\'s flow' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
 advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
-complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand token" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l header -d 'Print `Authorization: <token>` (for `curl -H @-`)'
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l json -d 'Print the token and its metadata as JSON'
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l no-cache -d 'Always get a new token from Wix'
-complete -c wixauth -n "__fish_wixauth_using_subcommand token" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wixauth -n "__fish_wixauth_using_subcommand status" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand status" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand status" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand status" -l json -d 'Print JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand status" -l check -d 'Also ask Wix whether the credentials work'
-complete -c wixauth -n "__fish_wixauth_using_subcommand status" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand status" -s h -l help -d 'Print help'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l all -d 'Forget the whole profile, app secret included'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l json -d 'Print what was removed as JSON on stdout'
-complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -s h -l help -d 'Print help'
-complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l custom-name -d 'The custom event\'s name (required with CUSTOM)' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l data -d 'Event data as key=value (repeatable), e.g. --data cycle_name=monthly' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l json -d 'Print the result as JSON on stdout'
+complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l custom-name -d 'The custom event\'s name (required with CUSTOM)' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l data -d 'Event data as key=value (repeatable), e.g. --data cycle_name=monthly' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -l json -d 'Print the result as JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand bi-event" -s h -l help -d 'Print help'
+complete -c wixauth -n "__fish_wixauth_using_subcommand api" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand api" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand api" -s X -l method -d 'HTTP method [default: GET, or POST when a body is given]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand api" -s d -l data -d 'JSON body: literal JSON, @file, or @- for stdin' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand api" -s H -l header -d 'Extra request header `Name: value` (repeatable)' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand api" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand api" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand api" -s i -l include -d 'Print the status line and response headers before the body'
 complete -c wixauth -n "__fish_wixauth_using_subcommand api" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand api" -s i -l include -d 'Print the status line and response headers before the body'
 complete -c wixauth -n "__fish_wixauth_using_subcommand api" -s h -l help -d 'Print help'
-complete -c wixauth -n "__fish_wixauth_using_subcommand exec" -l min-ttl -d 'The token must stay valid for at least this many seconds (e.g. the job\'s length)' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand exec" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand exec" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand exec" -l min-ttl -d 'The token must stay valid for at least this many seconds (e.g. the job\'s length)' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand exec" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand exec" -s h -l help -d 'Print help'
 complete -c wixauth -n "__fish_wixauth_using_subcommand whoami" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand whoami" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand whoami" -l json -d 'Print JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand whoami" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand whoami" -l json -d 'Print JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand whoami" -s h -l help -d 'Print help'
-complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l flow -d 'Which installer [default: the profile\'s flow]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
-advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l json -d 'Print JSON on stdout'
+complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l flow -d 'Which installer [default: the profile\'s flow]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
+advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l json -d 'Print JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand webhook; and not __fish_seen_subcommand_from set-key verify listen" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r

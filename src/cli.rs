@@ -1,6 +1,6 @@
 //! The command-line model. Completions, the man page and `--help` are all generated from it.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::config::Flow;
 
@@ -38,31 +38,78 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Store an app's credentials and authorise an app instance
-    Login(LoginArgs),
+    Login(Deferred<LoginArgs>),
     /// Print a valid access token (and nothing else) on stdout
-    Token(TokenArgs),
+    Token(Deferred<TokenArgs>),
     /// Show what is stored for each profile
-    Status(StatusArgs),
+    Status(Deferred<StatusArgs>),
     /// Forget an instance (or with --all, the whole profile) from every local store
-    Logout(LogoutArgs),
+    Logout(Deferred<LogoutArgs>),
     /// Send a BI event for the instance (`finished` marks setup complete)
     #[command(name = "bi-event")]
-    BiEvent(BiEventArgs),
+    BiEvent(Deferred<BiEventArgs>),
     /// Make an authenticated request to the Wix REST API
-    Api(ApiArgs),
+    Api(Deferred<ApiArgs>),
     /// Run a command with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID in its environment
-    Exec(ExecArgs),
+    Exec(Deferred<ExecArgs>),
     /// Show what Wix says about the token and the app instance
-    Whoami(WhoamiArgs),
+    Whoami(Deferred<WhoamiArgs>),
     /// Print the installer URL for the profile (to share, or to open by hand)
     #[command(name = "install-url")]
-    InstallUrl(InstallUrlArgs),
+    InstallUrl(Deferred<InstallUrlArgs>),
     /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
-    Webhook(WebhookArgs),
+    Webhook(Deferred<WebhookArgs>),
     /// Print a shell completion script
-    Completions(CompletionsArgs),
+    Completions(Deferred<CompletionsArgs>),
     /// Help for a command, or a topic: `wixauth help environment`
-    Help(HelpArgs),
+    Help(Deferred<HelpArgs>),
+}
+
+/// A subcommand's arguments, added to the clap model only when that subcommand runs
+/// ([`clap::Command::defer`]): parsing builds one subcommand's arguments instead of every
+/// one's, a large share of the start-up of `wixauth token`. Help, completions and the man page
+/// build them all.
+#[derive(Debug)]
+pub(crate) struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Deferred<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+    fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args_for_update)
+    }
 }
 
 #[derive(Debug, Args)]

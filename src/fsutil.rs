@@ -239,6 +239,17 @@ pub(crate) fn sweep_all_temp_files(dir: &Path) -> Result<usize> {
 /// folder, flushed to disk, then renamed over the old one. A crash leaves the old
 /// file or the new one, never a torn mix; leftovers of earlier crashes are swept here.
 pub(crate) fn write_private_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic(path, contents, true)
+}
+
+/// As [`write_private_atomic`], without flushing to disk before the rename: for the token
+/// cache, where a lost or torn entry is only a miss, and an fsync on a busy disk (50 ms to
+/// seconds) would cost every `--no-cache` far more than the request itself.
+pub(crate) fn write_private_atomic_unsynced(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic(path, contents, false)
+}
+
+fn write_atomic(path: &Path, contents: &[u8], sync: bool) -> Result<()> {
     let dir = parent_of(path);
     create_private_dir(dir)?;
     sweep_temp_files(dir, TEMP_MAX_AGE)?;
@@ -248,7 +259,13 @@ pub(crate) fn write_private_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| io_error("cannot create a temporary file in", dir, &e))?;
     tmp.write_all(contents)
-        .and_then(|()| tmp.as_file().sync_all())
+        .and_then(|()| {
+            if sync {
+                tmp.as_file().sync_all()
+            } else {
+                Ok(())
+            }
+        })
         .map_err(|e| io_error("cannot write", tmp.path(), &e))?;
     tmp.persist(path)
         .map_err(|e| io_error("cannot replace", path, &e.error))?;

@@ -53,7 +53,7 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
         None => child.env_remove("WIX_INSTANCE_ID"),
     };
     // Ctrl-C goes to the child (same process group); we stay to report how it ended.
-    let _ = ctrlc::set_handler(|| {});
+    crate::ui::interrupt::on_interrupt(crate::ui::interrupt::OnInterrupt::Ignore);
     let shown = program.to_string_lossy();
     let spawned = child.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {

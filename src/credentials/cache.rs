@@ -213,7 +213,7 @@ impl TokenCache {
             flow: token.flow,
         };
         let text = serde_json::to_vec(&stored).unwrap_or_default();
-        fsutil::write_private_atomic(&self.path(&key.stem()), &text)
+        fsutil::write_private_atomic_unsynced(&self.path(&key.stem()), &text)
     }
 
     /// The stems of the entries whose recorded key `matches`, whatever credentials or API

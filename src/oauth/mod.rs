@@ -7,8 +7,6 @@ mod callback;
 mod listener;
 pub(crate) mod pages;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use url::Url;
@@ -17,6 +15,7 @@ use crate::config::Flow;
 use crate::error::{Error, Result};
 use crate::log::{debug, Notes};
 use crate::secret::Secret;
+use crate::ui::interrupt::{self, OnInterrupt};
 use crate::ui::spinner::{self, Spinner};
 use crate::ui::{Io, Launch};
 use crate::wix::urls::{self, INSTALLED_PATH};
@@ -67,7 +66,7 @@ pub(crate) fn run(
     let redirect = parse_redirect(login.redirect_url)?;
     // Catch Ctrl-C before the URL is printed: a person may press it the moment they see it,
     // and an uncaught SIGINT would kill the process instead of exiting 130.
-    let interrupted = interrupt_flag();
+    interrupt::on_interrupt(OnInterrupt::Flag);
     let listener = Listener::bind(&redirect)?;
     let state = callback::new_state()?;
     let install_url = urls::installer_url(
@@ -111,7 +110,7 @@ pub(crate) fn run(
         install_url: &install_url,
     };
     let result = loop {
-        if interrupted.load(Ordering::SeqCst) {
+        if interrupt::interrupted() {
             break Err(Error::interrupted());
         }
         let left = deadline.saturating_duration_since(Instant::now());
@@ -291,14 +290,4 @@ impl Callbacks<'_> {
         );
         Step::Done(Ok(authorised))
     }
-}
-
-/// Ctrl-C sets a flag the wait loop polls, so the listener closes and we exit 130.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let setter = flag.clone();
-    if let Err(e) = ctrlc::set_handler(move || setter.store(true, Ordering::SeqCst)) {
-        debug!("cannot catch Ctrl-C: {e}");
-    }
-    flag
 }

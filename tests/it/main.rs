@@ -17,6 +17,7 @@ mod listener_hostile;
 mod output;
 mod prompts;
 mod regressions;
+mod start_up;
 mod status_logout;
 mod token;
 mod trust;
