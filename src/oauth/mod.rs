@@ -7,6 +7,7 @@ mod callback;
 mod listener;
 pub(crate) mod pages;
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,7 @@ use crate::config::Flow;
 use crate::error::{Error, Result};
 use crate::log::{debug, Notes};
 use crate::secret::Secret;
+use crate::text::printable;
 use crate::ui::spinner::{self, Spinner};
 use crate::ui::{Io, Launch};
 use crate::wix::urls::{self, INSTALLED_PATH};
@@ -109,6 +111,9 @@ pub(crate) fn run(
         state: &state,
         redirect: &redirect,
         install_url: &install_url,
+        notes,
+        app_forwarded: Cell::new(false),
+        warned_bad_state: Cell::new(false),
     };
     let result = loop {
         if interrupted.load(Ordering::SeqCst) {
@@ -157,6 +162,12 @@ struct Callbacks<'a> {
     state: &'a str,
     redirect: &'a Url,
     install_url: &'a Url,
+    /// Warnings go through the wait loop, which clears the spinner first.
+    notes: &'a Notes,
+    /// `/app` hands out our `state` once per login: a second asker gets an error page.
+    app_forwarded: Cell<bool>,
+    /// One warning for redirects with a wrong state, however many arrive.
+    warned_bad_state: Cell<bool>,
 }
 
 impl Callbacks<'_> {
@@ -199,7 +210,16 @@ impl Callbacks<'_> {
             .find(|(k, _)| k == "token")
             .map(|(_, v)| v.into_owned());
         match token {
+            Some(_) if self.app_forwarded.get() => listener::respond_html(
+                request,
+                409,
+                pages::failure(
+                    "This login was already forwarded to Wix's installer once; wixauth forwards only the first request, so its state is not handed to whoever asks.",
+                    "Finish the install in the tab that was forwarded first, or run `wixauth login` again in the terminal.",
+                ),
+            ),
             Some(token) => {
+                self.app_forwarded.set(true);
                 let mut url = self.install_url.clone();
                 url.query_pairs_mut().append_pair("token", &token);
                 listener::respond_redirect(request, url.as_str());
@@ -239,9 +259,19 @@ impl Callbacks<'_> {
         };
         let authorised = match callback::parse_callback(query, self.state, expect) {
             Callback::BadState => {
-                return fail(request, 400, Error::rejected(
-                    "the browser came back with a missing or wrong state, so this redirect did not come from this login (possible cross-site request): run `wixauth login` again",
-                ))
+                // Any web page can make the browser send this: it must not end the login.
+                if !self.warned_bad_state.replace(true) {
+                    self.notes.warn("ignored a redirect to the listener whose state is missing or wrong (it did not come from this login); still waiting for Wix's redirect");
+                }
+                listener::respond_html(
+                    request,
+                    400,
+                    pages::failure(
+                        "This redirect did not come from the login wixauth is waiting for (its state is missing or wrong), so it was ignored. The login is still waiting.",
+                        "Finish the login in the tab wixauth opened, or open the URL printed in the terminal (run `wixauth login` again if that tab is gone).",
+                    ),
+                );
+                return Step::Wait;
             }
             Callback::Denied(why) => {
                 return fail(request, 403, Error::login_aborted(format!("the install was not approved in the browser ({why}): run `wixauth login` again to retry")))
@@ -257,6 +287,12 @@ impl Callbacks<'_> {
                 };
                 let Some(refresh_token) = grant.refresh_token.clone() else {
                     return fail(request, 502, Error::unavailable("Wix returned no refresh token for the code: run `wixauth login` again"));
+                };
+                // The instance is the one Wix ties to the new token, never the redirect's word alone:
+                // a forged redirect could name a site the user did not approve.
+                let instance_id = match confirmed_instance(login.wix, &grant.access_token, &instance_id) {
+                    Ok(id) => id,
+                    Err(e) => return fail(request, 400, e),
                 };
                 Authorised { instance_id, grant, refresh_token: Some(refresh_token) }
             }
@@ -291,6 +327,29 @@ impl Callbacks<'_> {
         );
         Step::Done(Ok(authorised))
     }
+}
+
+/// The instance Token Info reports for `token`; an error when it is missing or differs from
+/// what the redirect said.
+fn confirmed_instance(wix: &WixClient, token: &Secret, claimed: &str) -> Result<String> {
+    let info = wix.token_info(token)?;
+    let Some(reported) = info
+        .get("instanceId")
+        .and_then(|v| v.as_str())
+        .filter(|v| !v.is_empty())
+    else {
+        return Err(Error::rejected(
+            "Wix's Token Info named no instance for the new token, so nothing was stored: run `wixauth login` again",
+        ));
+    };
+    if reported != claimed {
+        return Err(Error::rejected(format!(
+            "the redirect named instance {:?} but Wix issued the token for instance {:?}, so nothing was stored (another page or program may have tried to steer the login): run `wixauth login` again",
+            printable(claimed, 80),
+            printable(reported, 80)
+        )));
+    }
+    Ok(reported.to_string())
 }
 
 /// Ctrl-C sets a flag the wait loop polls, so the listener closes and we exit 130.

@@ -151,6 +151,8 @@ struct State {
     clock_offset: u64,
     serial: u64,
     next_instance: Option<String>,
+    /// The `instanceId` the next installer redirect claims, whatever its code is for.
+    callback_instance: Option<String>,
     omit_expires_in: bool,
     rotate_refresh_tokens: bool,
     deny_instance_read: bool,
@@ -241,6 +243,12 @@ impl Emulator {
     /// The instance id the next installer run creates.
     pub fn set_next_instance(&self, instance_id: &str) {
         self.lock().next_instance = Some(instance_id.into());
+    }
+
+    /// Makes the next installer redirect carry `instance_id` while its code is for the real
+    /// instance (a steered login).
+    pub fn set_callback_instance(&self, instance_id: &str) {
+        self.lock().callback_instance = Some(instance_id.into());
     }
 
     pub fn push_fault(&self, path: &str, fault: Fault) {
@@ -707,13 +715,17 @@ fn installer(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         .take()
         .unwrap_or_else(|| unique(s, "instance"));
     let code = issue_code(s, &app_id, &instance);
+    let claimed = s
+        .callback_instance
+        .take()
+        .unwrap_or_else(|| instance.clone());
     let mut target =
         url::Url::parse(&redirect_url).map_err(|_| reply(400, "text/html", "bad redirectUrl"))?;
     {
         let mut pairs = target.query_pairs_mut();
         pairs
             .append_pair("code", &code)
-            .append_pair("instanceId", &instance);
+            .append_pair("instanceId", &claimed);
         if let Some(state) = q.get("state") {
             pairs.append_pair("state", state);
         }
