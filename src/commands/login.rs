@@ -22,6 +22,9 @@ const MAX_SECRET_LINE: usize = 4096;
 pub(crate) struct LoginOptions {
     pub flow: Option<Flow>,
     pub app_id: Option<String>,
+    pub client_id: Option<String>,
+    pub prompt: Option<&'static str>,
+    pub force: bool,
     pub instance_id: Option<String>,
     pub secret_stdin: bool,
     pub redirect_url: Option<String>,
@@ -42,6 +45,9 @@ impl From<&LoginArgs> for LoginOptions {
         LoginOptions {
             flow: a.flow.map(Flow::from),
             app_id: given(&a.app_id),
+            client_id: given(&a.client_id),
+            prompt: a.prompt.map(|p| p.as_str()),
+            force: a.force,
             instance_id: given(&a.instance_id),
             secret_stdin: a.secret_stdin,
             redirect_url: given(&a.redirect_url),
@@ -61,7 +67,17 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         )));
     }
     let profile = ctx.active_profile().cloned().unwrap_or_default();
+    let wants_headless = opts.flow.is_some_and(Flow::is_headless)
+        || (opts.flow.is_none()
+            && opts.app_id.is_none()
+            && (opts.client_id.is_some() || profile.is_headless()));
+    if wants_headless {
+        return super::headless_login::run(opts, ctx, io, &profile);
+    }
     let flow = choose_flow(opts, &profile, io)?;
+    if profile.is_headless() {
+        super::headless_login::confirm_switch(opts, ctx, io, "a Wix Headless client", "an app")?;
+    }
     let app_id = app_id(opts, ctx, &profile, io)?;
     let secret = app_secret(opts, ctx, &profile, &app_id, io)?;
     // The user's string as given: Wix compares it with the registered one character for character.
@@ -72,7 +88,7 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         .unwrap_or_else(|| DEFAULT_REDIRECT_URL.to_string());
     let stored_redirect = match flow {
         Flow::Advanced => Some(redirect_url.clone()),
-        Flow::Basic => profile.redirect_url.clone(),
+        Flow::Basic | Flow::Visitor | Flow::Member => profile.redirect_url.clone(),
     };
 
     let mut stored_in = None;
@@ -83,7 +99,7 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
                 .get()?
                 .create_access_token(&app_id, &secret, instance)?;
             let authorised = Authorised {
-                instance_id: instance.to_string(),
+                instance_id: Some(instance.to_string()),
                 grant,
                 refresh_token: None,
             };
@@ -101,7 +117,8 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
             let login = BrowserLogin {
                 flow,
                 app_id: &app_id,
-                secret: &secret,
+                secret: Some(&secret),
+                prompt: None,
                 redirect_url: &redirect_url,
                 installer: &ctx.env.installer_base,
                 wix: ctx.wix().get()?,
@@ -133,7 +150,7 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         io,
         &app_id,
         flow,
-        &authorised.instance_id,
+        authorised.instance_id.as_deref().unwrap_or_default(),
         stored_in,
     )
 }
@@ -236,22 +253,25 @@ fn save(
     authorised: &Authorised,
 ) -> Result<StoreKind> {
     // The id becomes a config key and part of file names: it must look like Wix's.
-    if !is_wix_id(&authorised.instance_id) {
+    let instance_id = authorised.instance_id.as_deref().unwrap_or_default();
+    if !is_wix_id(instance_id) {
         return Err(Error::rejected(format!(
             "the instance id {:?} does not look like a Wix instance id, so nothing was stored: run `wixauth login` again",
-            printable(&authorised.instance_id, 80)
+            printable(instance_id, 80)
         )));
     }
+    // Nothing of a headless client stays behind in a profile that is now an app's.
+    super::headless_login::forget(ctx, &ctx.profile)?;
     let secrets = ctx.secrets();
     let stored_in = secrets.put(&SecretKey::app_secret(&ctx.profile), secret)?;
     if let Some(refresh) = &authorised.refresh_token {
         secrets.put(
-            &SecretKey::refresh_token(&ctx.profile, &authorised.instance_id),
+            &SecretKey::refresh_token(&ctx.profile, instance_id),
             refresh,
         )?;
     }
     let profile_name = ctx.profile.clone();
-    let instance = authorised.instance_id.clone();
+    let instance = instance_id.to_string();
     Config::update(&ctx.paths, |config: &mut Config| {
         let profile = config.profiles.entry(profile_name).or_default();
         if profile.app_id.as_deref().is_some_and(|old| old != app_id) {
@@ -259,6 +279,7 @@ fn save(
             profile.instances.clear();
         }
         profile.app_id = Some(app_id.to_string());
+        profile.client_id = None;
         profile.flow = Some(flow);
         profile.secret_store = Some(stored_in);
         profile.redirect_url = redirect_url;
@@ -266,14 +287,9 @@ fn save(
         profile.instances.insert(instance, Instance::new(flow));
     })?;
     // The token that proved the login is good: the first `wixauth token` needs no request.
-    let token = CachedToken::from_grant(
-        &authorised.grant,
-        app_id,
-        Some(&authorised.instance_id),
-        flow,
-    );
+    let token = CachedToken::from_grant(&authorised.grant, app_id, Some(instance_id), flow);
     let session = ctx.session();
-    let key = crate::credentials::cache::TokenCache::key(app_id, Some(&authorised.instance_id));
+    let key = crate::credentials::cache::TokenCache::key(app_id, Some(instance_id));
     if let Err(e) = session.cache().save(&key, &token) {
         debug!("cannot cache the login token: {e}");
     }

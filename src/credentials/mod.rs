@@ -4,6 +4,7 @@
 //! client, none of which calls back up.
 
 pub(crate) mod cache;
+pub(crate) mod headless;
 pub(crate) mod store;
 
 use crate::config::{Config, Flow, Paths, Profile, StoreKind};
@@ -31,7 +32,12 @@ pub(crate) struct Target {
 
 impl Target {
     pub(crate) fn cache_key(&self) -> String {
-        TokenCache::key(&self.app_id, self.instance_id.as_deref())
+        // A headless client has no instance: its entry is named for the flow's kind.
+        let instance = self
+            .instance_id
+            .as_deref()
+            .or(self.flow.is_headless().then_some("headless"));
+        TokenCache::key(&self.app_id, instance)
     }
 
     /// The instance id, or a usage error saying how to give one.
@@ -87,6 +93,9 @@ impl<'a> Session<'a> {
 
     /// Works out the app, instance and flow: `WIX_*` variables win, then the profile.
     pub(crate) fn resolve(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
+        if self.is_headless() || flow.is_some_and(Flow::is_headless) {
+            return self.resolve_headless(flow);
+        }
         let (app_id, profile) = self.app_and_profile();
         let app_id = app_id.ok_or_else(|| {
             Error::usage(format!(
@@ -208,6 +217,9 @@ impl<'a> Session<'a> {
     }
 
     fn request_token(&self, target: &Target) -> Result<TokenGrant> {
+        if target.flow.is_headless() {
+            return self.headless_token(target);
+        }
         let secret = self.app_secret(target)?;
         let wix = self.wix.get()?;
         match target.flow {
@@ -215,6 +227,7 @@ impl<'a> Session<'a> {
                 wix.create_access_token(&target.app_id, &secret, target.require_instance()?)
             }
             Flow::Advanced => self.refresh(target, &secret, wix),
+            Flow::Visitor | Flow::Member => self.headless_token(target),
         }
     }
 
