@@ -231,7 +231,7 @@ _wixauth() {
             fi
             case "${prev}" in
                 --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic advanced visitor member" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -250,18 +250,26 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__login)
-            opts="-v -h --flow --app-id --instance-id --secret-stdin --redirect-url --no-browser --no-close-window --timeout --json --profile --instance --verbose --help"
+            opts="-v -h --flow --app-id --client-id --prompt --force --instance-id --secret-stdin --redirect-url --no-browser --no-close-window --timeout --json --profile --instance --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic advanced visitor member" -- "${cur}"))
                     return 0
                     ;;
                 --app-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
+                    COMPREPLY=($(compgen -W "login none" -- "${cur}"))
                     return 0
                     ;;
                 --instance-id)
@@ -347,7 +355,7 @@ _wixauth() {
                     return 0
                     ;;
                 --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic advanced visitor member" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
