@@ -572,3 +572,90 @@ fn login_help_names_the_allowed_redirect_uris() {
     assert!(text.contains("visitor") && text.contains("member"));
     let _ = Duration::from_secs(0);
 }
+
+// ---------------------------------------------------------------- a real browser
+
+/// A `$BROWSER` script: headless Chromium on its argument with a fresh profile, bounded, its
+/// final DOM left in `dir/dom.html`; anything not on loopback goes to a closed proxy port.
+fn chromium_browser(dir: &std::path::Path) -> std::path::PathBuf {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).is_file())
+        .expect("Chromium is not installed: run scripts/test.sh, or apt-get install chromium");
+    let script = dir.join("browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+profile=$(mktemp -d '{dir}/profile.XXXXXX')
+timeout 25 '{chromium}' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  --disable-background-networking --disable-component-update --disable-sync \
+  --proxy-server='{proxy}' --user-data-dir="$profile" --dump-dom "$1" >'{dir}/dom.html' 2>'{dir}/chromium.log'
+echo "exit $?" >>'{dir}/chromium.log'
+rm -rf "$profile"
+"#,
+            dir = dir.display(),
+            proxy = closed_base(),
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    script
+}
+
+#[test]
+#[ignore = "needs Chromium: run scripts/test.sh"]
+fn chromium_completes_the_member_login() {
+    let env = headless_env();
+    let dir = tempfile::tempdir().unwrap();
+    let browser = chromium_browser(dir.path());
+    let port = free_port();
+    let redirect = format!("http://localhost:{port}/callback");
+    env.emu.register_headless(CLIENT, &[&redirect]);
+    let started = std::time::Instant::now();
+    let mut cmd = env.std_cmd();
+    cmd.args([
+        "login",
+        "--flow",
+        "member",
+        "--client-id",
+        CLIENT,
+        "--redirect-url",
+        &redirect,
+        "--timeout",
+        "60",
+    ])
+    .env("BROWSER", &browser)
+    .env("NO_PROXY", "127.0.0.1,localhost,::1");
+    let mut proc = Running::spawn(cmd, None);
+    let out = proc.wait_for(Duration::from_secs(45));
+    let log = std::fs::read_to_string(dir.path().join("chromium.log")).unwrap_or_default();
+    env.assert_no_leak(&out);
+    assert!(
+        out.status.success(),
+        "member login with Chromium failed: {}\nChromium: {log}",
+        stderr(&out)
+    );
+    eprintln!(
+        "TIMING Chromium member login: start to exit = {:.0} ms",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    assert_eq!(count(&env, "anonymous"), 1);
+    assert_eq!(count(&env, "authorization_code"), 1);
+    let token = env.token_ok(&[]);
+    assert_eq!(env.emu.token_info(&token).unwrap().app_id, CLIENT);
+    // Chromium's last page is the listener's success page (it exits after the dump).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let dom = std::fs::read_to_string(dir.path().join("dom.html")).unwrap_or_default();
+        if dom.contains("logged in as a site member") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Chromium's page: {dom}\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
