@@ -330,7 +330,7 @@ fn whoami_api_and_exec_work_for_a_visitor() {
     assert!(out.status.success(), "{}", stderr(&out));
     let out = env.run(
         env.cmd()
-            .args(["exec", "--", "sh", "-c", "test -n \"$WIX_ACCESS_TOKEN\""]),
+            .args(["exec", "--", "sh", "-c", "test -n \"$WIX_ACCESS_TOKEN\" && test \"$WIX_CLIENT_ID\" = client-44444444 && test -z \"$WIX_INSTANCE_ID\""]),
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
@@ -570,7 +570,15 @@ fn login_help_names_the_allowed_redirect_uris() {
         "{text}"
     );
     assert!(text.contains("visitor") && text.contains("member"));
-    let _ = Duration::from_secs(0);
+}
+
+#[test]
+fn an_instance_for_a_headless_profile_is_a_usage_error() {
+    let env = headless_env();
+    assert!(login_visitor(&env, &[]).status.success());
+    let out = env.run(env.cmd().args(["token", "--instance", INSTANCE]));
+    let line = assert_fails(&out, 2);
+    assert!(line.contains("no app instances"), "{line}");
 }
 
 // ---------------------------------------------------------------- a real browser

@@ -24,12 +24,12 @@ use crate::wix::TokenGrant;
 
 pub(crate) fn run(
     opts: &LoginOptions,
+    flow: Option<Flow>,
     ctx: &mut Context,
     io: &mut Io,
     profile: &Profile,
 ) -> Result<()> {
-    let flow = opts
-        .flow
+    let flow = flow
         .or(profile.flow)
         .filter(|f| f.is_headless())
         .unwrap_or(Flow::Visitor);

@@ -67,14 +67,17 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         )));
     }
     let profile = ctx.active_profile().cloned().unwrap_or_default();
-    let wants_headless = opts.flow.is_some_and(Flow::is_headless)
-        || (opts.flow.is_none()
-            && opts.app_id.is_none()
-            && (opts.client_id.is_some() || profile.is_headless()));
-    if wants_headless {
-        return super::headless_login::run(opts, ctx, io, &profile);
+    // A client id (and no app id) means a Wix Headless client.
+    let headless_hint = opts.app_id.is_none()
+        && ctx.env.app_id.is_none()
+        && (opts.client_id.is_some() || ctx.env.client_id.is_some() || profile.is_headless());
+    if opts.flow.is_some_and(Flow::is_headless) || (opts.flow.is_none() && headless_hint) {
+        return super::headless_login::run(opts, opts.flow, ctx, io, &profile);
     }
     let flow = choose_flow(opts, &profile, io)?;
+    if flow.is_headless() {
+        return super::headless_login::run(opts, Some(flow), ctx, io, &profile);
+    }
     if profile.is_headless() {
         super::headless_login::confirm_switch(opts, ctx, io, "a Wix Headless client", "an app")?;
     }
@@ -172,13 +175,16 @@ fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &mut Io) -> Result<Fl
             &[
                 "basic: app secret + instance id → 4-hour tokens (Wix's current OAuth)",
                 "advanced: browser consent → refresh token → 5-minute tokens (custom authentication, legacy)",
+                "visitor: a Wix Headless client's anonymous visitor (client id, no secret)",
+                "member: a Wix Headless client's site member, logged in on Wix's page in the browser",
             ],
             0,
         )?;
-        return Ok(if choice == 0 {
-            Flow::Basic
-        } else {
-            Flow::Advanced
+        return Ok(match choice {
+            0 => Flow::Basic,
+            1 => Flow::Advanced,
+            2 => Flow::Visitor,
+            _ => Flow::Member,
         });
     }
     Ok(Flow::Advanced)

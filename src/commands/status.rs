@@ -40,6 +40,7 @@ struct Report {
 #[derive(Serialize)]
 struct EnvReport {
     app_id: Option<String>,
+    client_id: Option<String>,
     app_secret: bool,
     refresh_token: bool,
     instance_id: Option<String>,
@@ -136,12 +137,15 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
     }
     let environment = EnvReport {
         app_id: ctx.env.app_id.clone(),
+        client_id: ctx.env.client_id.clone(),
         app_secret: env_secret_set,
         refresh_token: ctx.env.refresh_token.is_some(),
         instance_id: ctx.env.instance_id.clone(),
     };
-    let any_env =
-        environment.app_id.is_some() || environment.app_secret || environment.refresh_token;
+    let any_env = environment.app_id.is_some()
+        || environment.client_id.is_some()
+        || environment.app_secret
+        || environment.refresh_token;
     let report = Report {
         active_profile: ctx.profile.clone(),
         ready: problem.is_none(),
@@ -365,6 +369,9 @@ fn human(report: &Report, secrets: &Secrets) -> String {
             "app id {}",
             env.app_id.as_deref().unwrap_or("(unset)")
         )];
+        if let Some(c) = &env.client_id {
+            parts.push(format!("Wix Headless client {c}"));
+        }
         if env.app_secret {
             parts.push("secret from WIX_APP_SECRET".into());
         }

@@ -470,3 +470,22 @@ fn member_login_opens_wix_login_page_and_stores_the_member() {
     token::run(&token_opts(token::Output::Raw), &ctx, &mut io).unwrap();
     assert!(out.text().starts_with("OauthNG.JWS.hl"), "{}", out.text());
 }
+
+#[test]
+fn the_first_login_question_offers_the_headless_flows_and_asks_for_the_client_id() {
+    let h = Harness::new();
+    h.emu
+        .register_headless(CLIENT, &["http://localhost:8338/callback"]);
+    let script = Script::default();
+    script.answer("visitor").answer(CLIENT);
+    let (mut io, out, err) = fake_io("", true, script.clone(), Recorder::default());
+    let mut opts = login_opts(None, None, false);
+    opts.app_id = None;
+    let mut ctx = h.ctx(None);
+    login::run(&opts, &mut ctx, &mut io).unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    let asked = script.asked.borrow();
+    assert_eq!(asked[0], "How does this app get tokens?");
+    assert!(asked[1].starts_with("Client ID"), "{asked:?}");
+    assert!(err.text().contains("flow visitor"), "{}", err.text());
+    assert!(out.text().is_empty());
+}

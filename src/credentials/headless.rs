@@ -41,7 +41,17 @@ impl<'a> Session<'a> {
 
     /// The headless client to act for: `WIX_CLIENT_ID` (with `WIX_REFRESH_TOKEN` in CI) wins,
     /// then the profile.
-    pub(crate) fn resolve_headless(&self, flow: Option<Flow>) -> Result<Target> {
+    pub(crate) fn resolve_headless(
+        &self,
+        instance: Option<&str>,
+        flow: Option<Flow>,
+    ) -> Result<Target> {
+        if let Some(id) = instance {
+            return Err(Error::usage(format!(
+                "a Wix Headless client has no app instances, but instance {:?} was given: drop --instance / WIX_INSTANCE_ID",
+                crate::text::printable(id, 80)
+            )));
+        }
         if let Some(flow) = flow.filter(|f| !f.is_headless()) {
             return Err(Error::usage(format!(
                 "--flow {flow} is for app profiles; profile {:?} is a Wix Headless client (visitor/member)",

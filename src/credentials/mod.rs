@@ -94,7 +94,7 @@ impl<'a> Session<'a> {
     /// Works out the app, instance and flow: `WIX_*` variables win, then the profile.
     pub(crate) fn resolve(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
         if self.is_headless() || flow.is_some_and(Flow::is_headless) {
-            return self.resolve_headless(flow);
+            return self.resolve_headless(instance, flow);
         }
         let (app_id, profile) = self.app_and_profile();
         let app_id = app_id.ok_or_else(|| {
