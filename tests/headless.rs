@@ -158,6 +158,15 @@ fn after_logout_token_exits_2_and_no_visitor_is_minted() {
         1,
         "never a new visitor behind the user's back"
     );
+
+    // The profile is there but its refresh token is gone (a wiped keyring): still exit 2.
+    let env = headless_env();
+    assert!(login_visitor(&env, &[]).status.success());
+    std::fs::remove_file(env.secrets_file()).unwrap();
+    let out = env.run(env.cmd().args(["token", "--no-cache"]));
+    let line = assert_fails(&out, 2);
+    assert!(line.contains("wixauth login --flow visitor"), "{line}");
+    assert_eq!(count(&env, "anonymous"), 1);
 }
 
 #[test]
