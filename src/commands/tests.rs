@@ -207,7 +207,12 @@ fn the_first_flow_question_offers_basic_first() {
     );
     assert!(err.text().contains("flow advanced"), "{}", err.text());
     h.assert_no_secret(&[&out, &err]);
-    // Wix's close-window page got the access token; a refresh token is stored.
+    // Wix's close-window page got the access token (the browser thread follows the
+    // listener's redirect after the login returned: wait for it, bounded); a refresh token is stored.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while h.emu.closed_windows().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
     assert_eq!(h.emu.closed_windows().len(), 1);
     let secrets = std::fs::read_to_string(h.dir.path().join("secrets.toml")).unwrap();
     assert!(secrets.contains("/refresh-token"), "{secrets}");
