@@ -45,7 +45,7 @@ pub(crate) fn help() -> String {
     for (name, what) in VARIABLES {
         out.push_str(&format!("  {name}\n      {what}\n"));
     }
-    out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID\n(WIX_APP_SECRET and WIX_REFRESH_TOKEN are removed from its environment).\n");
+    out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID (for a Wix Headless\nclient: WIX_CLIENT_ID, and no WIX_INSTANCE_ID); WIX_APP_SECRET and WIX_REFRESH_TOKEN are removed from its environment.\n");
     out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
     out
 }

@@ -109,6 +109,26 @@ fn a_second_visitor_login_keeps_the_stored_visitor() {
 #[test]
 fn without_a_client_id_login_is_a_usage_error() {
     let env = headless_env();
+    let out = env.run(env.cmd().args([
+        "login",
+        "--flow",
+        "visitor",
+        "--client-id",
+        CLIENT,
+        "--prompt",
+        "login",
+    ]));
+    assert!(assert_fails(&out, 2).contains("--flow member"));
+    let out = env.run(env.cmd().args([
+        "login",
+        "--flow",
+        "basic",
+        "--client-id",
+        CLIENT,
+        "--instance-id",
+        INSTANCE,
+    ]));
+    assert!(assert_fails(&out, 2).contains("--client-id"));
     let out = env.run(env.cmd().args(["login", "--flow", "visitor"]));
     let line = assert_fails(&out, 2);
     assert!(
@@ -335,6 +355,13 @@ fn whoami_api_and_exec_work_for_a_visitor() {
     assert_eq!(json["token"]["subject_type"], "VISITOR");
     assert_eq!(json["token"]["app_id"], CLIENT);
     assert!(json.get("member").is_none());
+    let out = env.run(env.cmd().arg("whoami"));
+    let text = stdout(&out);
+    assert!(
+        text.contains("client id") && text.contains(CLIENT),
+        "{text}"
+    );
+    assert!(text.contains("subject       VISITOR visitor-"), "{text}");
     let out = env.run(env.cmd().args(["api", "/echo"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let out = env.run(

@@ -33,6 +33,11 @@ pub(crate) fn run(
         .or(profile.flow)
         .filter(|f| f.is_headless())
         .unwrap_or(Flow::Visitor);
+    if flow == Flow::Visitor && opts.prompt.is_some() {
+        return Err(Error::usage(
+            "--prompt is for the member login: use --flow member",
+        ));
+    }
     let client_id = client_id(opts, ctx, profile, io)?;
     if profile.app_id.is_some() {
         confirm_switch(opts, ctx, io, "an app", "a Wix Headless client")?;

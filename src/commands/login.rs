@@ -78,6 +78,11 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
     if flow.is_headless() {
         return super::headless_login::run(opts, Some(flow), ctx, io, &profile);
     }
+    if opts.client_id.is_some() || opts.prompt.is_some() {
+        return Err(Error::usage(format!(
+            "--client-id and --prompt are for Wix Headless clients (--flow visitor|member), not the {flow} flow"
+        )));
+    }
     if profile.is_headless() {
         super::headless_login::confirm_switch(opts, ctx, io, "a Wix Headless client", "an app")?;
     }
