@@ -104,6 +104,14 @@ fn a_second_visitor_login_keeps_the_stored_visitor() {
     );
     assert_eq!(count(&env, "anonymous"), 1);
     assert_eq!(env.emu.headless_subjects().len(), 1);
+
+    // A refresh grant without a refresh token: the stored one is kept and still works.
+    let refresh = stored_headless_refresh(&env).unwrap();
+    env.emu.headless_refresh_without_refresh_token(true);
+    let out = login_visitor(&env, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    env.token_ok(&["--no-cache"]);
+    assert_eq!(stored_headless_refresh(&env), Some(refresh));
 }
 
 #[test]

@@ -78,13 +78,13 @@ pub(crate) fn run(
             oauth::run(&login, io, &ctx.notes, &mut store)?;
         }
         _ => {
-            let grant = visitor_grant(ctx, io, &client_id, same_client)?;
-            let refresh = require_refresh(&grant.0, "the visitor")?;
-            let refresh = grant
-                .1
-                .filter(|_| grant.0.refresh_token.is_none())
-                .unwrap_or(refresh);
-            stored_in = Some(save(ctx, &client_id, flow, None, &refresh, &grant.0)?);
+            let (grant, kept) = visitor_grant(ctx, io, &client_id, same_client)?;
+            // A refresh grant may come without a refresh token: the kept one stays valid.
+            let refresh = match kept.filter(|_| grant.refresh_token.is_none()) {
+                Some(old) => old,
+                None => require_refresh(&grant, "the visitor")?,
+            };
+            stored_in = Some(save(ctx, &client_id, flow, None, &refresh, &grant)?);
         }
     }
     let stored_in =

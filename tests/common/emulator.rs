@@ -178,6 +178,8 @@ struct Headless {
     malformed_session: bool,
     /// Codes remember a challenge that no verifier matches (a PKCE mismatch).
     corrupt_challenge: bool,
+    /// The refresh grant answers without `refresh_token` (as Wix's SDK assumes it may).
+    refresh_without_refresh_token: bool,
     member_email: String,
 }
 
@@ -330,6 +332,11 @@ impl Emulator {
     /// fails Wix's PKCE check.
     pub fn corrupt_challenges(&self, on: bool) {
         self.lock().headless.corrupt_challenge = on;
+    }
+
+    /// The headless refresh grant answers without a `refresh_token`.
+    pub fn headless_refresh_without_refresh_token(&self, on: bool) {
+        self.lock().headless.refresh_without_refresh_token = on;
     }
 
     /// The redirect session answers 200 without `fullUrl`.
@@ -980,6 +987,12 @@ fn headless_token(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
             } else {
                 refresh
             };
+            if s.headless.refresh_without_refresh_token {
+                return Ok(json_reply(
+                    200,
+                    json!({"access_token": access, "expires_in": 14400}),
+                ));
+            }
             Ok(json_reply(
                 200,
                 json!({"access_token": access, "refresh_token": returned, "expires_in": 14400}),
