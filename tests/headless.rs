@@ -520,7 +520,20 @@ fn member_login_ignores_a_wrong_state_and_keeps_waiting() {
     let forged = get(&m.login.url("/callback?code=x&state=forged"));
     assert_eq!(forged.status, 400);
     assert!(forged.text().contains("still waiting"));
+    assert_listener_response("a forged member callback", &forged);
     m.login.assert_running("a forged member callback");
+    // DNS rebinding: the real callback under another Host is refused and changes nothing.
+    let target = callback
+        .split_once(&format!(":{}", m.login.port))
+        .unwrap()
+        .1;
+    let raw = format!(
+        "GET {target} HTTP/1.1\r\nHost: evil.example:{}\r\nConnection: close\r\n\r\n",
+        m.login.port
+    );
+    let status = raw_status(&raw_exchange(m.login.addr(), raw.as_bytes()));
+    assert!(matches!(status, Some(400 | 421)), "{status:?}");
+    m.login.assert_running("a callback with a foreign Host");
     env.send_callback(&callback);
     let out = m.login.wait();
     assert!(out.status.success(), "{}", stderr(&out));
