@@ -273,9 +273,9 @@ impl Callbacks<'_> {
         } else {
             Expect::Code
         };
-        let Some(secret) = login.secret.filter(|_| login.flow != Flow::Member) else {
+        if login.flow == Flow::Member {
             return self.member_callback(request, query, store);
-        };
+        }
         let fail = |request: Request, status: u16, error: Error| {
             listener::respond_html(
                 request,
@@ -286,6 +286,14 @@ impl Callbacks<'_> {
                 ),
             );
             Step::Done(Err(error))
+        };
+        // App logins always carry the secret; only the member flow has none.
+        let Some(secret) = login.secret else {
+            return fail(
+                request,
+                500,
+                Error::failure("the login has no app secret: run `wixauth login` again"),
+            );
         };
         let authorised = match callback::parse_callback(query, self.state, expect) {
             Callback::BadState => return self.bad_state(request),
