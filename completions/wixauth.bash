@@ -251,7 +251,7 @@ _wixauth() {
                     return 0
                     ;;
                 --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic advanced visitor member" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -262,7 +262,7 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__login)
-            opts="-v -h --profile --instance --verbose --flow --app-id --instance-id --secret-stdin --redirect-url --no-browser --no-close-window --timeout --json --help"
+            opts="-v -h --profile --instance --verbose --flow --app-id --client-id --prompt --force --instance-id --secret-stdin --redirect-url --no-browser --no-close-window --timeout --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,11 +277,19 @@ _wixauth() {
                     return 0
                     ;;
                 --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic advanced visitor member" -- "${cur}"))
                     return 0
                     ;;
                 --app-id)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt)
+                    COMPREPLY=($(compgen -W "login none" -- "${cur}"))
                     return 0
                     ;;
                 --instance-id)
@@ -367,7 +375,7 @@ _wixauth() {
                     return 0
                     ;;
                 --flow)
-                    COMPREPLY=($(compgen -W "basic advanced" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "basic advanced visitor member" -- "${cur}"))
                     return 0
                     ;;
                 *)

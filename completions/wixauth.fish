@@ -44,12 +44,18 @@ complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "help" -d 'Help for 
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l flow -d 'How the app gets tokens [default: the profile\'s; asked the first time on a TTY; else basic]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
-advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
+advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'
+visitor\t'Wix Headless visitor: client id → anonymous visitor token, its refresh token kept'
+member\t'Wix Headless member: client id → Wix\'s login page in the browser (PKCE) → member token'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l app-id -d 'App ID from the app dashboard [env: WIX_APP_ID]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l client-id -d 'Visitor/member flows: the Wix Headless OAuth client id [env: WIX_CLIENT_ID]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l prompt -d 'Member flow: `login` forces Wix\'s login form, `none` uses an existing Wix session only' -r -f -a "login\t'Always show Wix\'s login form'
+none\t'Use the browser\'s existing Wix member session only'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l instance-id -d 'Basic flow: the instance to authorise, without a browser' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l redirect-url -d 'Redirect URL registered in the app dashboard; the local listener binds its host and port' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l redirect-url -d 'Redirect URL registered in the app dashboard; the local listener binds its host and port. Member flow: it must be listed, character for character, under the Headless client\'s "Allowed authorization redirect URIs" (default http://localhost:8338/callback)' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l timeout -d 'Seconds to wait for the browser' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l force -d 'Switch the profile between an app and a Wix Headless client without asking (the old kind\'s secrets are removed)'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l secret-stdin -d 'Read the app secret from the first line of stdin (never pass it as an argument)'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l no-browser -d 'Print the installer URL instead of opening a browser'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l no-close-window -d 'Show a local success page instead of redirecting to Wix\'s close-window page'
@@ -59,7 +65,9 @@ complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l profile -d 'Pr
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l min-ttl -d 'Reuse a cached token only with at least this many seconds left' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l flow -d 'Override the instance\'s flow' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
-advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
+advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'
+visitor\t'Wix Headless visitor: client id → anonymous visitor token, its refresh token kept'
+member\t'Wix Headless member: client id → Wix\'s login page in the browser (PKCE) → member token'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l header -d 'Print `Authorization: <token>` (for `curl -H @-`)'
 complete -c wixauth -n "__fish_wixauth_using_subcommand token" -l json -d 'Print the token and its metadata as JSON'
@@ -105,7 +113,9 @@ complete -c wixauth -n "__fish_wixauth_using_subcommand whoami" -s h -l help -d 
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l flow -d 'Which installer [default: the profile\'s flow]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
-advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'"
+advanced\t'Legacy custom authentication: browser consent → refresh token → 5-minute tokens'
+visitor\t'Wix Headless visitor: client id → anonymous visitor token, its refresh token kept'
+member\t'Wix Headless member: client id → Wix\'s login page in the browser (PKCE) → member token'"
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -l json -d 'Print JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand install-url" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -285,6 +285,18 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub app_id: Option<String>,
 
+    /// Visitor/member flows: the Wix Headless OAuth client id [env: WIX_CLIENT_ID]
+    #[arg(long, value_name = "ID", conflicts_with = "app_id")]
+    pub client_id: Option<String>,
+
+    /// Member flow: `login` forces Wix's login form, `none` uses an existing Wix session only
+    #[arg(long, value_enum, value_name = "PROMPT")]
+    pub prompt: Option<PromptArg>,
+
+    /// Switch the profile between an app and a Wix Headless client without asking (the old kind's secrets are removed)
+    #[arg(long)]
+    pub force: bool,
+
     /// Basic flow: the instance to authorise, without a browser
     #[arg(long, value_name = "ID")]
     pub instance_id: Option<String>,
@@ -293,7 +305,9 @@ pub(crate) struct LoginArgs {
     #[arg(long)]
     pub secret_stdin: bool,
 
-    /// Redirect URL registered in the app dashboard; the local listener binds its host and port
+    /// Redirect URL registered in the app dashboard; the local listener binds its host and port.
+    /// Member flow: it must be listed, character for character, under the Headless client's
+    /// "Allowed authorization redirect URIs" (default http://localhost:8338/callback)
     #[arg(long, value_name = "URL")]
     pub redirect_url: Option<String>,
 
@@ -359,6 +373,24 @@ pub(crate) struct LogoutArgs {
     pub json: bool,
 }
 
+/// `--prompt` of the member login (Wix's `auth.prompt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PromptArg {
+    /// Always show Wix's login form.
+    Login,
+    /// Use the browser's existing Wix member session only.
+    None,
+}
+
+impl PromptArg {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PromptArg::Login => "login",
+            PromptArg::None => "none",
+        }
+    }
+}
+
 /// The `--flow` values; the domain's `Flow` stays free of clap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FlowArg {
@@ -366,6 +398,10 @@ pub(crate) enum FlowArg {
     Basic,
     /// Legacy custom authentication: browser consent → refresh token → 5-minute tokens.
     Advanced,
+    /// Wix Headless visitor: client id → anonymous visitor token, its refresh token kept.
+    Visitor,
+    /// Wix Headless member: client id → Wix's login page in the browser (PKCE) → member token.
+    Member,
 }
 
 impl From<FlowArg> for Flow {
@@ -373,6 +409,8 @@ impl From<FlowArg> for Flow {
         match flow {
             FlowArg::Basic => Flow::Basic,
             FlowArg::Advanced => Flow::Advanced,
+            FlowArg::Visitor => Flow::Visitor,
+            FlowArg::Member => Flow::Member,
         }
     }
 }

@@ -48,6 +48,10 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
         // The child needs the token, not the long-lived credentials that made it.
         .env_remove("WIX_APP_SECRET")
         .env_remove("WIX_REFRESH_TOKEN");
+    if target.flow.is_headless() {
+        // For a Wix Headless client the id is its OAuth client id.
+        child.env("WIX_CLIENT_ID", &target.app_id);
+    }
     match &target.instance_id {
         Some(instance) => child.env("WIX_INSTANCE_ID", instance),
         None => child.env_remove("WIX_INSTANCE_ID"),

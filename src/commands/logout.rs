@@ -58,6 +58,16 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         let profile = ctx.profile.clone();
         return print_json(io, opts, &profile, None);
     };
+    let name = ctx.profile.clone();
+    if profile.is_headless() {
+        // A headless client has one refresh token and no instances: both forms forget it all.
+        super::headless_login::forget(ctx, &name)?;
+        Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
+        ctx.reload_config()?;
+        io.flush_notes(&ctx.notes);
+        io.note(&format!("Logged out of profile {name}: the Wix Headless refresh token and cached tokens are removed. This removes local state only: Wix documents no public revocation route for them."));
+        return print_json(io, opts, &name, None);
+    }
     let secrets = ctx.secrets();
     let session = ctx.session();
     let name = ctx.profile.clone();

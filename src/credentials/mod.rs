@@ -4,6 +4,7 @@
 //! client, none of which calls back up.
 
 pub(crate) mod cache;
+pub(crate) mod headless;
 pub(crate) mod store;
 
 use crate::config::{Config, Flow, Paths, Profile, StoreKind};
@@ -99,6 +100,9 @@ impl<'a> Session<'a> {
 
     /// Works out the app, instance and flow: `WIX_*` variables win, then the profile.
     pub(crate) fn resolve(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
+        if self.is_headless() || flow.is_some_and(Flow::is_headless) {
+            return self.resolve_headless(instance, flow);
+        }
         let (app_id, profile) = self.app_and_profile();
         let app_id = app_id.ok_or_else(|| {
             Error::usage(format!(
@@ -225,6 +229,9 @@ impl<'a> Session<'a> {
     }
 
     fn request_token(&self, target: &Target) -> Result<TokenGrant> {
+        if target.flow.is_headless() {
+            return self.headless_token(target);
+        }
         let secret = self.app_secret(target)?;
         let wix = self.wix.get()?;
         match target.flow {
@@ -232,6 +239,7 @@ impl<'a> Session<'a> {
                 wix.create_access_token(&target.app_id, &secret, target.require_instance()?)
             }
             Flow::Advanced => self.refresh(target, &secret, wix),
+            Flow::Visitor | Flow::Member => self.headless_token(target),
         }
     }
 

@@ -12,6 +12,7 @@ mod chromium;
 mod exec;
 mod faults;
 mod generated;
+mod headless;
 mod keyring;
 mod listener_hostile;
 mod output;

@@ -498,7 +498,13 @@ fn every_json_shape_has_exactly_the_documented_keys() {
     assert_keys(
         &status["environment"],
         "status --json environment",
-        &["app_id", "app_secret", "refresh_token", "instance_id"],
+        &[
+            "app_id",
+            "client_id",
+            "app_secret",
+            "refresh_token",
+            "instance_id",
+        ],
     );
     let profile = &status["profiles"][0];
     assert_keys(
@@ -507,6 +513,7 @@ fn every_json_shape_has_exactly_the_documented_keys() {
         &[
             "name",
             "active",
+            "kind",
             "app_id",
             "secret_location",
             "secrets_file",
@@ -548,6 +555,7 @@ fn every_json_shape_has_exactly_the_documented_keys() {
             "instance_id",
             "site_id",
             "subject_type",
+            "subject_id",
             "expires_at",
             "issued_at",
         ],
