@@ -71,20 +71,21 @@ pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> 
             file,
             ignore_expiry,
         } => {
-            let key = key(opts, ctx)?;
+            let key = key(opts, ctx, io)?;
             let body = read_delivery(file.as_deref(), io)?;
             let event = verify::verify(&body, &key, *ignore_expiry)?;
             io.print(&format!("{}\n", event.to_json()))
         }
         Action::Listen(listen_opts) => {
-            let key = key(opts, ctx)?;
+            let key = key(opts, ctx, io)?;
             listen::run(listen_opts, key, &ctx.paths, &ctx.profile, io)
         }
     }
 }
 
-fn key(opts: &WebhookOptions, ctx: &Context) -> Result<PublicKey> {
+fn key(opts: &WebhookOptions, ctx: &Context, io: &mut Io) -> Result<PublicKey> {
     webhook::resolve_key(
+        &mut *io.stdin,
         opts.public_key.as_deref(),
         ctx.env.webhook_public_key.as_deref(),
         &ctx.profile,
@@ -106,7 +107,7 @@ fn set_key(
                 ))
             }
             (Some(path), None) => {
-                let text = webhook::read_key_file(path)?;
+                let text = webhook::read_key_file(path, &mut *io.stdin)?;
                 let what = if path == std::path::Path::new("-") {
                     "stdin".to_string()
                 } else {
@@ -114,7 +115,7 @@ fn set_key(
                 };
                 PublicKey::parse(&text, &what)?
             }
-            (None, Some(_)) => key(opts, ctx)?,
+            (None, Some(_)) => key(opts, ctx, io)?,
             (None, None) => return Err(Error::usage(
                 "no key given: pass the file with the app's webhook public key (or - for stdin)",
             )),
@@ -148,7 +149,7 @@ fn read_delivery(file: Option<&std::path::Path>, io: &mut Io) -> Result<Vec<u8>>
                 io.note("Paste the JWT (the raw request body), then Ctrl-D.");
             }
             (
-                std::io::stdin().take(limit).read_to_end(&mut body),
+                (&mut io.stdin).take(limit).read_to_end(&mut body),
                 "stdin".to_string(),
             )
         }

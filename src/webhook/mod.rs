@@ -152,7 +152,8 @@ fn from_der(der: &[u8], what: &str) -> Result<PublicKey> {
 }
 
 /// Reads a key file (`-` is stdin), bounded.
-pub fn read_key_file(path: &Path) -> Result<String> {
+/// A key from a file, or from `stdin` for `-`.
+pub fn read_key_file(path: &Path, stdin: &mut dyn std::io::Read) -> Result<String> {
     use std::io::Read;
     let name = path.to_string_lossy();
     if name.contains("-----") || name.contains('\n') {
@@ -163,9 +164,7 @@ pub fn read_key_file(path: &Path) -> Result<String> {
     }
     let mut text = String::new();
     let read = if path == Path::new("-") {
-        std::io::stdin()
-            .take(MAX_KEY_TEXT + 1)
-            .read_to_string(&mut text)
+        stdin.take(MAX_KEY_TEXT + 1).read_to_string(&mut text)
     } else {
         std::fs::File::open(path).and_then(|f| f.take(MAX_KEY_TEXT + 1).read_to_string(&mut text))
     };
@@ -192,6 +191,7 @@ pub fn read_key_file(path: &Path) -> Result<String> {
 /// `--public-key` (`PEM`, base64 of it, or `@FILE`), else `WIX_WEBHOOK_PUBLIC_KEY`, else the
 /// key stored in the profile; none of them is a usage error saying where to get one.
 pub fn resolve_key(
+    stdin: &mut dyn std::io::Read,
     flag: Option<&str>,
     from_env: Option<&str>,
     profile_name: &str,
@@ -200,7 +200,7 @@ pub fn resolve_key(
     if let Some(value) = flag.filter(|v| !v.trim().is_empty()) {
         return match value.strip_prefix('@') {
             Some(file) => {
-                let text = read_key_file(Path::new(file))?;
+                let text = read_key_file(Path::new(file), stdin)?;
                 PublicKey::parse(&text, &format!("--public-key file {file}"))
             }
             None => PublicKey::parse(value, "--public-key"),
