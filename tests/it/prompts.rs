@@ -141,3 +141,44 @@ fn first_login_of_a_profile_asks_for_the_flow() {
         "nobody came back from the browser:\n{screen}"
     );
 }
+
+#[test]
+fn ctrl_c_at_a_menu_or_a_hidden_prompt_restores_the_terminal_and_exits_130() {
+    let env = TestEnv::new();
+    // The first-time flow menu (raw keys, cursor hidden by the menu).
+    let Some(mut term) = Terminal::start(&env, &["login", "--app-id", APP_ID]) else {
+        return;
+    };
+    term.answer("How does this app get tokens?", "\x03");
+    let (code, screen) = term.wait();
+    assert_eq!(code, Some(130), "{screen}");
+    assert!(screen.contains("interrupted"), "{screen}");
+    let hidden = screen.rfind("\x1b[?25l");
+    let shown = screen.rfind("\x1b[?25h");
+    assert!(
+        hidden.is_none() || shown > hidden,
+        "the cursor was left hidden:\n{screen:?}"
+    );
+    assert_eq!(screen.matches("wixauth: ").count(), 1, "one line: {screen}");
+
+    // The hidden secret prompt (echo off): Ctrl-C is a signal there.
+    let Some(mut term) = Terminal::start(
+        &env,
+        &[
+            "login",
+            "--flow",
+            "basic",
+            "--app-id",
+            APP_ID,
+            "--instance-id",
+            INSTANCE,
+        ],
+    ) else {
+        return;
+    };
+    term.answer("App secret (hidden)", "\x03");
+    let (code, screen) = term.wait();
+    assert_eq!(code, Some(130), "{screen}");
+    assert!(screen.contains("interrupted"), "{screen}");
+    assert!(!env.config_file().exists(), "nothing is stored");
+}
