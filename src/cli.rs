@@ -1,6 +1,7 @@
 //! The command-line model. Completions, the man page and `--help` are all generated from it.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::config::Flow;
 
@@ -20,11 +21,11 @@ const MAX_MIN_TTL: u64 = 86_400;
 )]
 pub(crate) struct Cli {
     /// Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(crate::complete::profiles))]
     pub profile: Option<String>,
 
     /// App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile's last logged-in instance]
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", add = ArgValueCandidates::new(crate::complete::instances))]
     pub instance: Option<String>,
 
     /// Debug log on stderr (requests, cache, store); secrets are redacted
@@ -58,6 +59,7 @@ pub(crate) enum Command {
     #[command(name = "install-url")]
     InstallUrl(InstallUrlArgs),
     /// Print a shell completion script
+    #[command(after_long_help = COMPLETIONS_INSTALL)]
     Completions(CompletionsArgs),
     /// Help for a command, or a topic: `wixauth help environment`
     Help(HelpArgs),
@@ -66,7 +68,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct BiEventArgs {
     /// `finished` (APP_FINISHED_CONFIGURATION) or an upper-case Wix event name
-    #[arg(value_name = "EVENT")]
+    #[arg(value_name = "EVENT", add = ArgValueCandidates::new(crate::complete::events))]
     pub event: String,
 
     /// The custom event's name (required with CUSTOM)
@@ -139,8 +141,23 @@ pub(crate) struct InstallUrlArgs {
     pub json: bool,
 }
 
+/// `wixauth completions --help`: where each shell's script goes.
+const COMPLETIONS_INSTALL: &str = "\
+The script asks `wixauth` (found through PATH) for candidates as you type, so profiles,
+instances, bi-event names and help topics are always current. Install it once:
+
+  bash        wixauth completions bash > ~/.local/share/bash-completion/completions/wixauth
+              (or add `source <(wixauth completions bash)` to ~/.bashrc)
+  zsh         add `source <(wixauth completions zsh)` to ~/.zshrc, after compinit
+  fish        wixauth completions fish > ~/.config/fish/completions/wixauth.fish
+  powershell  wixauth completions powershell >> $PROFILE
+  elvish      wixauth completions elvish >> ~/.config/elvish/rc.elv
+
+Then open a new shell. Packagers: the same scripts are in the source tree under completions/.";
+
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
+    /// The shell to print the script for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
@@ -148,7 +165,7 @@ pub(crate) struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct HelpArgs {
     /// A command name, or the topic `environment`
-    #[arg(value_name = "COMMAND|TOPIC")]
+    #[arg(value_name = "COMMAND|TOPIC", add = ArgValueCandidates::new(crate::complete::help_topics))]
     pub topic: Vec<String>,
 }
 

@@ -6,6 +6,7 @@
 //! login and its loopback listener), `wix` (the HTTP client), `ui` (streams, prompts, browser).
 
 pub mod commands;
+mod complete;
 mod config;
 mod context;
 mod credentials;
@@ -36,6 +37,8 @@ use crate::ui::Io;
 
 /// Parses arguments, runs the command and reports a failure as one line on stderr.
 pub fn main() -> ExitCode {
+    // A shell asking for completion candidates gets them and nothing else.
+    complete::run_if_requested();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
