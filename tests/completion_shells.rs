@@ -246,3 +246,66 @@ fn fish_completes_profiles_instances_and_events() {
         "{topics:?}"
     );
 }
+
+/// zsh: the script's function, with `_describe` (which would draw the menu) replaced by one
+/// that prints what it was given, `value:description` a line.
+#[test]
+fn zsh_completes_profiles_instances_and_help_topics() {
+    let s = setup();
+    let zsh = |words: &[&str]| -> Option<Vec<String>> {
+        let program = r#"
+compdef() { : }
+_describe() { print -rl -- "${(@P)${@[-1]}}" }
+source "$1"
+shift
+words=("$@")
+CURRENT=$#words
+_clap_dynamic_completer_wixauth
+"#;
+        let out = Command::new("zsh")
+            .args(["-f", "-c", program, "zsh"])
+            .arg(script("_wixauth"))
+            .args(words)
+            .current_dir(&s.cwd)
+            .env("PATH", &s.path)
+            .env("WIXAUTH_CONFIG_DIR", &s.config)
+            .env_remove("WIXAUTH_PROFILE")
+            .output()
+            .ok()?;
+        assert!(
+            out.status.success(),
+            "zsh: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(
+            lines(&out.stdout)
+                .into_iter()
+                .map(|l| l.split(':').next().unwrap_or_default().to_string())
+                .collect(),
+        )
+    };
+    let Some(profiles) = zsh(&["wixauth", "--profile", ""]) else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "zsh is missing: scripts/test.sh installs it"
+        );
+        eprintln!("skipping: zsh is not installed");
+        return;
+    };
+    assert_eq!(profiles, ["default", "shop"]);
+    assert_eq!(
+        zsh(&["wixauth", "--profile", "shop", "token", "--instance", ""]).unwrap(),
+        ["shop-1"]
+    );
+    let topics = zsh(&["wixauth", "help", ""]).unwrap();
+    let topics = values(&topics);
+    assert!(
+        topics.contains(&"environment") && topics.contains(&"login"),
+        "{topics:?}"
+    );
+    assert!(topics.len() < 20, "a handful, not thousands: {topics:?}");
+    assert!(
+        !topics.iter().any(|t| t.contains("some-file")),
+        "{topics:?}"
+    );
+}
