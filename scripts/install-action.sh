@@ -50,7 +50,8 @@ from_release() {
 from_source() {
     local ref=()
     [[ "$version" == latest ]] || ref=(--tag "$version")
-    cargo install --locked --root "$RUNNER_TEMP/wixauth" --git "https://github.com/$repo" "${ref[@]}" wixauth
+    # ${ref[@]+…}: an empty array under set -u, also in the bash 3.2 of macOS.
+    cargo install --locked --root "$RUNNER_TEMP/wixauth" --git "https://github.com/$repo" ${ref[@]+"${ref[@]}"} wixauth
 }
 
 if [[ "$from" == release && -n "$target" ]] && from_release; then
