@@ -59,7 +59,7 @@ pub(crate) enum Command {
     #[command(name = "install-url")]
     InstallUrl(InstallUrlArgs),
     /// Print a shell completion script
-    #[command(after_long_help = COMPLETIONS_INSTALL)]
+    #[command(after_long_help = completions_install_help())]
     Completions(CompletionsArgs),
     /// Help for a command, or a topic: `wixauth help environment`
     Help(HelpArgs),
@@ -141,19 +141,38 @@ pub(crate) struct InstallUrlArgs {
     pub json: bool,
 }
 
-/// `wixauth completions --help`: where each shell's script goes.
-const COMPLETIONS_INSTALL: &str = "\
-The script asks `wixauth` (found through PATH) for candidates as you type, so profiles,
-instances, bi-event names and help topics are always current. Install it once:
+/// Where each shell's script goes (`wixauth completions --help` and its man page).
+pub(crate) const COMPLETIONS_INSTALL: &[(&str, &str)] = &[
+    (
+        "bash",
+        "wixauth completions bash > ~/.local/share/bash-completion/completions/wixauth",
+    ),
+    (
+        "zsh",
+        "echo 'source <(wixauth completions zsh)' >> ~/.zshrc   # after compinit",
+    ),
+    (
+        "fish",
+        "wixauth completions fish > ~/.config/fish/completions/wixauth.fish",
+    ),
+    ("powershell", "wixauth completions powershell >> $PROFILE"),
+    (
+        "elvish",
+        "wixauth completions elvish >> ~/.config/elvish/rc.elv",
+    ),
+];
 
-  bash        wixauth completions bash > ~/.local/share/bash-completion/completions/wixauth
-              (or add `source <(wixauth completions bash)` to ~/.bashrc)
-  zsh         add `source <(wixauth completions zsh)` to ~/.zshrc, after compinit
-  fish        wixauth completions fish > ~/.config/fish/completions/wixauth.fish
-  powershell  wixauth completions powershell >> $PROFILE
-  elvish      wixauth completions elvish >> ~/.config/elvish/rc.elv
+/// What the completion scripts do, before the install lines.
+pub(crate) const COMPLETIONS_ABOUT: &str = "The script asks `wixauth` (found through PATH) for candidates as you type, so profiles, instances, bi-event names and help topics are always current. Install it once, then open a new shell:";
 
-Then open a new shell. Packagers: the same scripts are in the source tree under completions/.";
+fn completions_install_help() -> String {
+    let mut help = format!("{COMPLETIONS_ABOUT}\n\n");
+    for (shell, line) in COMPLETIONS_INSTALL {
+        help.push_str(&format!("  {shell:<11} {line}\n"));
+    }
+    help.push_str("\nPackagers: the same scripts are in the source tree under completions/.");
+    help
+}
 
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {

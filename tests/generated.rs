@@ -231,3 +231,26 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn completions_help_says_how_to_install_each_shell() {
+    let out = assert_cmd::Command::cargo_bin("wixauth")
+        .unwrap()
+        .args(["completions", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "wixauth completions bash > ~/.local/share/bash-completion/completions/wixauth",
+        "source <(wixauth completions zsh)",
+        "wixauth completions fish > ~/.config/fish/completions/wixauth.fish",
+        "wixauth completions powershell >> $PROFILE",
+        "wixauth completions elvish >> ~/.config/elvish/rc.elv",
+    ] {
+        assert!(
+            help.contains(line),
+            "`completions --help` lacks {line:?}:\n{help}"
+        );
+    }
+}

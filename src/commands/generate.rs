@@ -175,6 +175,16 @@ fn command_page(command: clap::Command, name: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let _ = render_common(&command, &mut out);
     let mut roff = Roff::new();
+    if name == "completions" {
+        roff.control("SH", ["INSTALLATION"]);
+        roff.text([roman(crate::cli::COMPLETIONS_ABOUT)]);
+        for (shell, line) in crate::cli::COMPLETIONS_INSTALL {
+            roff.control("TP", []).text([bold(*shell)]);
+            roff.control("EX", [])
+                .text([roman(*line)])
+                .control("EE", []);
+        }
+    }
     examples_section(&mut roff, name);
     roff.control("SH", ["SEE ALSO"]);
     roff.text([
@@ -186,19 +196,15 @@ fn command_page(command: clap::Command, name: &str) -> Vec<u8> {
     out
 }
 
-/// Title to OPTIONS, then EXTRA (the after-help text: `completions` keeps its install
-/// instructions there).
+/// Title, NAME, SYNOPSIS, DESCRIPTION and OPTIONS, from the clap model.
 fn render_common(command: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
     let man = clap_mangen::Man::new(command.clone());
     man.render_title(out)?;
     man.render_name_section(out)?;
     man.render_synopsis_section(out)?;
     man.render_description_section(out)?;
-    man.render_options_section(out)?;
-    if command.get_after_long_help().is_some() || command.get_after_help().is_some() {
-        man.render_extra_section(out)?;
-    }
-    Ok(())
+    // The after-help texts are laid out for a terminal; the pages say the same in roff.
+    man.render_options_section(out)
 }
 
 fn examples_section(roff: &mut Roff, command: &str) {
