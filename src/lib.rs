@@ -18,6 +18,7 @@ mod oauth;
 mod secret;
 mod text;
 mod ui;
+mod webhook;
 mod wix;
 
 mod cli;
@@ -37,6 +38,7 @@ use crate::ui::Io;
 
 /// Parses arguments, runs the command and reports a failure as one line on stderr.
 pub fn main() -> ExitCode {
+    harden_process();
     // A shell asking for completion candidates gets them and nothing else.
     complete::run_if_requested();
     let cli = match Cli::try_parse() {
@@ -92,7 +94,52 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCod
         Command::Exec(args) => return exec::run(&args.into(), ctx, io).map(ExitCode::from),
         Command::Whoami(args) => whoami::run(&args.into(), ctx, io)?,
         Command::InstallUrl(args) => install_url::run(&args.into(), ctx, io)?,
+        Command::Webhook(args) => {
+            let opts = commands::webhook::WebhookOptions::from_args(args)?;
+            commands::webhook::run(&opts, ctx, io)?
+        }
         Command::Completions(_) | Command::Help(_) => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Keeps secrets in this process: no core file that could hold them, and (Linux) no other
+/// process of the same user reading our memory or `/proc/<pid>/environ` (the dumpable flag
+/// also gates ptrace). Windows has neither; the secrets there are protected by the user's
+/// account alone.
+fn harden_process() {
+    #[cfg(unix)]
+    {
+        let none = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: setrlimit reads the struct we pass; failure leaves the limit as it was.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_CORE, &none);
+        }
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: PR_SET_DUMPABLE takes plain integers and touches only this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_process_is_not_dumpable_and_leaves_no_core() {
+        super::harden_process();
+        // SAFETY: a query of this process's own flag.
+        assert_eq!(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }, 0);
+        let mut limit = libc::rlimit {
+            rlim_cur: 1,
+            rlim_max: 1,
+        };
+        // SAFETY: getrlimit writes into the struct we own.
+        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_CORE, &mut limit) }, 0);
+        assert_eq!((limit.rlim_cur, limit.rlim_max), (0, 0));
+    }
 }

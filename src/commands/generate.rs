@@ -97,6 +97,22 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ("Help for one command:", "wixauth help token"),
         ("The environment variables wixauth reads:", "wixauth help environment"),
     ]),
+    ("webhook", &[
+        ("Store the app's webhook public key, copied from the app dashboard:", "wixauth webhook set-key public-key.pem"),
+        ("Receive deliveries behind a tunnel and keep the profile's instances in step:", "wixauth webhook listen --save-instances"),
+    ]),
+    ("webhook set-key", &[
+        ("From a file saved from the dashboard:", "wixauth webhook set-key public-key.pem"),
+        ("From the clipboard (Wayland):", "wl-paste | wixauth webhook set-key -"),
+    ]),
+    ("webhook verify", &[
+        ("Check a saved delivery and print its event:", "wixauth webhook verify delivery.jwt"),
+        ("Replay an old delivery:", "wixauth webhook verify --ignore-expiry < delivery.jwt"),
+    ]),
+    ("webhook listen", &[
+        ("Listen on 127.0.0.1:8339/webhook (point the tunnel there):", "wixauth webhook listen"),
+        ("Relay each valid delivery to a local server, and stop after one:", "wixauth webhook listen --forward-to http://127.0.0.1:3000/hooks --once"),
+    ]),
     ("switch", &[
         ("Make a profile the active one:", "wixauth switch --profile shop"),
         ("Choose the profile's default instance interactively:", "wixauth switch"),
@@ -115,25 +131,49 @@ pub fn examples(command: &str) -> Option<&'static [(&'static str, &'static str)]
         .map(|(_, e)| *e)
 }
 
-/// Every man page, as (file name, roff): `wixauth.1` and one `wixauth-COMMAND.1` per command.
+/// Every man page, as (file name, roff): `wixauth.1`, and one `wixauth-COMMAND.1` per command
+/// and per subcommand (`wixauth-webhook-listen.1`), as the pages' SUBCOMMANDS sections name them.
 pub fn man_pages() -> Vec<(String, Vec<u8>)> {
     let mut command = Cli::command();
     // Building names the subcommands `wixauth-login` etc. and propagates the global options.
     command.build();
-    let commands: Vec<clap::Command> = command
-        .get_subcommands()
-        .filter(|c| !c.is_hide_set())
-        .cloned()
-        .collect();
+    let commands: Vec<clap::Command> = visible_subcommands(&command);
     let mut pages = vec![(
         "wixauth.1".to_string(),
         main_page(command.clone(), &commands),
     )];
     for sub in commands {
-        let name = sub.get_name().to_string();
-        pages.push((format!("wixauth-{name}.1"), command_page(sub, &name)));
+        command_pages(sub, String::new(), &mut pages);
     }
     pages
+}
+
+fn visible_subcommands(command: &clap::Command) -> Vec<clap::Command> {
+    command
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .cloned()
+        .collect()
+}
+
+/// `command`'s page and its subcommands' pages; `parent` is the path above it, as EXAMPLES
+/// keys pages ("webhook listen").
+fn command_pages(command: clap::Command, parent: String, pages: &mut Vec<(String, Vec<u8>)>) {
+    let path = if parent.is_empty() {
+        command.get_name().to_string()
+    } else {
+        format!("{parent} {}", command.get_name())
+    };
+    let file = format!(
+        "{}.1",
+        command
+            .get_display_name()
+            .unwrap_or_else(|| command.get_name())
+    );
+    pages.push((file, command_page(command.clone(), &path)));
+    for sub in visible_subcommands(&command) {
+        command_pages(sub, path.clone(), pages);
+    }
 }
 
 fn main_page(command: clap::Command, commands: &[clap::Command]) -> Vec<u8> {
@@ -174,6 +214,9 @@ fn main_page(command: clap::Command, commands: &[clap::Command]) -> Vec<u8> {
 fn command_page(command: clap::Command, name: &str) -> Vec<u8> {
     let mut out = Vec::new();
     let _ = render_common(&command, &mut out);
+    if command.get_subcommands().any(|c| !c.is_hide_set()) {
+        let _ = clap_mangen::Man::new(command.clone()).render_subcommands_section(&mut out);
+    }
     let mut roff = Roff::new();
     if name == "completions" {
         roff.control("SH", ["INSTALLATION"]);

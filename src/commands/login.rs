@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::cli::LoginArgs;
 use crate::config::{Config, Flow, Instance, Profile, StoreKind, DEFAULT_REDIRECT_URL};
 use crate::context::Context;
-use crate::credentials::cache::CachedToken;
+use crate::credentials::cache::{CacheKey, CachedToken};
 use crate::credentials::store::SecretKey;
 use crate::error::{Error, Result};
 use crate::log::debug;
@@ -153,8 +153,8 @@ fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &mut Io) -> Result<Fl
         let choice = io.prompter.select(
             "How does this app get tokens?",
             &[
-                "basic: app secret + instance id → 4-hour tokens (Wix's current OAuth)",
-                "advanced: browser consent → refresh token → 5-minute tokens (custom authentication, legacy)",
+                "basic: app secret + instance id → 4-hour tokens (Wix's OAuth, what every app has)",
+                "advanced: custom authentication (legacy, only for existing apps that already use it): browser consent → refresh token → 5-minute tokens",
             ],
             0,
         )?;
@@ -164,7 +164,8 @@ fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &mut Io) -> Result<Fl
             Flow::Advanced
         });
     }
-    Ok(Flow::Advanced)
+    // Wix no longer offers custom authentication to new apps: the default is the flow every app has.
+    Ok(Flow::Basic)
 }
 
 fn app_id(opts: &LoginOptions, ctx: &Context, profile: &Profile, io: &mut Io) -> Result<String> {
@@ -243,6 +244,23 @@ fn save(
         )));
     }
     let secrets = ctx.secrets();
+    let session = ctx.session();
+    // Logging a profile into another app drops the old app's instances: forget their
+    // secrets and cached tokens now, so nothing of them outlives the switch.
+    if let Some(old) = ctx
+        .active_profile()
+        .filter(|p| p.app_id.as_deref() != Some(app_id))
+    {
+        for instance in old.instances.keys() {
+            secrets.delete_everywhere(
+                &SecretKey::refresh_token(&ctx.profile, instance),
+                old.secret_store,
+            )?;
+        }
+        if let Some(old_app) = &old.app_id {
+            session.forget_cached(old_app, None)?;
+        }
+    }
     let stored_in = secrets.put(&SecretKey::app_secret(&ctx.profile), secret)?;
     if let Some(refresh) = &authorised.refresh_token {
         secrets.put(
@@ -272,8 +290,13 @@ fn save(
         Some(&authorised.instance_id),
         flow,
     );
-    let session = ctx.session();
-    let key = crate::credentials::cache::TokenCache::key(app_id, Some(&authorised.instance_id));
+    // Keyed as a later run with the stored credentials looks it up: those are what minted it.
+    let key = CacheKey::new(
+        &ctx.env.api_base,
+        app_id,
+        Some(&authorised.instance_id),
+        &[],
+    );
     if let Err(e) = session.cache().save(&key, &token) {
         debug!("cannot cache the login token: {e}");
     }

@@ -3,7 +3,6 @@
 use crate::cli::LogoutArgs;
 use crate::config::Config;
 use crate::context::Context;
-use crate::credentials::cache::TokenCache;
 use crate::credentials::store::SecretKey;
 use crate::error::Result;
 use crate::ui::Io;
@@ -49,17 +48,23 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         return print_json(io, opts, &profile, None);
     };
     let secrets = ctx.secrets();
-    let cache = ctx.session().cache();
+    let session = ctx.session();
     let name = ctx.profile.clone();
     let hint = profile.secret_store;
 
     if opts.all {
         for instance in profile.instances.keys() {
             secrets.delete_everywhere(&SecretKey::refresh_token(&name, instance), hint)?;
+            if let Some(app_id) = &profile.app_id {
+                session.forget_cached(app_id, Some(instance))?;
+            }
         }
         secrets.delete_everywhere(&SecretKey::app_secret(&name), hint)?;
+        // Whatever else the profile ever wrote: secrets of instances a later login dropped,
+        // cached tokens minted with other credentials or another API base.
+        secrets.delete_file_entries_of(&name)?;
         if let Some(app_id) = &profile.app_id {
-            cache.remove_app(app_id)?;
+            session.forget_cached(app_id, None)?;
         }
         Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
         io.flush_notes(&ctx.notes);
@@ -73,7 +78,7 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
     };
     secrets.delete_everywhere(&SecretKey::refresh_token(&name, &instance), hint)?;
     if let Some(app_id) = &profile.app_id {
-        cache.remove(&TokenCache::key(app_id, Some(&instance)))?;
+        session.forget_cached(app_id, Some(&instance))?;
     }
     Config::update(&ctx.paths, |c| {
         if let Some(p) = c.profiles.get_mut(&name) {

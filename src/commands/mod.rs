@@ -11,6 +11,7 @@ pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod status;
 pub(crate) mod token;
+pub(crate) mod webhook;
 pub(crate) mod whoami;
 
 #[cfg(test)]

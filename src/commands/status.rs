@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::cli::StatusArgs;
 use crate::config::{Flow, Profile, StoreKind};
 use crate::context::Context;
-use crate::credentials::cache::{now_unix, TokenCache};
+use crate::credentials::cache::now_unix;
 use crate::credentials::store::{SecretKey, Secrets};
 use crate::credentials::Freshness;
 use crate::error::{Error, Exit, Result};
@@ -160,7 +160,8 @@ fn profile_report(
         (false, Some(StoreKind::File)) => "file",
         (false, None) => "missing",
     };
-    let cache = ctx.session().cache();
+    let session = ctx.session();
+    let cache = session.cache();
     let now = now_unix();
     let mut instances = Vec::new();
     for (id, instance) in &profile.instances {
@@ -171,7 +172,7 @@ fn profile_report(
         let cached = profile
             .app_id
             .as_deref()
-            .and_then(|app| cache.load(&TokenCache::key(app, Some(id))))
+            .and_then(|app| cache.load(&session.cache_key(app, Some(id))))
             .map(|t| t.ttl(now))
             .filter(|&ttl| ttl > 0);
         instances.push(InstanceReport {

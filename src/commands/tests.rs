@@ -15,7 +15,7 @@ use crate::error::Exit;
 use crate::ui::testing::{fake_io, Buffer, Recorder, Script};
 use crate::ui::Io;
 
-#[path = "../../tests/common/emulator.rs"]
+#[path = "../../tests/it/support/emulator.rs"]
 mod emulator;
 use emulator::Emulator;
 
@@ -204,7 +204,12 @@ fn the_first_flow_question_offers_basic_first() {
     );
     assert!(err.text().contains("flow advanced"), "{}", err.text());
     h.assert_no_secret(&[&out, &err]);
-    // Wix's close-window page got the access token; a refresh token is stored.
+    // Wix's close-window page gets the access token (the browser thread follows the
+    // listener's redirect there once the login has answered it); a refresh token is stored.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while h.emu.closed_windows().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     assert_eq!(h.emu.closed_windows().len(), 1);
     let secrets = std::fs::read_to_string(h.dir.path().join("secrets.toml")).unwrap();
     assert!(secrets.contains("/refresh-token"), "{secrets}");

@@ -1,12 +1,15 @@
-//! Cached access tokens: one 0600 JSON file per app instance in `tokens/`.
+//! Cached access tokens: one 0600 JSON file per set of credentials in `tokens/`.
 //!
 //! Not the keyring: a cache hit must not wait on D-Bus, and Windows caps keyring entries
-//! near 1,280 characters. A corrupt or unreadable cache entry is just a miss.
+//! near 1,280 characters. A corrupt or unreadable cache entry is just a miss. A token is only
+//! ever handed out for the exact credentials that minted it: the entry's name is a hash of its
+//! [`CacheKey`], and the key is recorded in the entry and compared on every read.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::config::Flow;
 use crate::error::Result;
@@ -20,6 +23,77 @@ pub(crate) fn now_unix() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
+}
+
+/// What a cached token belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct CacheKey {
+    /// The Wix API base the token was minted at (an emulator's token is not Wix's).
+    pub api: String,
+    pub app_id: String,
+    /// `None` only for an environment refresh token with no instance named.
+    pub instance_id: Option<String>,
+    /// A fingerprint of credentials that came from the environment (`WIX_APP_SECRET`,
+    /// `WIX_REFRESH_TOKEN`), so a wrong or another site's secret never gets a cached token.
+    pub credential: Option<String>,
+}
+
+impl CacheKey {
+    pub(crate) fn new(
+        api: &url::Url,
+        app_id: &str,
+        instance_id: Option<&str>,
+        env_credentials: &[&Secret],
+    ) -> CacheKey {
+        CacheKey {
+            api: api.as_str().to_string(),
+            app_id: app_id.to_string(),
+            instance_id: instance_id.map(str::to_string),
+            credential: fingerprint(env_credentials),
+        }
+    }
+
+    /// The entry's file name (and its lock's): readable ids for a person, then a hash of the
+    /// whole key, so ids that clean up alike (`a.b`, `a_b`) never share a file.
+    pub(crate) fn stem(&self) -> String {
+        let mut hash = Sha256::new();
+        for part in [
+            self.api.as_str(),
+            self.app_id.as_str(),
+            self.instance_id.as_deref().unwrap_or("\u{0}none"),
+            self.credential.as_deref().unwrap_or("\u{0}none"),
+        ] {
+            hash.update(part.as_bytes());
+            hash.update([0u8]);
+        }
+        format!(
+            "{}.{}.{}",
+            short(&fsutil::safe_file_stem(&self.app_id)),
+            short(&fsutil::safe_file_stem(
+                self.instance_id.as_deref().unwrap_or("env")
+            )),
+            &hex::encode(hash.finalize())[..32]
+        )
+    }
+}
+
+/// At most 40 characters of a cleaned-up id (file names stay short).
+fn short(stem: &str) -> String {
+    stem.chars().take(40).collect()
+}
+
+/// A one-way fingerprint of secrets (never the secrets themselves), or `None` for none.
+fn fingerprint(secrets: &[&Secret]) -> Option<String> {
+    if secrets.is_empty() {
+        return None;
+    }
+    let mut hash = Sha256::new();
+    hash.update(b"wixauth cache credential v1\0");
+    for secret in secrets {
+        hash.update(secret.expose().as_bytes());
+        hash.update([0u8]);
+    }
+    Some(hex::encode(&hash.finalize()[..16]))
 }
 
 #[derive(Debug, Clone)]
@@ -61,11 +135,10 @@ impl CachedToken {
 /// The on-disk form; `Secret` deliberately has no serde impls.
 #[derive(Serialize, Deserialize)]
 struct Stored {
+    key: CacheKey,
     access_token: String,
     token_type: String,
     expires_at: u64,
-    app_id: String,
-    instance_id: Option<String>,
     flow: Flow,
 }
 
@@ -76,21 +149,12 @@ pub(crate) struct TokenCache {
 }
 
 impl TokenCache {
-    /// The cache entry name for an app instance (or for an env refresh token with no instance).
-    pub(crate) fn key(app_id: &str, instance: Option<&str>) -> String {
-        format!(
-            "{}.{}",
-            fsutil::safe_file_stem(app_id),
-            fsutil::safe_file_stem(instance.unwrap_or("env-refresh-token"))
-        )
+    fn path(&self, stem: &str) -> PathBuf {
+        self.dir.join(format!("{stem}.json"))
     }
 
-    fn path(&self, key: &str) -> PathBuf {
-        self.dir.join(format!("{key}.json"))
-    }
-
-    pub(crate) fn load(&self, key: &str) -> Option<CachedToken> {
-        let text = match fsutil::read_optional(&self.path(key)) {
+    fn read(&self, stem: &str) -> Option<Stored> {
+        let text = match fsutil::read_optional(&self.path(stem)) {
             Ok(Some(text)) => text,
             Ok(None) => return None,
             Err(e) => {
@@ -99,62 +163,92 @@ impl TokenCache {
             }
         };
         match serde_json::from_str::<Stored>(&text) {
-            Ok(s) => Some(CachedToken {
-                access_token: Secret::new(s.access_token),
-                token_type: s.token_type,
-                expires_at: s.expires_at,
-                app_id: s.app_id,
-                instance_id: s.instance_id,
-                flow: s.flow,
-            }),
+            Ok(stored) => Some(stored),
             Err(_) => {
-                debug!("token cache entry {key} is corrupt, ignoring it");
+                debug!("token cache entry {stem} is corrupt or of an older wixauth, ignoring it");
                 None
             }
         }
     }
 
+    /// The token cached for exactly `key`; an entry recorded for other credentials is ignored.
+    pub(crate) fn load(&self, key: &CacheKey) -> Option<CachedToken> {
+        let stored = self.read(&key.stem())?;
+        if stored.key != *key {
+            debug!(
+                "token cache entry {} belongs to other credentials, ignoring it",
+                key.stem()
+            );
+            return None;
+        }
+        Some(CachedToken {
+            access_token: Secret::new(stored.access_token),
+            token_type: stored.token_type,
+            expires_at: stored.expires_at,
+            app_id: stored.key.app_id,
+            instance_id: stored.key.instance_id,
+            flow: stored.flow,
+        })
+    }
+
     /// Writes a token, unless `WIXAUTH_NO_CACHE` says never to (checked here, so every
     /// writer, `login` included, honours it).
-    pub(crate) fn save(&self, key: &str, token: &CachedToken) -> Result<()> {
+    pub(crate) fn save(&self, key: &CacheKey, token: &CachedToken) -> Result<()> {
         if !self.writes {
             debug!("WIXAUTH_NO_CACHE set: not caching the token");
             return Ok(());
         }
         let stored = Stored {
+            key: key.clone(),
             access_token: token.access_token.expose().to_string(),
             token_type: token.token_type.clone(),
             expires_at: token.expires_at,
-            app_id: token.app_id.clone(),
-            instance_id: token.instance_id.clone(),
             flow: token.flow,
         };
         let text = serde_json::to_vec(&stored).unwrap_or_default();
-        fsutil::write_private_atomic(&self.path(key), &text)
+        fsutil::write_private_atomic(&self.path(&key.stem()), &text)
     }
 
-    pub(crate) fn remove(&self, key: &str) -> Result<()> {
-        fsutil::remove_if_exists(&self.path(key))
-    }
-
-    /// Removes every cached token of an app (logout --all).
-    pub(crate) fn remove_app(&self, app_id: &str) -> Result<()> {
-        let prefix = format!("{}.", fsutil::safe_file_stem(app_id));
+    /// The stems of the entries whose recorded key `matches`, whatever credentials or API
+    /// base they were minted with (logout forgets them all).
+    pub(crate) fn entries_where(&self, matches: impl Fn(&CacheKey) -> bool) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return Ok(());
+            return vec![];
         };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(&prefix) {
-                fsutil::remove_if_exists(&entry.path())?;
-            }
-        }
-        Ok(())
+        let mut stems: Vec<String> = entries
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()
+                    .and_then(|n| n.strip_suffix(".json"))
+                    .map(str::to_string)
+            })
+            .filter(|stem| self.read(stem).is_some_and(|s| matches(&s.key)))
+            .collect();
+        stems.sort();
+        stems
+    }
+
+    /// Removes one entry by its stem.
+    pub(crate) fn remove(&self, stem: &str) -> Result<()> {
+        fsutil::remove_if_exists(&self.path(stem))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key(app: &str, instance: Option<&str>, secret: Option<&str>) -> CacheKey {
+        let secret = secret.map(Secret::new);
+        let creds: Vec<&Secret> = secret.iter().collect();
+        CacheKey::new(
+            &url::Url::parse("https://www.wixapis.com").unwrap(),
+            app,
+            instance,
+            &creds,
+        )
+    }
 
     fn token(expires_at: u64) -> CachedToken {
         CachedToken {
@@ -167,20 +261,53 @@ mod tests {
         }
     }
 
-    #[test]
-    fn round_trip_and_corruption_is_a_miss() {
+    fn cache() -> (tempfile::TempDir, TokenCache) {
         let dir = tempfile::tempdir().unwrap();
         let cache = TokenCache {
             dir: dir.path().to_path_buf(),
             writes: true,
         };
-        let key = TokenCache::key("app", Some("i1"));
-        assert!(cache.load(&key).is_none());
-        cache.save(&key, &token(100)).unwrap();
-        let back = cache.load(&key).unwrap();
+        (dir, cache)
+    }
+
+    #[test]
+    fn round_trip_and_corruption_is_a_miss() {
+        let (_dir, cache) = cache();
+        let k = key("app", Some("i1"), None);
+        assert!(cache.load(&k).is_none());
+        cache.save(&k, &token(100)).unwrap();
+        let back = cache.load(&k).unwrap();
         assert_eq!((back.access_token.expose(), back.expires_at), ("tok", 100));
-        std::fs::write(cache.path(&key), "{garbage").unwrap();
-        assert!(cache.load(&key).is_none());
+        std::fs::write(cache.path(&k.stem()), "{garbage").unwrap();
+        assert!(cache.load(&k).is_none());
+    }
+
+    #[test]
+    fn keys_never_cross_credentials() {
+        let (_dir, cache) = cache();
+        let a = key("app", Some("i1"), Some("secret-a"));
+        cache.save(&a, &token(100)).unwrap();
+        for other in [
+            key("app", Some("i1"), Some("WRONG")),
+            key("app", Some("i1"), None),
+            key("app", Some("i2"), Some("secret-a")),
+            key("app.b", Some("i1"), Some("secret-a")),
+            CacheKey {
+                api: "http://127.0.0.1:1/".into(),
+                ..a.clone()
+            },
+        ] {
+            assert_ne!(other.stem(), a.stem(), "{other:?}");
+            assert!(cache.load(&other).is_none(), "{other:?}");
+        }
+        // Ids that clean up to the same text still get their own files.
+        assert_ne!(key("a.b", None, None).stem(), key("a_b", None, None).stem());
+        // A file renamed to another key's name is not believed.
+        let b = key("app", Some("i2"), Some("secret-a"));
+        std::fs::rename(cache.path(&a.stem()), cache.path(&b.stem())).unwrap();
+        assert!(cache.load(&b).is_none());
+        // The fingerprint is not the secret.
+        assert!(!a.credential.unwrap().contains("secret-a"));
     }
 
     #[test]
@@ -190,23 +317,23 @@ mod tests {
     }
 
     #[test]
-    fn remove_app_removes_only_that_app() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = TokenCache {
-            dir: dir.path().to_path_buf(),
-            writes: true,
-        };
+    fn entries_are_found_by_what_they_record() {
+        let (_dir, cache) = cache();
         cache
-            .save(&TokenCache::key("app", Some("i1")), &token(1))
+            .save(&key("app", Some("i1"), None), &token(1))
             .unwrap();
         cache
-            .save(&TokenCache::key("app", Some("i2")), &token(1))
+            .save(&key("app", Some("i2"), Some("s")), &token(1))
             .unwrap();
         cache
-            .save(&TokenCache::key("other", Some("i1")), &token(1))
+            .save(&key("other", Some("i1"), None), &token(1))
             .unwrap();
-        cache.remove_app("app").unwrap();
-        assert!(cache.load(&TokenCache::key("app", Some("i2"))).is_none());
-        assert!(cache.load(&TokenCache::key("other", Some("i1"))).is_some());
+        let of_app = cache.entries_where(|k| k.app_id == "app");
+        assert_eq!(of_app.len(), 2);
+        for stem in of_app {
+            cache.remove(&stem).unwrap();
+        }
+        assert!(cache.load(&key("other", Some("i1"), None)).is_some());
+        assert!(cache.entries_where(|k| k.app_id == "app").is_empty());
     }
 }

@@ -14,7 +14,7 @@ use crate::log::{debug, Notes};
 use crate::secret::Secret;
 use crate::text::{is_wix_id, printable};
 use crate::wix::{LazyClient, Request, Response, TokenGrant, WixClient};
-use cache::{now_unix, CachedToken, TokenCache};
+use cache::{now_unix, CacheKey, CachedToken, TokenCache};
 use store::{SecretKey, Secrets};
 
 /// The app instance a command acts for, and how to get its tokens.
@@ -30,10 +30,6 @@ pub(crate) struct Target {
 }
 
 impl Target {
-    pub(crate) fn cache_key(&self) -> String {
-        TokenCache::key(&self.app_id, self.instance_id.as_deref())
-    }
-
     /// The instance id, or a usage error saying how to give one.
     pub(crate) fn require_instance(&self) -> Result<&str> {
         self.instance_id.as_deref().ok_or_else(|| {
@@ -63,11 +59,26 @@ pub(crate) struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
+    /// Forgets every cached token of an app's instance (`None`: of every instance); see
+    /// [`forget_cached`].
+    pub(crate) fn forget_cached(&self, app_id: &str, instance: Option<&str>) -> Result<()> {
+        forget_cached(self.paths, Some(&self.env.api_base), app_id, instance)
+    }
+
     pub(crate) fn cache(&self) -> TokenCache {
         TokenCache {
             dir: self.paths.cache_dir(),
             writes: !self.env.no_cache,
         }
+    }
+
+    /// The cache entry for tokens of `app_id`/`instance` minted with this run's credentials.
+    pub(crate) fn cache_key(&self, app_id: &str, instance: Option<&str>) -> CacheKey {
+        let from_env: Vec<&Secret> = [&self.env.app_secret, &self.env.refresh_token]
+            .into_iter()
+            .flatten()
+            .collect();
+        CacheKey::new(&self.env.api_base, app_id, instance, &from_env)
     }
 
     /// The app id (`WIX_APP_ID` wins) and the active profile, when it belongs to that app:
@@ -95,16 +106,20 @@ impl<'a> Session<'a> {
             ))
         })?;
         let env_secret = self.env.app_secret.is_some();
-        let env_refresh = self.env.refresh_token.is_some();
+        // A WIX_REFRESH_TOKEN is always the token used (unless --flow basic says otherwise),
+        // and it names its own instance: the profile's default is not assumed for it.
+        let env_refresh = self.env.refresh_token.is_some() && flow != Some(Flow::Basic);
         if let Some(id) = instance.filter(|id| !is_wix_id(id)) {
             return Err(Error::usage(format!(
                 "instance {:?} does not look like a Wix instance id (letters, digits and dashes): check --instance or WIX_INSTANCE_ID",
                 printable(id, 80)
             )));
         }
-        let instance_id = instance
-            .map(str::to_string)
-            .or_else(|| profile.and_then(|p| p.default_instance.clone()));
+        let instance_id = instance.map(str::to_string).or_else(|| {
+            (!env_refresh)
+                .then(|| profile.and_then(|p| p.default_instance.clone()))
+                .flatten()
+        });
         let stored = instance_id
             .as_deref()
             .and_then(|i| profile.and_then(|p| p.instances.get(i)));
@@ -117,8 +132,8 @@ impl<'a> Session<'a> {
             }
         }
         let flow = flow
-            .or(stored.map(|i| i.flow))
             .or(env_refresh.then_some(Flow::Advanced))
+            .or(stored.map(|i| i.flow))
             .or(profile.and_then(|p| p.flow))
             .unwrap_or(Flow::Basic);
         let target = Target {
@@ -161,28 +176,29 @@ impl<'a> Session<'a> {
     /// callers make one request between them.
     pub(crate) fn fresh_token(&self, target: &Target, want: Freshness) -> Result<CachedToken> {
         let cache = self.cache();
-        let key = target.cache_key();
+        let key = self.cache_key(&target.app_id, target.instance_id.as_deref());
         let min_ttl = i64::try_from(want.min_ttl).unwrap_or(i64::MAX);
         let usable = |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= min_ttl;
         if !want.force {
             if let Some(token) = cache.load(&key).filter(usable) {
                 debug!(
-                    "token cache hit for {key} ({} s left)",
+                    "token cache hit for {} ({} s left)",
+                    key.stem(),
                     token.ttl(now_unix())
                 );
                 return Ok(token);
             }
-            debug!("token cache miss for {key}");
+            debug!("token cache miss for {}", key.stem());
         }
-        let (_lock, waited) = FileLock::acquire(&self.paths.lock_file(&key))?;
+        let (_lock, waited) = FileLock::acquire(&self.paths.lock_file(&key.stem()))?;
         if waited {
-            debug!("waited for another wixauth refreshing {key}");
+            debug!("waited for another wixauth refreshing {}", key.stem());
         }
         // Re-read even when the lock was free: another wixauth may have refreshed and released
         // it between our miss above and taking the lock.
         if !want.force {
             if let Some(token) = cache.load(&key).filter(usable) {
-                debug!("token cache hit for {key} after the lock");
+                debug!("token cache hit for {} after the lock", key.stem());
                 return Ok(token);
             }
         }
@@ -283,4 +299,39 @@ impl<'a> Session<'a> {
         })?;
         Ok((response, token))
     }
+}
+
+/// Forgets every cached token of an app's instance (`None`: of every instance), whatever
+/// credentials or API base minted it. Each is removed under the lock `token` takes for it;
+/// with `api`, the entry of the stored credentials at that base is locked first, so a
+/// refresh in flight cannot write it back after we removed it.
+pub(crate) fn forget_cached(
+    paths: &Paths,
+    api: Option<&url::Url>,
+    app_id: &str,
+    instance: Option<&str>,
+) -> Result<()> {
+    let cache = TokenCache {
+        dir: paths.cache_dir(),
+        writes: true,
+    };
+    let held = api
+        .zip(instance)
+        .map(|(api, i)| CacheKey::new(api, app_id, Some(i), &[]).stem());
+    let _held = match &held {
+        Some(stem) => Some(FileLock::acquire(&paths.lock_file(stem))?),
+        None => None,
+    };
+    let ours = |k: &CacheKey| {
+        k.app_id == app_id && instance.is_none_or(|i| k.instance_id.as_deref() == Some(i))
+    };
+    for stem in cache.entries_where(ours) {
+        // A second lock on the file we hold would wait for ourselves.
+        let _lock = match held.as_deref() == Some(stem.as_str()) {
+            true => None,
+            false => Some(FileLock::acquire(&paths.lock_file(&stem))?),
+        };
+        cache.remove(&stem)?;
+    }
+    Ok(())
 }

@@ -349,6 +349,24 @@ impl Secrets {
         Ok(None)
     }
 
+    /// Removes every entry of `profile` from the secrets file (entries the keyring may hold
+    /// are removed by name, as the keyring cannot be listed).
+    pub(crate) fn delete_file_entries_of(&self, profile: &str) -> Result<()> {
+        let prefix = format!("{profile}/");
+        let has_any = self
+            .file
+            .read()
+            .map_err(|e| Error::failure(format!("cannot read the secrets file: {e}")))?
+            .keys()
+            .any(|k| k.starts_with(&prefix));
+        if has_any {
+            self.file
+                .rewrite(|entries| entries.retain(|k, _| !k.starts_with(&prefix)))
+                .map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
+        }
+        Ok(())
+    }
+
     /// Removes a secret from every store; an unreachable keyring is reported, not fatal.
     /// `hint` is where login put the profile's secrets: an unreachable keyring that holds
     /// them is reported, since its entries stay behind.

@@ -1,7 +1,6 @@
 //! `wixauth login --flow basic --instance-id ID`: inputs, rejection, instances, profiles, files.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 #[test]
 fn login_with_secret_on_stdin_stores_everything() {

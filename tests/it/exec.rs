@@ -1,7 +1,6 @@
 //! `wixauth exec -- COMMAND`: a child process with a fresh token in its environment (issue 4, item 3).
 
-mod common;
-use common::*;
+use crate::support::*;
 
 fn exec(env: &TestEnv, script: &str) -> std::process::Output {
     env.run(env.cmd().args(["exec", "--", "sh", "-c", script]))
@@ -201,7 +200,9 @@ fn a_missing_command_is_one_error_line() {
 fn long_lived_credentials_are_not_passed_to_the_child() {
     let env = TestEnv::new();
     env.login_basic();
-    let refresh = "refresh-token-that-must-stay-private";
+    // A real one: WIX_REFRESH_TOKEN is then the credential that mints the child's token.
+    let refresh = env.emu.issue_refresh_token(APP_ID, INSTANCE);
+    let refresh = refresh.as_str();
     env.add_secret(refresh);
     let out = env.run(
         env.cmd()

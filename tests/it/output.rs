@@ -1,8 +1,7 @@
 //! Consistent output (issue 4, item 7): `--json` is one document on stdout, notes go to
 //! stderr, no colour escapes, and the help topics.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 use std::process::Output;
 

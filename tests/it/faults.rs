@@ -1,10 +1,9 @@
 //! Network failures and Wix errors: the contract's exit codes, bounded retries, one error
 //! line, and stored credentials that still work afterwards.
 
-mod common;
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
 const TOKEN_PATH: &str = "/oauth2/token";
 
@@ -392,13 +391,17 @@ fn plain_http_refusal_holds_on_a_cache_hit_too() {
 fn https_and_loopback_bases_are_accepted() {
     let env = TestEnv::new();
     env.login_basic();
-    // https to any host parses; a cache hit then needs no request at all.
+    // https to any host is accepted (a network failure through the closed proxy, 4, not 2); the
+    // token cached for the emulator is not handed out for another API base.
     let mut cmd = env.cmd();
     cmd.arg("token")
         .env("WIXAUTH_API_BASE", "https://www.wixapis.com");
     local_only(&mut cmd, &env);
-    let out = env.run(&mut cmd);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let line = assert_fails(&env.run(&mut cmd), 4);
+    assert!(
+        line.contains("cannot reach Wix at https://www.wixapis.com"),
+        "{line}"
+    );
     // https on a loopback port where nothing listens: accepted, then a network failure (4), not 2.
     let port = closed_base()
         .trim_start_matches("http://127.0.0.1:")

@@ -1,9 +1,8 @@
 //! `wixauth login` through the browser (issue 3), driven as a subprocess: the test reads the
 //! installer URL from stderr and acts as the browser with a plain HTTP client on loopback.
 
-mod common;
-use common::loopback::*;
-use common::*;
+use crate::support::loopback::*;
+use crate::support::*;
 
 use std::net::{Ipv4Addr, Ipv6Addr, TcpListener};
 use std::time::{Duration, Instant};

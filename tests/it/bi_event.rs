@@ -1,7 +1,6 @@
 //! `wixauth bi-event EVENT`: Send BI Event for the instance (issue 4, item 1).
 
-mod common;
-use common::*;
+use crate::support::*;
 
 const BI_EVENT: &str = "/apps/v1/bi-event";
 

@@ -4,9 +4,8 @@
 //! Ignored by default: `scripts/test.sh` installs Debian's `chromium` and runs them with
 //! `--include-ignored` (the keyring variant also needs the gnome-keyring that script starts).
 
-mod common;
-use common::loopback::*;
-use common::*;
+use crate::support::loopback::*;
+use crate::support::*;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -297,6 +297,16 @@ impl Emulator {
         self.lock().deny_instance_read = on;
     }
 
+    /// Issues a refresh token for an install, as a consent would (for CI-style tests).
+    pub fn issue_refresh_token(&self, app_id: &str, instance_id: &str) -> String {
+        let mut s = self.lock();
+        let token = unique(&mut s, "refresh");
+        s.installed.insert((app_id.into(), instance_id.into()));
+        s.refresh_tokens
+            .insert(token.clone(), (app_id.into(), instance_id.into()));
+        token
+    }
+
     /// Issues a code for an install as the installer would (for tests that skip the browser).
     pub fn issue_code(&self, app_id: &str, instance_id: &str) -> String {
         let mut s = self.lock();

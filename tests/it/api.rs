@@ -1,7 +1,6 @@
 //! `wixauth api PATH`: authenticated requests to the Wix REST API (issue 4, item 2).
 
-mod common;
-use common::*;
+use crate::support::*;
 
 use serde_json::{json, Value};
 

@@ -2,9 +2,8 @@
 //! none of them may end or crash the login; after each, the real callback still completes it.
 //! Also: where it listens (loopback only) and the headers of every response.
 
-mod common;
-use common::loopback::*;
-use common::*;
+use crate::support::loopback::*;
+use crate::support::*;
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -166,16 +165,16 @@ fn requests_of_100_kb_do_not_end_the_login() {
     let pad = "A".repeat(100 * 1024);
 
     // Refused (414 / 431, hyper's own answer), never a crash or the end of the login.
-    let long_query = get(&login.url(&format!("/elsewhere?q={pad}")));
+    let long_query = raw_get(&login.url(&format!("/elsewhere?q={pad}")));
     assert_refused_by_hyper("100 KB query", &long_query, &[414, 431]);
-    let long_path = get(&login.url(&format!("/{pad}")));
+    let long_path = raw_get(&login.url(&format!("/{pad}")));
     assert_refused_by_hyper("100 KB path", &long_path, &[414, 431]);
     let long_header = try_request("GET", &login.url("/x"), &[("X-Pad", &pad)], b"")
         .expect("an answer to a 100 KB header");
     assert_refused_by_hyper("100 KB header", &long_header, &[431]);
     // Even the real callback padded to 100 KB is refused without using its code ...
     let real = env.installer_redirect(&url);
-    let padded = get(&format!("{real}&pad={pad}"));
+    let padded = raw_get(&format!("{real}&pad={pad}"));
     assert_refused_by_hyper("100 KB callback", &padded, &[414, 431]);
     assert_eq!(env.emu.count("/oauth/access"), 0);
     login.assert_running("the 100 KB requests");

@@ -7,8 +7,7 @@
 //!
 //! The other tests need no daemon: they point wixauth at a D-Bus address that does not exist.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 use std::path::PathBuf;
 use std::process::Command;

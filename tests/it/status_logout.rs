@@ -1,7 +1,6 @@
 //! `wixauth status`, `wixauth logout` and the `-v` debug log.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 // ------------------------------------------------------------------ status
 

@@ -3,10 +3,9 @@
 //! Also the exact key sets of every `--json` shape in README.md's table, and the races that
 //! are pinned with [`Fault::Hold`] and kernel state instead of sleeps.
 
-mod common;
-use common::emulator::Hold;
-use common::loopback::*;
-use common::*;
+use crate::support::emulator::Hold;
+use crate::support::loopback::*;
+use crate::support::*;
 
 use serde_json::Value;
 use std::time::Instant;
@@ -648,10 +647,18 @@ fn a_parallel_token_waits_for_the_refresh_in_progress() {
 
     let mut first = token();
     hold.wait_arrived(); // the first holds the lock and its request is at Wix
-    let lock = env
-        .config_dir()
-        .join(format!("locks/{APP_ID}_{INSTANCE}.lock"));
-    assert!(lock.exists(), "the refresh lock is {}", lock.display());
+                         // The instance's lock: its name starts with the ids, then a hash of the whole cache key.
+    let prefix = format!("{APP_ID}_{INSTANCE}_");
+    let lock = std::fs::read_dir(env.config_dir().join("locks"))
+        .expect("locks/")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix))
+        })
+        .expect("the refresh lock exists");
     let mut second = token();
     // Released only once the kernel lists the second as blocked on the lock.
     let deadline = Instant::now() + WAIT;

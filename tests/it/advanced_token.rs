@@ -2,9 +2,8 @@
 //! 5-minute tokens, the stored refresh token kept on rejection and replaced only after its
 //! successor arrived, CI from environment variables alone, and one request for parallel calls.
 
-mod common;
-use common::loopback::*;
-use common::*;
+use crate::support::loopback::*;
+use crate::support::*;
 
 use std::time::Duration;
 

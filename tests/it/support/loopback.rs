@@ -1,12 +1,13 @@
-//! Acting as the browser in a `wixauth login`: a small HTTP/1.1 client over `std::net::TcpStream`
-//! that only ever connects to loopback addresses, a login process that is read line by line with
-//! deadlines (and killed when a test fails), and the kernel's view of listening sockets.
+//! Acting as the browser in a `wixauth login`: reqwest's blocking client that only ever contacts
+//! loopback addresses (raw sockets only for hostile and malformed requests), a login process
+//! that is read line by line with deadlines (and killed when a test fails), and the kernel's
+//! view of listening sockets.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::{TestEnv, APP_ID};
@@ -78,88 +79,61 @@ pub fn connect(addr: SocketAddr) -> std::io::Result<TcpStream> {
     Ok(stream)
 }
 
-/// Reads one HTTP/1.x response (`head_only` for the answer to a HEAD request).
+/// Reads one HTTP/1.x response to the end of the stream (`head_only` for the answer to a HEAD
+/// request): the answers to the raw requests reqwest cannot send.
 pub fn read_response(stream: &mut impl Read, head_only: bool) -> std::io::Result<Response> {
-    let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
-    let mut reader = BufReader::new(stream);
-    let mut line = Vec::new();
-    reader.read_until(b'\n', &mut line)?;
-    if line.is_empty() {
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    let mut bytes = Vec::new();
+    stream.read_to_end(&mut bytes)?;
+    if bytes.is_empty() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::UnexpectedEof,
             "connection closed without a response",
         ));
     }
-    let status_line = String::from_utf8_lossy(&line).trim_end().to_string();
-    let mut parts = status_line.split_whitespace();
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        return Err(bad(&format!("not an HTTP response: {status_line:?}")));
-    }
-    let status: u16 = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad(&format!("bad status line {status_line:?}")))?;
-    let mut headers = Vec::new();
-    loop {
-        line.clear();
-        reader.read_until(b'\n', &mut line)?;
-        let text = String::from_utf8_lossy(&line).trim_end().to_string();
-        if text.is_empty() {
-            break;
+    let shown = || String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+    let mut slots = [httparse::EMPTY_HEADER; 64];
+    let mut head = httparse::Response::new(&mut slots);
+    let head_len = match head.parse(&bytes) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            return Err(bad(format!("cut-off response: {:?}", shown())))
         }
-        let (name, value) = text
-            .split_once(':')
-            .ok_or_else(|| bad(&format!("bad header line {text:?}")))?;
-        headers.push((name.trim().to_string(), value.trim().to_string()));
-    }
+        Err(e) => return Err(bad(format!("not an HTTP response ({e}): {:?}", shown()))),
+    };
     let response = Response {
-        status,
-        headers,
+        status: head.code.unwrap_or_default(),
+        headers: head
+            .headers
+            .iter()
+            .map(|h| {
+                let value = String::from_utf8_lossy(h.value).into_owned();
+                (h.name.to_string(), value)
+            })
+            .collect(),
         body: Vec::new(),
     };
-    let mut body = Vec::new();
-    if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
-        // No body.
-    } else if response
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-    {
-        loop {
-            line.clear();
-            reader.read_until(b'\n', &mut line)?;
-            let size_text = String::from_utf8_lossy(&line);
-            let size =
-                usize::from_str_radix(size_text.trim().split(';').next().unwrap_or_default(), 16)
-                    .map_err(|_| bad(&format!("bad chunk size {size_text:?}")))?;
-            if size == 0 {
-                // Trailers, then the final empty line.
-                loop {
-                    line.clear();
-                    if reader.read_until(b'\n', &mut line)? == 0
-                        || String::from_utf8_lossy(&line).trim().is_empty()
-                    {
-                        break;
-                    }
-                }
-                break;
-            }
-            let mut chunk = vec![0; size];
-            reader.read_exact(&mut chunk)?;
-            body.extend_from_slice(&chunk);
-            let mut crlf = [0; 2];
-            reader.read_exact(&mut crlf)?;
-        }
+    let rest = &bytes[head_len..];
+    let status = response.status;
+    let body = if head_only || status == 204 || status == 304 || (100..200).contains(&status) {
+        &[][..]
+    } else if response.header("transfer-encoding").is_some() {
+        return Err(bad(
+            "a chunked raw response: not expected from the listener".into(),
+        ));
     } else if let Some(length) = response.header("content-length") {
         let length: usize = length
             .parse()
-            .map_err(|_| bad(&format!("bad Content-Length {length:?}")))?;
-        body.resize(length, 0);
-        reader.read_exact(&mut body)?;
+            .map_err(|_| bad(format!("bad Content-Length {length:?}")))?;
+        rest.get(..length)
+            .ok_or_else(|| bad(format!("body shorter than Content-Length {length}")))?
     } else {
-        reader.read_to_end(&mut body)?;
-    }
-    Ok(Response { body, ..response })
+        rest
+    };
+    Ok(Response {
+        body: body.to_vec(),
+        ..response
+    })
 }
 
 /// The request target (`/path?query`) of a URL.
@@ -167,32 +141,94 @@ pub fn target(url: &url::Url) -> String {
     url[url::Position::BeforePath..url::Position::AfterQuery].to_string()
 }
 
-/// One request to a loopback URL, redirects not followed.
+/// The client for ordinary requests: redirects are the test's to follow (so every hop passes
+/// [`loopback_addr`]), no proxy from the environment, every request bounded, `localhost`
+/// pinned to 127.0.0.1 (no resolver), and no idle connection kept (the listener serves one
+/// request per connection).
+fn client() -> &'static reqwest::blocking::Client {
+    static CLIENT: OnceLock<reqwest::blocking::Client> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .connect_timeout(IO_TIMEOUT)
+            .timeout(IO_TIMEOUT)
+            .pool_max_idle_per_host(0)
+            .resolve(
+                "localhost",
+                SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            )
+            .user_agent("wixauth-tests")
+            .build()
+            .expect("build the test HTTP client")
+    })
+}
+
+/// An error with its causes (reqwest's own message leaves them out).
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
+}
+
+/// One request to a loopback URL, redirects not followed; `Err` when no HTTP response came.
 pub fn try_request(
     method: &str,
     url: &str,
     headers: &[(&str, &str)],
     body: &[u8],
-) -> std::io::Result<Response> {
+) -> Result<Response, String> {
+    let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("bad URL {url:?}: {e}"));
+    loopback_addr(&parsed);
+    let method = reqwest::Method::from_bytes(method.as_bytes())
+        .unwrap_or_else(|e| panic!("bad method {method:?}: {e}"));
+    let mut request = client()
+        .request(method.clone(), parsed.as_str())
+        .header(reqwest::header::ACCEPT, "text/html");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    if !body.is_empty() || method == reqwest::Method::POST {
+        request = request.body(body.to_vec());
+    }
+    let response = request.send().map_err(|e| chain(&e))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect();
+    let body = response.bytes().map_err(|e| chain(&e))?.to_vec();
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// A GET written by hand on a raw socket, for a request line reqwest refuses to build (past the
+/// `http` crate's 64 KB URI limit); panics when no HTTP answer came.
+pub fn raw_get(url: &str) -> Response {
     let parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("bad URL {url:?}: {e}"));
     let addr = loopback_addr(&parsed);
     let host = &parsed[url::Position::BeforeHost..url::Position::AfterPort];
-    let mut request = format!(
-        "{method} {} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: wixauth-tests\r\nAccept: text/html\r\nConnection: close\r\n",
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n",
         target(&parsed)
     );
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    if !body.is_empty() || method == "POST" {
-        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
-    }
-    request.push_str("\r\n");
-    let mut stream = connect(addr)?;
-    stream.write_all(request.as_bytes())?;
-    stream.write_all(body)?;
-    stream.flush()?;
-    read_response(&mut stream, method == "HEAD")
+    let answer = connect(addr).and_then(|mut stream| {
+        stream.write_all(request.as_bytes())?;
+        read_response(&mut stream, false)
+    });
+    let shown: String = url.chars().take(200).collect();
+    answer.unwrap_or_else(|e| panic!("raw GET {shown}: no response: {e}"))
 }
 
 /// One request; panics when there is no HTTP response.
@@ -824,4 +860,11 @@ impl TestEnv {
             .expect("profiles.default")
             .clone()
     }
+}
+
+#[test]
+#[should_panic(expected = "refusing to contact a non-loopback URL")]
+fn the_client_never_leaves_loopback() {
+    // Not loopback, yet still this machine should the check ever let it through.
+    get("http://0.0.0.0:1/");
 }

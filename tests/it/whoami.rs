@@ -1,7 +1,6 @@
 //! `wixauth whoami` (issue 4, item 4) and `wixauth install-url` (item 5).
 
-mod common;
-use common::*;
+use crate::support::*;
 
 use serde_json::Value;
 

@@ -28,6 +28,7 @@ const WIXAUTH_VARS: &[&str] = &[
     "WIX_APP_ID",
     "WIX_APP_SECRET",
     "WIX_REFRESH_TOKEN",
+    "WIX_WEBHOOK_PUBLIC_KEY",
     "WIXAUTH_HTTP_TIMEOUT",
     "WIXAUTH_NO_CACHE",
     "BROWSER",

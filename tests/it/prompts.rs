@@ -2,8 +2,7 @@
 //! app id, the secret with echo off). A person is played by a small driver that waits for
 //! each prompt on a pseudo-terminal (util-linux `script`) before typing the answer.
 
-mod common;
-use common::*;
+use crate::support::*;
 
 use std::io::{Read, Write};
 use std::process::{Child, ChildStdin, Stdio};

@@ -1,0 +1,165 @@
+//! `wixauth webhook set-key|verify|listen`: Wix's signed webhook deliveries.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use crate::cli::{WebhookArgs, WebhookCommand};
+use crate::config::Config;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::ui::Io;
+use crate::webhook::listen::{self, ListenOptions, MAX_BODY};
+use crate::webhook::{self, verify, PublicKey};
+
+pub struct WebhookOptions {
+    /// `--public-key`: PEM, base64 of it, or `@FILE`.
+    pub public_key: Option<String>,
+    pub action: Action,
+}
+
+pub enum Action {
+    /// Store the key from FILE (`-`: stdin), or from `--public-key` when there is no FILE.
+    SetKey {
+        file: Option<PathBuf>,
+    },
+    /// Verify the JWT in FILE (`None` or `-`: stdin).
+    Verify {
+        file: Option<PathBuf>,
+        ignore_expiry: bool,
+    },
+    Listen(ListenOptions),
+}
+
+impl WebhookOptions {
+    pub fn from_args(args: &WebhookArgs) -> Result<Self> {
+        Ok(match &args.command {
+            WebhookCommand::SetKey(a) => WebhookOptions {
+                public_key: a.public_key.clone(),
+                action: Action::SetKey {
+                    file: a.file.clone(),
+                },
+            },
+            WebhookCommand::Verify(a) => WebhookOptions {
+                public_key: a.public_key.clone(),
+                action: Action::Verify {
+                    file: a.file.clone(),
+                    ignore_expiry: a.ignore_expiry,
+                },
+            },
+            WebhookCommand::Listen(a) => WebhookOptions {
+                public_key: a.public_key.clone(),
+                action: Action::Listen(ListenOptions {
+                    port: a.port,
+                    path: a.path.clone(),
+                    forward_to: a
+                        .forward_to
+                        .as_deref()
+                        .map(listen::check_forward_to)
+                        .transpose()?,
+                    save_instances: a.save_instances,
+                    once: a.once,
+                }),
+            },
+        })
+    }
+}
+
+pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    match &opts.action {
+        Action::SetKey { file } => set_key(opts, file.as_deref(), ctx, io),
+        Action::Verify {
+            file,
+            ignore_expiry,
+        } => {
+            let key = key(opts, ctx)?;
+            let body = read_delivery(file.as_deref(), io)?;
+            let event = verify::verify(&body, &key, *ignore_expiry)?;
+            io.print(&format!("{}\n", event.to_json()))
+        }
+        Action::Listen(listen_opts) => {
+            let key = key(opts, ctx)?;
+            listen::run(listen_opts, key, &ctx.paths, &ctx.profile, io)
+        }
+    }
+}
+
+fn key(opts: &WebhookOptions, ctx: &Context) -> Result<PublicKey> {
+    webhook::resolve_key(
+        opts.public_key.as_deref(),
+        ctx.env.webhook_public_key.as_deref(),
+        &ctx.profile,
+        ctx.active_profile(),
+    )
+}
+
+fn set_key(
+    opts: &WebhookOptions,
+    file: Option<&std::path::Path>,
+    ctx: &mut Context,
+    io: &mut Io,
+) -> Result<()> {
+    let key =
+        match (file, opts.public_key.as_deref()) {
+            (Some(_), Some(_)) => {
+                return Err(Error::usage(
+                    "give the key either as FILE or with --public-key, not both",
+                ))
+            }
+            (Some(path), None) => {
+                let text = webhook::read_key_file(path)?;
+                let what = if path == std::path::Path::new("-") {
+                    "stdin".to_string()
+                } else {
+                    path.display().to_string()
+                };
+                PublicKey::parse(&text, &what)?
+            }
+            (None, Some(_)) => key(opts, ctx)?,
+            (None, None) => return Err(Error::usage(
+                "no key given: pass the file with the app's webhook public key (or - for stdin)",
+            )),
+        };
+    let profile = ctx.profile.clone();
+    Config::update(&ctx.paths, |c| {
+        c.profiles
+            .entry(profile.clone())
+            .or_default()
+            .webhook_public_key = Some(key.pem.clone());
+    })?;
+    ctx.reload_config()?;
+    io.note(&format!(
+        "Stored the webhook public key in profile {profile} ({}; it is public). `wixauth webhook verify` and `listen` use it.",
+        ctx.paths.config_file().display()
+    ));
+    Ok(())
+}
+
+/// The raw body of one delivery, bounded to what `listen` accepts.
+fn read_delivery(file: Option<&std::path::Path>, io: &mut Io) -> Result<Vec<u8>> {
+    let mut body = Vec::new();
+    let limit = MAX_BODY as u64 + 1;
+    let (read, name) = match file.filter(|f| *f != std::path::Path::new("-")) {
+        Some(path) => (
+            std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut body)),
+            path.display().to_string(),
+        ),
+        None => {
+            if io.stdin_tty {
+                io.note("Paste the JWT (the raw request body), then Ctrl-D.");
+            }
+            (
+                std::io::stdin().take(limit).read_to_end(&mut body),
+                "stdin".to_string(),
+            )
+        }
+    };
+    match read {
+        Ok(n) if n > MAX_BODY => Err(Error::usage(format!(
+            "{name} is larger than 1 MiB: not a Wix delivery"
+        ))),
+        Ok(_) => Ok(body),
+        Err(e) => Err(Error::usage(format!(
+            "cannot read the delivery from {name}: {e}"
+        ))),
+    }
+}

@@ -1,0 +1,305 @@
+//! Wix webhooks: the app's public key (this file), verifying and decoding one delivery
+//! (`verify`), and the local receiver for development behind a tunnel (`listen`).
+//!
+//! The key is public (Wix shows it on the app dashboard's Webhooks page), so it may come from
+//! argv, the environment or config.toml. What must never happen is echoing back a *private*
+//! key someone pasted by mistake: errors name the kind of PEM block, never its content.
+
+pub mod listen;
+pub mod verify;
+
+use std::path::Path;
+
+use base64::Engine;
+use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
+use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
+
+use crate::config::Profile;
+use crate::error::{Error, Result};
+
+/// The environment variable holding the key (PEM or base64 of it).
+pub const KEY_ENV: &str = "WIX_WEBHOOK_PUBLIC_KEY";
+
+/// Where the key is found, for every error that asks for it.
+const WHERE_TO_FIND: &str =
+    "copy the public key from the app dashboard (Webhooks → Get Public Key)";
+
+/// Key files and values larger than this are not a public key.
+const MAX_KEY_TEXT: u64 = 64 * 1024;
+
+/// The app's webhook public key, checked to be an RSA public key.
+#[derive(Clone)]
+pub struct PublicKey {
+    /// The key as `-----BEGIN PUBLIC KEY-----` PEM: what `set-key` stores.
+    pub pem: String,
+    pub(crate) decoding: jsonwebtoken::DecodingKey,
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PublicKey(RSA)")
+    }
+}
+
+impl PublicKey {
+    /// Parses PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), base64 of such a PEM, or base64 of the
+    /// DER inside one (the PEM's middle lines). `what` names the source in errors.
+    pub fn parse(text: &str, what: &str) -> Result<PublicKey> {
+        let text = text.trim();
+        if text.contains("-----BEGIN") {
+            return from_pem(text, what);
+        }
+        let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let engines = [
+            &base64::engine::general_purpose::STANDARD,
+            &base64::engine::general_purpose::STANDARD_NO_PAD,
+            &base64::engine::general_purpose::URL_SAFE,
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        ];
+        let Some(bytes) = engines.iter().find_map(|e| e.decode(&compact).ok()) else {
+            return Err(Error::usage(format!(
+                "{what} is neither a PEM public key (-----BEGIN PUBLIC KEY-----) nor base64 of one; {WHERE_TO_FIND}"
+            )));
+        };
+        match String::from_utf8(bytes) {
+            Ok(decoded) if decoded.contains("-----BEGIN") => from_pem(decoded.trim(), what),
+            Ok(decoded) => from_der(decoded.as_bytes(), what),
+            Err(e) => from_der(e.as_bytes(), what),
+        }
+    }
+
+    fn from_rsa(key: &rsa::PublicKey, what: &str) -> Result<PublicKey> {
+        let unusable = || {
+            Error::usage(format!(
+                "{what} cannot be used as an RSA public key; {WHERE_TO_FIND}"
+            ))
+        };
+        let pem = key
+            .to_public_key_pem(LineEnding::LF)
+            .map_err(|_| unusable())?;
+        let der = key.to_pkcs1_der().map_err(|_| unusable())?;
+        Ok(PublicKey {
+            pem,
+            decoding: jsonwebtoken::DecodingKey::from_rsa_der(der.as_bytes()),
+        })
+    }
+}
+
+/// The labels of every `-----BEGIN …-----` line; a label that is not plain upper-case words
+/// is reported as `?` (it is never echoed).
+fn pem_labels(text: &str) -> Vec<String> {
+    text.match_indices("-----BEGIN ")
+        .map(|(at, tag)| {
+            let rest = &text[at + tag.len()..];
+            let label = rest.split("-----").next().unwrap_or_default();
+            let plain = label.len() <= 40
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == ' ');
+            if plain {
+                label.to_string()
+            } else {
+                "?".to_string()
+            }
+        })
+        .collect()
+}
+
+fn from_pem(text: &str, what: &str) -> Result<PublicKey> {
+    let labels = pem_labels(text);
+    if labels.iter().any(|l| l.contains("PRIVATE KEY")) {
+        return Err(Error::usage(format!(
+            "{what} holds a private key, not the app's webhook public key: it was not stored, and it is not shown; {WHERE_TO_FIND}"
+        )));
+    }
+    if labels.iter().any(|l| l.contains("CERTIFICATE")) {
+        return Err(Error::usage(format!(
+            "{what} is a certificate, not a public key (-----BEGIN PUBLIC KEY-----); {WHERE_TO_FIND}"
+        )));
+    }
+    let not_rsa = || {
+        Error::usage(format!(
+            "{what} is not an RSA public key (Wix signs webhooks with RS256); {WHERE_TO_FIND}"
+        ))
+    };
+    let key = match labels.as_slice() {
+        [one] if one == "PUBLIC KEY" => rsa::PublicKey::from_public_key_pem(text).map_err(|_| not_rsa())?,
+        [one] if one == "RSA PUBLIC KEY" => rsa::PublicKey::from_pkcs1_pem(text).map_err(|_| not_rsa())?,
+        [one] => {
+            return Err(Error::usage(format!(
+                "{what} is a PEM {one} block, not a public key (-----BEGIN PUBLIC KEY-----); {WHERE_TO_FIND}"
+            )))
+        }
+        _ => {
+            return Err(Error::usage(format!(
+                "{what} must hold exactly one PEM block (-----BEGIN PUBLIC KEY-----), it has {}; {WHERE_TO_FIND}",
+                labels.len()
+            )))
+        }
+    };
+    PublicKey::from_rsa(&key, what)
+}
+
+fn from_der(der: &[u8], what: &str) -> Result<PublicKey> {
+    let key = rsa::PublicKey::from_public_key_der(der)
+        .or_else(|_| rsa::PublicKey::from_pkcs1_der(der))
+        .map_err(|_| {
+            Error::usage(format!(
+                "{what} is neither a PEM public key (-----BEGIN PUBLIC KEY-----) nor base64 of one; {WHERE_TO_FIND}"
+            ))
+        })?;
+    PublicKey::from_rsa(&key, what)
+}
+
+/// Reads a key file (`-` is stdin), bounded.
+pub fn read_key_file(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let name = path.to_string_lossy();
+    if name.contains("-----") || name.contains('\n') {
+        // Key text where a file name belongs: never echoed, it may be a private key.
+        return Err(Error::usage(
+            "FILE is key text, not a file name: it is not shown (it may be a private key); give the key's file, or pipe the key to `-`",
+        ));
+    }
+    let mut text = String::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin()
+            .take(MAX_KEY_TEXT + 1)
+            .read_to_string(&mut text)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(MAX_KEY_TEXT + 1).read_to_string(&mut text))
+    };
+    let name = if path == Path::new("-") {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
+    match read {
+        Ok(n) if n as u64 > MAX_KEY_TEXT => Err(Error::usage(format!(
+            "{name} is larger than {} KiB: not a public key; {WHERE_TO_FIND}",
+            MAX_KEY_TEXT / 1024
+        ))),
+        Ok(_) => Ok(text),
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(Error::usage(format!(
+            "{name} is not text: give the PEM public key (or base64 of it); {WHERE_TO_FIND}"
+        ))),
+        Err(e) => Err(Error::usage(format!(
+            "cannot read the public key from {name}: {e}"
+        ))),
+    }
+}
+
+/// `--public-key` (`PEM`, base64 of it, or `@FILE`), else `WIX_WEBHOOK_PUBLIC_KEY`, else the
+/// key stored in the profile; none of them is a usage error saying where to get one.
+pub fn resolve_key(
+    flag: Option<&str>,
+    from_env: Option<&str>,
+    profile_name: &str,
+    profile: Option<&Profile>,
+) -> Result<PublicKey> {
+    if let Some(value) = flag.filter(|v| !v.trim().is_empty()) {
+        return match value.strip_prefix('@') {
+            Some(file) => {
+                let text = read_key_file(Path::new(file))?;
+                PublicKey::parse(&text, &format!("--public-key file {file}"))
+            }
+            None => PublicKey::parse(value, "--public-key"),
+        };
+    }
+    if let Some(value) = from_env {
+        return PublicKey::parse(value, KEY_ENV);
+    }
+    if let Some(stored) = profile.and_then(|p| p.webhook_public_key.as_deref()) {
+        return PublicKey::parse(
+            stored,
+            &format!("the webhook key stored in profile {profile_name:?}"),
+        )
+        .map_err(|e| e.context("run `wixauth webhook set-key FILE` again"));
+    }
+    Err(Error::usage(format!(
+        "no webhook public key for profile {profile_name:?}: {WHERE_TO_FIND}, then run `wixauth webhook set-key FILE`, pass --public-key @FILE, or set {KEY_ENV}"
+    )))
+}
+
+/// Control characters (and bidi overrides) escaped, and at most `max` characters kept, for
+/// text from an event that is printed on a terminal.
+pub fn terminal_safe(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (n, c) in text.chars().enumerate() {
+        if n == max {
+            out.push('…');
+            break;
+        }
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A Wix instance id as wixauth stores it: a UUID-like string of hex digits and dashes.
+pub fn is_instance_id(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        && id.bytes().any(|b| b.is_ascii_hexdigit())
+}
+
+/// An app id from an event, accepted into config.toml: letters, digits, `-` and `_`, bounded.
+pub fn is_app_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_text_is_escaped_and_bounded() {
+        assert_eq!(terminal_safe("a\x1b[2Jb\n", 80), "a\\u{1b}[2Jb\\u{a}");
+        assert_eq!(terminal_safe("x\u{202e}y", 80), "x\\u{202e}y");
+        assert_eq!(terminal_safe("abcdef", 3), "abc…");
+    }
+
+    #[test]
+    fn instance_ids_are_uuid_like() {
+        assert!(is_instance_id("3bbcabc7-8a9e-4b8e-9c1f-0123456789ab"));
+        for bad in [
+            "",
+            "inst-1",
+            "../../etc",
+            "3bbcabc7 8a9e",
+            "--------",
+            &"a".repeat(65),
+        ] {
+            assert!(!is_instance_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn labels_are_never_echoed_when_odd() {
+        assert_eq!(
+            pem_labels("-----BEGIN PUBLIC KEY-----\nx"),
+            vec!["PUBLIC KEY"]
+        );
+        assert_eq!(pem_labels("-----BEGIN \x1b]secret-----"), vec!["?"]);
+    }
+
+    #[test]
+    fn garbage_is_a_usage_error_that_says_where_to_look() {
+        for text in [
+            "",
+            "not a key",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+        ] {
+            let err = PublicKey::parse(text, "--public-key").unwrap_err();
+            assert_eq!(err.exit, crate::error::Exit::Usage);
+            assert!(err.message().contains("app dashboard"), "{err}");
+        }
+    }
+}

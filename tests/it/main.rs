@@ -1,0 +1,25 @@
+//! Every integration test in one binary: the shared support code and the test files are
+//! compiled and linked once, and all tests run in parallel in one process.
+
+mod support;
+
+mod action_install;
+mod advanced_token;
+mod api;
+mod basic_login;
+mod bi_event;
+mod browser_login;
+mod chromium;
+mod completion_shells;
+mod exec;
+mod faults;
+mod generated;
+mod keyring;
+mod listener_hostile;
+mod output;
+mod prompts;
+mod regressions;
+mod status_logout;
+mod token;
+mod webhook;
+mod whoami;
