@@ -185,7 +185,7 @@ if ! "$lint_venv/bin/pip" install --quiet --disable-pip-version-check "${lint_to
     "$lint_venv/bin/pip" install --quiet --disable-pip-version-check "${lint_tools[@]}" ||
         die "pip could not install ${lint_tools[*]}"
 fi
-"$lint_venv/bin/actionlint" --version | head -n1
+"$lint_venv/bin/actionlint" --version
 # actionlint reads action.yml through the workflows' `uses: ./`; zizmor audits it directly.
 # --offline: the audits that ask GitHub's API are left to GitHub itself.
 "$lint_venv/bin/actionlint" .github/workflows/*.yml
