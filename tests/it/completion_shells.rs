@@ -1,5 +1,7 @@
 //! The committed completion scripts, run by the real shells against the real binary: the
 //! candidates come from config.toml, `bi-event`'s list and the command model.
+//! Unix only: bash, zsh and fish run them (CI installs the shells on Linux and macOS).
+#![cfg(unix)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
