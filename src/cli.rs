@@ -1,6 +1,6 @@
 //! The command-line model. Completions, the man page and `--help` are all generated from it.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCandidates;
 
 use crate::config::Flow;
@@ -39,32 +39,79 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Store an app's credentials and authorise an app instance
-    Login(LoginArgs),
+    Login(Deferred<LoginArgs>),
     /// Print a valid access token (and nothing else) on stdout
-    Token(TokenArgs),
+    Token(Deferred<TokenArgs>),
     /// Show what is stored for each profile
-    Status(StatusArgs),
+    Status(Deferred<StatusArgs>),
     /// Forget an instance (or with --all, the whole profile) from every local store
-    Logout(LogoutArgs),
+    Logout(Deferred<LogoutArgs>),
     /// Send a BI event for the instance (`finished` marks setup complete)
     #[command(name = "bi-event")]
-    BiEvent(BiEventArgs),
+    BiEvent(Deferred<BiEventArgs>),
     /// Make an authenticated request to the Wix REST API
-    Api(ApiArgs),
+    Api(Deferred<ApiArgs>),
     /// Run a command with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID in its environment
-    Exec(ExecArgs),
+    Exec(Deferred<ExecArgs>),
     /// Show what Wix says about the token and the app instance
-    Whoami(WhoamiArgs),
+    Whoami(Deferred<WhoamiArgs>),
     /// Print the installer URL for the profile (to share, or to open by hand)
     #[command(name = "install-url")]
-    InstallUrl(InstallUrlArgs),
+    InstallUrl(Deferred<InstallUrlArgs>),
     /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
-    Webhook(WebhookArgs),
+    Webhook(Deferred<WebhookArgs>),
     /// Print a shell completion script
     #[command(after_long_help = completions_install_help())]
-    Completions(CompletionsArgs),
+    Completions(Deferred<CompletionsArgs>),
     /// Help for a command, or a topic: `wixauth help environment`
-    Help(HelpArgs),
+    Help(Deferred<HelpArgs>),
+}
+
+/// A subcommand's arguments, added to the clap model only when that subcommand runs
+/// ([`clap::Command::defer`]): parsing builds one subcommand's arguments instead of every
+/// one's, a large share of the start-up of `wixauth token`. Help, completions and the man page
+/// build them all.
+#[derive(Debug)]
+pub(crate) struct Deferred<T>(pub T);
+
+impl<T> std::ops::Deref for Deferred<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::ops::DerefMut for Deferred<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.0
+    }
+}
+
+impl<T: FromArgMatches> FromArgMatches for Deferred<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Deferred)
+    }
+    fn from_arg_matches_mut(matches: &mut ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches_mut(matches).map(Deferred)
+    }
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+    fn update_from_arg_matches_mut(&mut self, matches: &mut ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches_mut(matches)
+    }
+}
+
+impl<T: Args> Args for Deferred<T> {
+    fn group_id() -> Option<clap::Id> {
+        T::group_id()
+    }
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args)
+    }
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd.defer(T::augment_args_for_update)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -274,6 +321,18 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub app_id: Option<String>,
 
+    /// Visitor/member flows: the Wix Headless OAuth client id [env: WIX_CLIENT_ID]
+    #[arg(long, value_name = "ID", conflicts_with = "app_id")]
+    pub client_id: Option<String>,
+
+    /// Member flow: `login` forces Wix's login form, `none` uses an existing Wix session only
+    #[arg(long, value_enum, value_name = "PROMPT")]
+    pub prompt: Option<PromptArg>,
+
+    /// Switch the profile between an app and a Wix Headless client without asking (the old kind's secrets are removed)
+    #[arg(long)]
+    pub force: bool,
+
     /// Basic flow: the instance to authorise, without a browser
     #[arg(long, value_name = "ID")]
     pub instance_id: Option<String>,
@@ -282,7 +341,9 @@ pub(crate) struct LoginArgs {
     #[arg(long)]
     pub secret_stdin: bool,
 
-    /// Redirect URL registered in the app dashboard; the local listener binds its host and port
+    /// Redirect URL registered in the app dashboard; the local listener binds its host and port.
+    /// Member flow: it must be listed, character for character, under the Headless client's
+    /// "Allowed authorization redirect URIs" (default http://localhost:8338/callback)
     #[arg(long, value_name = "URL")]
     pub redirect_url: Option<String>,
 
@@ -348,6 +409,24 @@ pub(crate) struct LogoutArgs {
     pub json: bool,
 }
 
+/// `--prompt` of the member login (Wix's `auth.prompt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PromptArg {
+    /// Always show Wix's login form.
+    Login,
+    /// Use the browser's existing Wix member session only.
+    None,
+}
+
+impl PromptArg {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            PromptArg::Login => "login",
+            PromptArg::None => "none",
+        }
+    }
+}
+
 /// The `--flow` values; the domain's `Flow` stays free of clap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FlowArg {
@@ -355,6 +434,10 @@ pub(crate) enum FlowArg {
     Basic,
     /// Legacy custom authentication: browser consent → refresh token → 5-minute tokens.
     Advanced,
+    /// Wix Headless visitor: client id → anonymous visitor token, its refresh token kept.
+    Visitor,
+    /// Wix Headless member: client id → Wix's login page in the browser (PKCE) → member token.
+    Member,
 }
 
 impl From<FlowArg> for Flow {
@@ -362,6 +445,8 @@ impl From<FlowArg> for Flow {
         match flow {
             FlowArg::Basic => Flow::Basic,
             FlowArg::Advanced => Flow::Advanced,
+            FlowArg::Visitor => Flow::Visitor,
+            FlowArg::Member => Flow::Member,
         }
     }
 }

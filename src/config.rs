@@ -22,6 +22,17 @@ pub(crate) enum Flow {
     Basic,
     /// Legacy custom authentication: browser consent → refresh token → 5-minute tokens.
     Advanced,
+    /// Wix Headless: an anonymous visitor of the client's site (refresh token kept).
+    Visitor,
+    /// Wix Headless: a site member, logged in on Wix's page (PKCE, refresh token kept).
+    Member,
+}
+
+impl Flow {
+    /// A Wix Headless client flow (OAuth client id, no secret, no instance).
+    pub(crate) fn is_headless(self) -> bool {
+        matches!(self, Flow::Visitor | Flow::Member)
+    }
 }
 
 impl fmt::Display for Flow {
@@ -29,6 +40,8 @@ impl fmt::Display for Flow {
         f.write_str(match self {
             Flow::Basic => "basic",
             Flow::Advanced => "advanced",
+            Flow::Visitor => "visitor",
+            Flow::Member => "member",
         })
     }
 }
@@ -62,6 +75,9 @@ pub(crate) struct Config {
 pub(crate) struct Profile {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub app_id: Option<String>,
+    /// A Wix Headless OAuth client id; a profile has either this or `app_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<Flow>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -86,6 +102,13 @@ pub(crate) struct Instance {
     pub flow: Flow,
     #[serde(flatten)]
     pub unknown: toml::Table,
+}
+
+impl Profile {
+    /// The profile belongs to a Wix Headless client (visitor/member), not an app.
+    pub(crate) fn is_headless(&self) -> bool {
+        self.client_id.is_some() || self.flow.is_some_and(Flow::is_headless)
+    }
 }
 
 impl Instance {

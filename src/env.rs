@@ -24,7 +24,8 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("WIX_INSTANCE_ID", "App instance to act for, like --instance (default: the profile's last logged-in instance)."),
     ("WIX_APP_ID", "App ID, like --app-id. With WIX_APP_SECRET it lets every command run without a config file (CI)."),
     ("WIX_APP_SECRET", "App secret for CI; wins over the stored one. Never pass it as an argument."),
-    ("WIX_REFRESH_TOKEN", "Refresh token for the advanced flow in CI, instead of an instance id."),
+    ("WIX_REFRESH_TOKEN", "Refresh token for the advanced flow in CI, instead of an instance id; with WIX_CLIENT_ID, a visitor/member refresh token."),
+    ("WIX_CLIENT_ID", "Wix Headless OAuth client id, like --client-id; with WIX_REFRESH_TOKEN the CI form of the visitor/member flows."),
     ("WIX_WEBHOOK_PUBLIC_KEY", "The app's webhook public key (PEM, or base64 of it) for `wixauth webhook`, like --public-key; wins over the profile's stored key."),
     ("WIXAUTH_CONFIG_DIR", "Folder for config.toml, cached tokens, locks and the file secret store (default: the platform config dir + /wixauth)."),
     ("WIXAUTH_SECRET_STORE", "auto (default: the OS keyring, else a 0600 file with a warning), keyring (fail without it), or file."),
@@ -45,7 +46,7 @@ pub(crate) fn help() -> String {
     for (name, what) in VARIABLES {
         out.push_str(&format!("  {name}\n      {what}\n"));
     }
-    out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID\n(WIX_APP_SECRET and WIX_REFRESH_TOKEN are removed from its environment).\n");
+    out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID (for a Wix Headless\nclient: WIX_CLIENT_ID, and no WIX_INSTANCE_ID); WIX_APP_SECRET and WIX_REFRESH_TOKEN are removed from its environment.\n");
     out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
     out
 }
@@ -57,6 +58,8 @@ pub(crate) struct Env {
     pub profile: Option<String>,
     pub instance_id: Option<String>,
     pub app_id: Option<String>,
+    /// `WIX_CLIENT_ID`: a Wix Headless OAuth client id.
+    pub client_id: Option<String>,
     pub app_secret: Option<Secret>,
     pub refresh_token: Option<Secret>,
     /// `WIX_WEBHOOK_PUBLIC_KEY` (a public key: not a secret).
@@ -106,6 +109,7 @@ impl Env {
             profile: text("WIXAUTH_PROFILE")?,
             instance_id: text("WIX_INSTANCE_ID")?,
             app_id: text("WIX_APP_ID")?,
+            client_id: text("WIX_CLIENT_ID")?,
             app_secret: text("WIX_APP_SECRET")?.map(Secret::new),
             refresh_token: text("WIX_REFRESH_TOKEN")?.map(Secret::new),
             webhook_public_key: text("WIX_WEBHOOK_PUBLIC_KEY")?,

@@ -21,6 +21,8 @@ pub(crate) enum Exit {
     /// `exec`: no such command (as shells report it).
     CommandNotFound = 127,
     Interrupted = 130,
+    /// stdout was closed by its reader (128 + SIGPIPE, as a shell reports a writer it killed).
+    ClosedPipe = 141,
 }
 
 impl From<Exit> for ExitCode {
@@ -63,6 +65,10 @@ impl Error {
     }
     pub(crate) fn login_aborted(message: impl Into<String>) -> Self {
         Self::new(Exit::LoginAborted, message)
+    }
+    /// Nothing to say: the reader of stdout went away.
+    pub(crate) fn closed_pipe() -> Self {
+        Self::new(Exit::ClosedPipe, "")
     }
     pub(crate) fn interrupted() -> Self {
         Self::new(Exit::Interrupted, "interrupted")

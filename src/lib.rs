@@ -23,8 +23,6 @@ mod wix;
 
 mod cli;
 
-use std::process::ExitCode;
-
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
@@ -36,8 +34,9 @@ use crate::env::Env;
 use crate::error::{Exit, Result};
 use crate::ui::Io;
 
-/// Parses arguments, runs the command and reports a failure as one line on stderr.
-pub fn main() -> ExitCode {
+/// Parses arguments, runs the command and reports a failure as one line on stderr; returns the
+/// exit code (`src/main.rs` may be a C entry point, which needs it as a number).
+pub fn main() -> u8 {
     harden_process();
     // A shell asking for completion candidates gets them and nothing else.
     complete::run_if_requested();
@@ -51,27 +50,26 @@ pub fn main() -> ExitCode {
                 Exit::Success
             };
             let _ = e.print();
-            return code.into();
+            return code as u8;
         }
     };
     log::set_verbose(cli.verbose);
     let mut io = Io::system();
     match run(cli, &mut io) {
         Ok(code) => code,
+        Err(e) if e.exit == Exit::ClosedPipe => e.exit as u8,
         Err(e) => {
             io.note(&format!("wixauth: error: {e}"));
-            e.exit.into()
+            e.exit as u8
         }
     }
 }
 
-fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
+fn run(cli: Cli, io: &mut Io) -> Result<u8> {
     // Commands that need no environment or config work even when those are broken.
     match &cli.command {
-        Command::Completions(args) => {
-            return generate::completions(args.shell, io).map(|()| ExitCode::SUCCESS)
-        }
-        Command::Help(args) => return generate::help(&args.topic, io).map(|()| ExitCode::SUCCESS),
+        Command::Completions(args) => return generate::completions(args.shell, io).map(|()| 0),
+        Command::Help(args) => return generate::help(&args.topic, io).map(|()| 0),
         _ => {}
     }
     let env = Env::from_process()?;
@@ -83,24 +81,25 @@ fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
     outcome
 }
 
-fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCode> {
+fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<u8> {
+    // Each command builds its options from its own arguments (`From<&XArgs>`).
     match command {
-        Command::Login(args) => login::run(&args.into(), ctx, io)?,
-        Command::Token(args) => token::run(&args.into(), ctx, io)?,
-        Command::Status(args) => status::run(&args.into(), ctx, io)?,
-        Command::Logout(args) => logout::run(&args.into(), ctx, io)?,
-        Command::BiEvent(args) => bi_event::run(&args.into(), ctx, io)?,
-        Command::Api(args) => api::run(&args.into(), ctx, io)?,
-        Command::Exec(args) => return exec::run(&args.into(), ctx, io).map(ExitCode::from),
-        Command::Whoami(args) => whoami::run(&args.into(), ctx, io)?,
-        Command::InstallUrl(args) => install_url::run(&args.into(), ctx, io)?,
+        Command::Login(args) => login::run(&(&**args).into(), ctx, io)?,
+        Command::Token(args) => token::run(&(&**args).into(), ctx, io)?,
+        Command::Status(args) => status::run(&(&**args).into(), ctx, io)?,
+        Command::Logout(args) => logout::run(&(&**args).into(), ctx, io)?,
+        Command::BiEvent(args) => bi_event::run(&(&**args).into(), ctx, io)?,
+        Command::Api(args) => api::run(&(&**args).into(), ctx, io)?,
+        Command::Exec(args) => return exec::run(&(&**args).into(), ctx, io),
+        Command::Whoami(args) => whoami::run(&(&**args).into(), ctx, io)?,
+        Command::InstallUrl(args) => install_url::run(&(&**args).into(), ctx, io)?,
         Command::Webhook(args) => {
             let opts = commands::webhook::WebhookOptions::from_args(args)?;
             commands::webhook::run(&opts, ctx, io)?
         }
         Command::Completions(_) | Command::Help(_) => {}
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// Keeps secrets in this process: no core file that could hold them, and (Linux) no other

@@ -91,6 +91,12 @@ pub(crate) fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
 pub(crate) fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let body = event_body(opts)?;
     let session = ctx.session();
+    if session.is_headless() {
+        return Err(crate::error::Error::usage(format!(
+            "bi-event is for app profiles (basic/advanced): BI events belong to an app instance, and profile {:?} is a Wix Headless client (visitor/member)",
+            ctx.profile
+        )));
+    }
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     let url = crate::wix::urls::join(ctx.wix().api(), "apps/v1/bi-event");
     // Reporting the same event twice is harmless; losing it to a blip is not.

@@ -48,12 +48,16 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
         // The child needs the token, not the long-lived credentials that made it.
         .env_remove("WIX_APP_SECRET")
         .env_remove("WIX_REFRESH_TOKEN");
+    if target.flow.is_headless() {
+        // For a Wix Headless client the id is its OAuth client id.
+        child.env("WIX_CLIENT_ID", &target.app_id);
+    }
     match &target.instance_id {
         Some(instance) => child.env("WIX_INSTANCE_ID", instance),
         None => child.env_remove("WIX_INSTANCE_ID"),
     };
     // Ctrl-C goes to the child (same process group); we stay to report how it ended.
-    let _ = ctrlc::set_handler(|| {});
+    crate::ui::interrupt::on_interrupt(crate::ui::interrupt::OnInterrupt::Ignore);
     let shown = program.to_string_lossy();
     let spawned = child.spawn().map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {

@@ -26,6 +26,12 @@ impl From<&InstallUrlArgs> for InstallUrlOptions {
 pub(crate) fn run(opts: &InstallUrlOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     // As everywhere else: WIX_APP_ID wins, and a profile for another app is not consulted
     // (its redirect URL and flow belong to that other app).
+    if ctx.session().is_headless() {
+        return Err(Error::usage(format!(
+            "install-url is for app profiles (basic/advanced); profile {:?} is a Wix Headless client (visitor/member), which has no installer",
+            ctx.profile
+        )));
+    }
     let (app_id, profile) = ctx.session().app_and_profile();
     let app_id = app_id.ok_or_else(|| {
         Error::usage(format!(

@@ -22,6 +22,9 @@ const MAX_SECRET_LINE: usize = 4096;
 pub(crate) struct LoginOptions {
     pub flow: Option<Flow>,
     pub app_id: Option<String>,
+    pub client_id: Option<String>,
+    pub prompt: Option<&'static str>,
+    pub force: bool,
     pub instance_id: Option<String>,
     pub secret_stdin: bool,
     pub redirect_url: Option<String>,
@@ -42,6 +45,9 @@ impl From<&LoginArgs> for LoginOptions {
         LoginOptions {
             flow: a.flow.map(Flow::from),
             app_id: given(&a.app_id),
+            client_id: given(&a.client_id),
+            prompt: a.prompt.map(|p| p.as_str()),
+            force: a.force,
             instance_id: given(&a.instance_id),
             secret_stdin: a.secret_stdin,
             redirect_url: given(&a.redirect_url),
@@ -61,7 +67,25 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         )));
     }
     let profile = ctx.active_profile().cloned().unwrap_or_default();
+    // A client id (and no app id) means a Wix Headless client.
+    let headless_hint = opts.app_id.is_none()
+        && ctx.env.app_id.is_none()
+        && (opts.client_id.is_some() || ctx.env.client_id.is_some() || profile.is_headless());
+    if opts.flow.is_some_and(Flow::is_headless) || (opts.flow.is_none() && headless_hint) {
+        return super::headless_login::run(opts, opts.flow, ctx, io, &profile);
+    }
     let flow = choose_flow(opts, &profile, io)?;
+    if flow.is_headless() {
+        return super::headless_login::run(opts, Some(flow), ctx, io, &profile);
+    }
+    if opts.client_id.is_some() || opts.prompt.is_some() {
+        return Err(Error::usage(format!(
+            "--client-id and --prompt are for Wix Headless clients (--flow visitor|member), not the {flow} flow"
+        )));
+    }
+    if profile.is_headless() {
+        super::headless_login::confirm_switch(opts, ctx, io, "a Wix Headless client", "an app")?;
+    }
     let app_id = app_id(opts, ctx, &profile, io)?;
     let secret = app_secret(opts, ctx, &profile, &app_id, io)?;
     // The user's string as given: Wix compares it with the registered one character for character.
@@ -72,7 +96,7 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         .unwrap_or_else(|| DEFAULT_REDIRECT_URL.to_string());
     let stored_redirect = match flow {
         Flow::Advanced => Some(redirect_url.clone()),
-        Flow::Basic => profile.redirect_url.clone(),
+        Flow::Basic | Flow::Visitor | Flow::Member => profile.redirect_url.clone(),
     };
 
     let mut stored_in = None;
@@ -83,7 +107,7 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
                 .get()?
                 .create_access_token(&app_id, &secret, instance)?;
             let authorised = Authorised {
-                instance_id: instance.to_string(),
+                instance_id: Some(instance.to_string()),
                 grant,
                 refresh_token: None,
             };
@@ -101,7 +125,8 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
             let login = BrowserLogin {
                 flow,
                 app_id: &app_id,
-                secret: &secret,
+                secret: Some(&secret),
+                prompt: None,
                 redirect_url: &redirect_url,
                 installer: &ctx.env.installer_base,
                 wix: ctx.wix().get()?,
@@ -133,7 +158,7 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         io,
         &app_id,
         flow,
-        &authorised.instance_id,
+        authorised.instance_id.as_deref().unwrap_or_default(),
         stored_in,
     )
 }
@@ -155,13 +180,16 @@ fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &mut Io) -> Result<Fl
             &[
                 "basic: app secret + instance id → 4-hour tokens (Wix's OAuth, what every app has)",
                 "advanced: custom authentication (legacy, only for existing apps that already use it): browser consent → refresh token → 5-minute tokens",
+                "visitor: a Wix Headless client's anonymous visitor (client id, no secret)",
+                "member: a Wix Headless client's site member, logged in on Wix's page in the browser",
             ],
             0,
         )?;
-        return Ok(if choice == 0 {
-            Flow::Basic
-        } else {
-            Flow::Advanced
+        return Ok(match choice {
+            0 => Flow::Basic,
+            1 => Flow::Advanced,
+            2 => Flow::Visitor,
+            _ => Flow::Member,
         });
     }
     // Wix no longer offers custom authentication to new apps: the default is the flow every app has.
@@ -237,12 +265,15 @@ fn save(
     authorised: &Authorised,
 ) -> Result<StoreKind> {
     // The id becomes a config key and part of file names: it must look like Wix's.
-    if !is_wix_id(&authorised.instance_id) {
+    let instance_id = authorised.instance_id.as_deref().unwrap_or_default();
+    if !is_wix_id(instance_id) {
         return Err(Error::rejected(format!(
             "the instance id {:?} does not look like a Wix instance id, so nothing was stored: run `wixauth login` again",
-            printable(&authorised.instance_id, 80)
+            printable(instance_id, 80)
         )));
     }
+    // Nothing of a headless client stays behind in a profile that is now an app's.
+    super::headless_login::forget(ctx, &ctx.profile)?;
     let secrets = ctx.secrets();
     let session = ctx.session();
     // Logging a profile into another app drops the old app's instances: forget their
@@ -264,12 +295,12 @@ fn save(
     let stored_in = secrets.put(&SecretKey::app_secret(&ctx.profile), secret)?;
     if let Some(refresh) = &authorised.refresh_token {
         secrets.put(
-            &SecretKey::refresh_token(&ctx.profile, &authorised.instance_id),
+            &SecretKey::refresh_token(&ctx.profile, instance_id),
             refresh,
         )?;
     }
     let profile_name = ctx.profile.clone();
-    let instance = authorised.instance_id.clone();
+    let instance = instance_id.to_string();
     Config::update(&ctx.paths, |config: &mut Config| {
         let profile = config.profiles.entry(profile_name).or_default();
         if profile.app_id.as_deref().is_some_and(|old| old != app_id) {
@@ -277,6 +308,7 @@ fn save(
             profile.instances.clear();
         }
         profile.app_id = Some(app_id.to_string());
+        profile.client_id = None;
         profile.flow = Some(flow);
         profile.secret_store = Some(stored_in);
         profile.redirect_url = redirect_url;
@@ -284,19 +316,10 @@ fn save(
         profile.instances.insert(instance, Instance::new(flow));
     })?;
     // The token that proved the login is good: the first `wixauth token` needs no request.
-    let token = CachedToken::from_grant(
-        &authorised.grant,
-        app_id,
-        Some(&authorised.instance_id),
-        flow,
-    );
+    let token = CachedToken::from_grant(&authorised.grant, app_id, Some(instance_id), flow);
     // Keyed as a later run with the stored credentials looks it up: those are what minted it.
-    let key = CacheKey::new(
-        &ctx.env.api_base,
-        app_id,
-        Some(&authorised.instance_id),
-        &[],
-    );
+    let key = CacheKey::new(&ctx.env.api_base, app_id, Some(instance_id), &[]);
+    let session = ctx.session();
     if let Err(e) = session.cache().save(&key, &token) {
         debug!("cannot cache the login token: {e}");
     }

@@ -5,6 +5,7 @@ use crate::config::Config;
 use crate::context::Context;
 use crate::credentials::store::SecretKey;
 use crate::error::Result;
+use crate::fsutil;
 use crate::ui::Io;
 
 pub(crate) struct LogoutOptions {
@@ -35,9 +36,19 @@ fn print_json(
     Ok(())
 }
 
+/// A write killed between its temporary file and the rename leaves `.wixauth-*` behind,
+/// possibly holding a secret: logout removes them all, whatever their age.
+fn sweep_temp_files(ctx: &Context) -> Result<()> {
+    fsutil::sweep_all_temp_files(&ctx.paths.dir)?;
+    fsutil::sweep_all_temp_files(&ctx.paths.cache_dir())?;
+    Ok(())
+}
+
 const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation endpoint for app tokens; uninstall the app from the site to revoke them.";
 
 pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    // First, so that also "nothing to log out" leaves no secret in a leftover.
+    sweep_temp_files(ctx)?;
     let Some(profile) = ctx.active_profile().cloned() else {
         io.note(&format!(
             "Nothing to log out: profile {:?} is not logged in.",
@@ -47,6 +58,16 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         let profile = ctx.profile.clone();
         return print_json(io, opts, &profile, None);
     };
+    let name = ctx.profile.clone();
+    if profile.is_headless() {
+        // A headless client has one refresh token and no instances: both forms forget it all.
+        super::headless_login::forget(ctx, &name)?;
+        Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
+        ctx.reload_config()?;
+        io.flush_notes(&ctx.notes);
+        io.note(&format!("Logged out of profile {name}: the Wix Headless refresh token and cached tokens are removed. This removes local state only: Wix documents no public revocation route for them."));
+        return print_json(io, opts, &name, None);
+    }
     let secrets = ctx.secrets();
     let session = ctx.session();
     let name = ctx.profile.clone();

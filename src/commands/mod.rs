@@ -6,6 +6,7 @@ pub(crate) mod api;
 pub(crate) mod bi_event;
 pub(crate) mod exec;
 pub mod generate;
+mod headless_login;
 pub(crate) mod install_url;
 pub(crate) mod login;
 pub(crate) mod logout;

@@ -6,9 +6,11 @@ use crate::cli::StatusArgs;
 use crate::config::{Flow, Profile, StoreKind};
 use crate::context::Context;
 use crate::credentials::cache::now_unix;
+use crate::credentials::headless;
 use crate::credentials::store::{SecretKey, Secrets};
 use crate::credentials::Freshness;
 use crate::error::{Error, Exit, Result};
+use crate::fsutil;
 use crate::ui::Io;
 
 pub(crate) struct StatusOptions {
@@ -39,6 +41,7 @@ struct Report {
 #[derive(Serialize)]
 struct EnvReport {
     app_id: Option<String>,
+    client_id: Option<String>,
     app_secret: bool,
     refresh_token: bool,
     instance_id: Option<String>,
@@ -48,12 +51,26 @@ struct EnvReport {
 struct ProfileReport {
     name: String,
     active: bool,
+    /// `app` (basic/advanced) or `headless` (a Wix Headless client: visitor/member).
+    kind: &'static str,
     app_id: Option<String>,
+    /// Headless profiles: the OAuth client id, the flow, the refresh token and cached token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    headless: Option<HeadlessReport>,
     /// keyring, file, environment, or missing.
     secret_location: String,
     secrets_file: Option<String>,
     default_instance: Option<String>,
     instances: Vec<InstanceReport>,
+}
+
+#[derive(Serialize)]
+struct HeadlessReport {
+    client_id: Option<String>,
+    flow: Option<Flow>,
+    refresh_token: bool,
+    cached_token_expires_in: Option<i64>,
+    check: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -77,10 +94,16 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
     // The active profile: can it produce a token, and (with --check) does Wix agree?
     let mut problem = None;
     let mut check_failure: Option<Error> = None;
+    let headless = session.is_headless();
     match session
         .resolve(ctx.instance.as_deref(), None)
-        .and_then(|t| session.app_secret(&t).map(|_| t))
-    {
+        .and_then(|t| {
+            if headless {
+                session.headless_ready(&t).map(|_| t)
+            } else {
+                session.app_secret(&t).map(|_| t)
+            }
+        }) {
         Ok(target) if opts.check => {
             let outcome = session.fresh_token(
                 &target,
@@ -94,6 +117,9 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
                 Err(e) => e.to_string(),
             };
             if let Some(report) = profiles.iter_mut().find(|p| p.name == ctx.profile) {
+                if let Some(h) = report.headless.as_mut() {
+                    h.check = Some(verdict.clone());
+                }
                 for i in report
                     .instances
                     .iter_mut()
@@ -112,12 +138,15 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
     }
     let environment = EnvReport {
         app_id: ctx.env.app_id.clone(),
+        client_id: ctx.env.client_id.clone(),
         app_secret: env_secret_set,
         refresh_token: ctx.env.refresh_token.is_some(),
         instance_id: ctx.env.instance_id.clone(),
     };
-    let any_env =
-        environment.app_id.is_some() || environment.app_secret || environment.refresh_token;
+    let any_env = environment.app_id.is_some()
+        || environment.client_id.is_some()
+        || environment.app_secret
+        || environment.refresh_token;
     let report = Report {
         active_profile: ctx.profile.clone(),
         ready: problem.is_none(),
@@ -151,6 +180,9 @@ fn profile_report(
     env_secret_set: bool,
     secrets: &Secrets,
 ) -> Result<ProfileReport> {
+    if profile.is_headless() {
+        return headless_report(ctx, name, profile, secrets);
+    }
     let found = secrets
         .get(&SecretKey::app_secret(name), profile.secret_store)?
         .map(|(_, kind)| kind);
@@ -169,12 +201,12 @@ fn profile_report(
             && secrets
                 .get(&SecretKey::refresh_token(name, id), profile.secret_store)?
                 .is_some();
-        let cached = profile
-            .app_id
-            .as_deref()
-            .and_then(|app| cache.load(&session.cache_key(app, Some(id))))
-            .map(|t| t.ttl(now))
-            .filter(|&ttl| ttl > 0);
+        let cached = match profile.app_id.as_deref() {
+            Some(app) => cache.load(&session.cache_key(app, Some(id)))?,
+            None => None,
+        }
+        .map(|t| t.ttl(now))
+        .filter(|&ttl| ttl > 0);
         instances.push(InstanceReport {
             instance_id: id.clone(),
             flow: instance.flow,
@@ -186,12 +218,58 @@ fn profile_report(
     Ok(ProfileReport {
         name: name.to_string(),
         active: name == ctx.profile,
+        kind: "app",
         app_id: profile.app_id.clone(),
+        headless: None,
         secret_location: secret_location.to_string(),
         secrets_file: (secret_location == "file")
             .then(|| secrets.file_path().display().to_string()),
         default_instance: profile.default_instance.clone(),
         instances,
+    })
+}
+
+/// A headless profile: the client, its flow, and where its refresh token is.
+fn headless_report(
+    ctx: &Context,
+    name: &str,
+    profile: &Profile,
+    secrets: &Secrets,
+) -> Result<ProfileReport> {
+    let found = secrets
+        .get(&headless::refresh_key(name), profile.secret_store)?
+        .map(|(_, kind)| kind);
+    let secret_location = match found {
+        Some(StoreKind::Keyring) => "keyring",
+        Some(StoreKind::File) => "file",
+        None => "missing",
+    };
+    let cached = match profile.client_id.as_deref() {
+        Some(client) => ctx
+            .session()
+            .cache()
+            .load(&crate::commands::headless_login::cache_key(ctx, client))?
+            .map(|t| t.ttl(now_unix()))
+            .filter(|&ttl| ttl > 0),
+        None => None,
+    };
+    Ok(ProfileReport {
+        name: name.to_string(),
+        active: name == ctx.profile,
+        kind: "headless",
+        app_id: None,
+        headless: Some(HeadlessReport {
+            client_id: profile.client_id.clone(),
+            flow: profile.flow,
+            refresh_token: found.is_some(),
+            cached_token_expires_in: cached,
+            check: None,
+        }),
+        secret_location: secret_location.to_string(),
+        secrets_file: (secret_location == "file")
+            .then(|| secrets.file_path().display().to_string()),
+        default_instance: None,
+        instances: Vec::new(),
     })
 }
 
@@ -203,16 +281,53 @@ fn human(report: &Report, secrets: &Secrets) -> String {
     for p in &report.profiles {
         let active = if p.active { " (active)" } else { "" };
         out.push_str(&format!("Profile {}{active}\n", p.name));
+        if let Some(h) = &p.headless {
+            out.push_str(&format!(
+                "  Wix Headless client: {}, flow {}\n",
+                h.client_id.as_deref().unwrap_or("(none)"),
+                h.flow
+                    .map(|f| f.to_string())
+                    .unwrap_or_else(|| "(unknown)".into())
+            ));
+            let refresh = match p.secret_location.as_str() {
+                "keyring" => "refresh token held in the OS keyring".to_string(),
+                "file" => format!(
+                    "refresh token held in PLAIN TEXT in {} (mode 0600), not in the OS keyring",
+                    secrets.file_path().display()
+                ),
+                _ => "NO refresh token: run `wixauth login --flow visitor` (or member)".to_string(),
+            };
+            let cached = match h.cached_token_expires_in {
+                Some(s) => format!(
+                    "cached token valid {}",
+                    humantime::format_duration(std::time::Duration::from_secs(s as u64))
+                ),
+                None => "no cached token".into(),
+            };
+            let check = h
+                .check
+                .as_ref()
+                .map(|c| format!(", check: {c}"))
+                .unwrap_or_default();
+            out.push_str(&format!("  {refresh}; {cached}{check}\n"));
+            continue;
+        }
         out.push_str(&format!(
             "  app id:  {}\n",
             p.app_id.as_deref().unwrap_or("(none)")
         ));
         let secret = match p.secret_location.as_str() {
             "keyring" => "in the OS keyring".to_string(),
-            "file" => format!(
-                "in PLAIN TEXT in {} (mode 0600), not in the OS keyring",
-                secrets.file_path().display()
-            ),
+            // The mode as it is now, not as it should be.
+            "file" => {
+                let mode = fsutil::mode_of(secrets.file_path())
+                    .map(|m| format!(" (mode {m:04o})"))
+                    .unwrap_or_default();
+                format!(
+                    "in PLAIN TEXT in {}{mode}, not in the OS keyring",
+                    secrets.file_path().display()
+                )
+            }
             "environment" => "from the environment (WIX_APP_SECRET)".to_string(),
             _ => "missing: run `wixauth login`".to_string(),
         };
@@ -227,7 +342,7 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 " "
             };
             let refresh = match (i.flow, i.refresh_token) {
-                (Flow::Basic, _) => String::new(),
+                (Flow::Basic | Flow::Visitor | Flow::Member, _) => String::new(),
                 (Flow::Advanced, true) => ", refresh token held".into(),
                 (Flow::Advanced, false) => {
                     ", NO refresh token: run `wixauth login --flow advanced`".into()
@@ -256,6 +371,9 @@ fn human(report: &Report, secrets: &Secrets) -> String {
             "app id {}",
             env.app_id.as_deref().unwrap_or("(unset)")
         )];
+        if let Some(c) = &env.client_id {
+            parts.push(format!("Wix Headless client {c}"));
+        }
         if env.app_secret {
             parts.push("secret from WIX_APP_SECRET".into());
         }

@@ -99,6 +99,9 @@ fn login_opts(
     login::LoginOptions {
         flow,
         app_id: Some(APP.into()),
+        client_id: None,
+        prompt: None,
+        force: false,
         instance_id: instance.map(str::to_string),
         secret_stdin,
         redirect_url: None,
@@ -404,4 +407,90 @@ fn logout_json_keeps_its_shape_when_nothing_is_logged_in() {
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
     assert_eq!(v["local_only"], true);
     assert_eq!(v["instance_id"], serde_json::Value::Null);
+}
+
+const CLIENT: &str = "client-unit-1";
+
+fn headless_opts(flow: Flow) -> login::LoginOptions {
+    let mut opts = login_opts(Some(flow), None, false);
+    opts.app_id = None;
+    opts.client_id = Some(CLIENT.into());
+    opts
+}
+
+#[test]
+fn switching_an_app_profile_to_headless_asks_on_a_terminal() {
+    let h = Harness::new();
+    h.emu
+        .register_headless(CLIENT, &["http://localhost:8338/callback"]);
+    h.basic_login();
+    let opts = headless_opts(Flow::Visitor);
+
+    let script = Script::default();
+    script.answer("no");
+    let (mut io, _, _) = fake_io("", true, script.clone(), Recorder::default());
+    let mut ctx = h.ctx(None);
+    let err = login::run(&opts, &mut ctx, &mut io).unwrap_err();
+    assert_eq!(err.exit, Exit::Usage);
+    assert!(script.asked.borrow()[0].contains("Switch it to a Wix Headless client"));
+    assert!(h.ctx(None).active_profile().unwrap().app_id.is_some());
+
+    let script = Script::default();
+    script.answer("yes");
+    let (mut io, _, err) = fake_io("", true, script, Recorder::default());
+    let mut ctx = h.ctx(None);
+    login::run(&opts, &mut ctx, &mut io).unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    let ctx = h.ctx(None);
+    let profile = ctx.active_profile().unwrap();
+    assert_eq!(profile.client_id.as_deref(), Some(CLIENT));
+    assert!(profile.app_id.is_none() && profile.instances.is_empty());
+    let secrets = std::fs::read_to_string(h.dir.path().join("secrets.toml")).unwrap();
+    assert!(!secrets.contains("app-secret"), "{secrets}");
+}
+
+#[test]
+fn member_login_opens_wix_login_page_and_stores_the_member() {
+    let h = Harness::new();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://localhost:{port}/callback");
+    h.emu.register_headless(CLIENT, &[&redirect]);
+    let mut opts = headless_opts(Flow::Member);
+    opts.redirect_url = Some(redirect);
+    let browser = visiting_browser();
+    let (mut io, out, err) = fake_io("", false, Script::default(), browser.clone());
+    let mut ctx = h.ctx(None);
+    login::run(&opts, &mut ctx, &mut io).unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    assert!(browser.opened.borrow()[0].contains("/headless-login?session="));
+    assert!(err.text().contains("flow member"), "{}", err.text());
+    h.assert_no_secret(&[&out, &err]);
+    let ctx = h.ctx(None);
+    let session = ctx.session();
+    let target = session.resolve(None, None).unwrap();
+    assert_eq!(target.flow, Flow::Member);
+    let (mut io, out, _) = quiet_io("");
+    token::run(&token_opts(token::Output::Raw), &ctx, &mut io).unwrap();
+    assert!(out.text().starts_with("OauthNG.JWS.hl"), "{}", out.text());
+}
+
+#[test]
+fn the_first_login_question_offers_the_headless_flows_and_asks_for_the_client_id() {
+    let h = Harness::new();
+    h.emu
+        .register_headless(CLIENT, &["http://localhost:8338/callback"]);
+    let script = Script::default();
+    script.answer("visitor").answer(CLIENT);
+    let (mut io, out, err) = fake_io("", true, script.clone(), Recorder::default());
+    let mut opts = login_opts(None, None, false);
+    opts.app_id = None;
+    let mut ctx = h.ctx(None);
+    login::run(&opts, &mut ctx, &mut io).unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    let asked = script.asked.borrow();
+    assert_eq!(asked[0], "How does this app get tokens?");
+    assert!(asked[1].starts_with("Client ID"), "{asked:?}");
+    assert!(err.text().contains("flow visitor"), "{}", err.text());
+    assert!(out.text().is_empty());
 }

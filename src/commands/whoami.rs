@@ -27,6 +27,7 @@ pub(crate) struct TokenInfo {
     pub instance_id: Option<String>,
     pub site_id: Option<String>,
     pub subject_type: Option<String>,
+    pub subject_id: Option<String>,
     /// RFC 3339.
     pub expires_at: Option<String>,
     pub issued_at: Option<String>,
@@ -47,7 +48,31 @@ struct Report {
     flow: crate::config::Flow,
     token: TokenInfo,
     instance: Option<InstanceInfo>,
+    /// Headless member tokens: Get My Member.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    member: Option<MemberInfo>,
     warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub(crate) struct MemberInfo {
+    pub id: Option<String>,
+    pub login_email: Option<String>,
+    pub nickname: Option<String>,
+}
+
+pub(crate) fn parse_member(v: &Value) -> MemberInfo {
+    let at = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    MemberInfo {
+        id: at("/member/id"),
+        login_email: at("/member/loginEmail"),
+        nickname: at("/member/profile/nickname"),
+    }
 }
 
 /// Wix sends `exp`/`iat` as numbers or numeric strings, and `active` as a bool or a string.
@@ -78,6 +103,7 @@ pub(crate) fn parse_token_info(v: &Value) -> TokenInfo {
         instance_id: text("instanceId"),
         site_id: text("siteId"),
         subject_type: text("subjectType"),
+        subject_id: text("subjectId"),
         expires_at: time("exp"),
         issued_at: time("iat"),
     }
@@ -113,22 +139,50 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     let client = ctx.wix().get()?;
+    let mut member = None;
+    let (instance_response, token) = if target.flow.is_headless() {
+        // No app instance behind a headless token; a member has a member record instead.
+        let token = session
+            .fresh_token(
+                &target,
+                crate::credentials::Freshness {
+                    min_ttl: 60,
+                    force: false,
+                },
+            )?
+            .access_token;
+        if target.flow == crate::config::Flow::Member {
+            member = Some(parse_member(&client.my_member(&token)?));
+        }
+        (None, token)
+    } else {
+        let instance_request = Request::get(client.url("apps/v1/instance"));
+        let (r, t) = session.authorised_send(&target, instance_request)?;
+        (Some(r), t)
+    };
     // Get App Instance first: it tells whether Wix still takes the cached token (a 401 gets
     // one new token and one more try), so that Token Info then describes the token wixauth
     // actually hands out.
-    let instance_request = Request::get(client.url("apps/v1/instance"));
-    let (instance_response, token) = session.authorised_send(&target, instance_request)?;
     io.flush_notes(&ctx.notes);
     let mut warnings = Vec::new();
-    let instance = match instance_response.status {
-        200..=299 => serde_json::from_slice::<Value>(&instance_response.body)
-            .ok()
-            .map(|v| parse_instance(&v)),
-        403 => {
-            warnings.push("Get App Instance was refused (HTTP 403): give the app the \"Manage Your App\" permission in its dashboard to see the app and site names".to_string());
-            None
-        }
-        _ => return Err(instance_response.failure("reading the app instance")),
+    let instance = match instance_response.as_ref().map(|r| r.status) {
+        None => None,
+        Some(status) => match status {
+            200..=299 => instance_response
+                .as_ref()
+                .and_then(|r| serde_json::from_slice::<Value>(&r.body).ok())
+                .map(|v| parse_instance(&v)),
+            403 => {
+                warnings.push("Get App Instance was refused (HTTP 403): give the app the \"Manage Your App\" permission in its dashboard to see the app and site names".to_string());
+                None
+            }
+            _ => {
+                return Err(instance_response
+                    .as_ref()
+                    .map(|r| r.failure("reading the app instance"))
+                    .unwrap_or_else(|| crate::error::Error::failure("reading the app instance")))
+            }
+        },
     };
 
     let token_info = parse_token_info(&client.token_info(&token)?);
@@ -138,6 +192,7 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
         flow: target.flow,
         token: token_info,
         instance,
+        member,
         warnings,
     };
     // Warnings are notes for a person: stderr, in both modes (JSON also lists them).
@@ -165,6 +220,22 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
         ("token active", report.token.active.to_string()),
         ("token expires", dash(&report.token.expires_at)),
     ];
+    if report.flow.is_headless() {
+        rows[2].0 = "client id";
+        rows[3] = (
+            "subject",
+            format!(
+                "{} {}",
+                dash(&report.token.subject_type),
+                dash(&report.token.subject_id)
+            ),
+        );
+    }
+    if let Some(m) = &report.member {
+        rows.push(("login email", dash(&m.login_email)));
+        rows.push(("nickname", dash(&m.nickname)));
+        rows.push(("member id", dash(&m.id)));
+    }
     if let Some(i) = &report.instance {
         rows.push(("app name", dash(&i.app_name)));
         rows.push(("site name", dash(&i.site_name)));

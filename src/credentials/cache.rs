@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::config::Flow;
 use crate::error::Result;
 use crate::fsutil;
-use crate::log::debug;
+use crate::log::{debug, Notes};
 use crate::secret::Secret;
 use crate::wix::TokenGrant;
 
@@ -146,6 +146,8 @@ pub(crate) struct TokenCache {
     pub(crate) dir: PathBuf,
     /// `WIXAUTH_NO_CACHE` turns writing off (for every writer, `login` included).
     pub(crate) writes: bool,
+    /// Where a token file readable by others (fixed to 0600) is reported.
+    pub(crate) notes: Notes,
 }
 
 impl TokenCache {
@@ -153,42 +155,47 @@ impl TokenCache {
         self.dir.join(format!("{stem}.json"))
     }
 
-    fn read(&self, stem: &str) -> Option<Stored> {
-        let text = match fsutil::read_optional(&self.path(stem)) {
+    /// An entry, `None` on a miss. An unreadable or corrupt entry is a miss; an untrusted one
+    /// (a symlink, a FIFO, another user's folder) is refused (exit 2).
+    fn read(&self, stem: &str) -> Result<Option<Stored>> {
+        let text = match fsutil::read_private(&self.path(stem), &self.notes) {
             Ok(Some(text)) => text,
-            Ok(None) => return None,
+            Ok(None) => return Ok(None),
+            Err(e) if e.exit == crate::error::Exit::Usage => return Err(e),
             Err(e) => {
                 debug!("token cache unreadable, ignoring it: {e}");
-                return None;
+                return Ok(None);
             }
         };
-        match serde_json::from_str::<Stored>(&text) {
+        Ok(match serde_json::from_str::<Stored>(&text) {
             Ok(stored) => Some(stored),
             Err(_) => {
                 debug!("token cache entry {stem} is corrupt or of an older wixauth, ignoring it");
                 None
             }
-        }
+        })
     }
 
     /// The token cached for exactly `key`; an entry recorded for other credentials is ignored.
-    pub(crate) fn load(&self, key: &CacheKey) -> Option<CachedToken> {
-        let stored = self.read(&key.stem())?;
+    pub(crate) fn load(&self, key: &CacheKey) -> Result<Option<CachedToken>> {
+        let Some(stored) = self.read(&key.stem())? else {
+            return Ok(None);
+        };
         if stored.key != *key {
             debug!(
                 "token cache entry {} belongs to other credentials, ignoring it",
                 key.stem()
             );
-            return None;
+            return Ok(None);
         }
-        Some(CachedToken {
+        Ok(Some(CachedToken {
             access_token: Secret::new(stored.access_token),
             token_type: stored.token_type,
             expires_at: stored.expires_at,
             app_id: stored.key.app_id,
             instance_id: stored.key.instance_id,
             flow: stored.flow,
-        })
+        }))
     }
 
     /// Writes a token, unless `WIXAUTH_NO_CACHE` says never to (checked here, so every
@@ -206,7 +213,7 @@ impl TokenCache {
             flow: token.flow,
         };
         let text = serde_json::to_vec(&stored).unwrap_or_default();
-        fsutil::write_private_atomic(&self.path(&key.stem()), &text)
+        fsutil::write_private_atomic_unsynced(&self.path(&key.stem()), &text)
     }
 
     /// The stems of the entries whose recorded key `matches`, whatever credentials or API
@@ -223,7 +230,12 @@ impl TokenCache {
                     .and_then(|n| n.strip_suffix(".json"))
                     .map(str::to_string)
             })
-            .filter(|stem| self.read(stem).is_some_and(|s| matches(&s.key)))
+            .filter(|stem| {
+                self.read(stem)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|s| matches(&s.key))
+            })
             .collect();
         stems.sort();
         stems
@@ -266,6 +278,7 @@ mod tests {
         let cache = TokenCache {
             dir: dir.path().to_path_buf(),
             writes: true,
+            notes: Notes::default(),
         };
         (dir, cache)
     }
@@ -274,12 +287,12 @@ mod tests {
     fn round_trip_and_corruption_is_a_miss() {
         let (_dir, cache) = cache();
         let k = key("app", Some("i1"), None);
-        assert!(cache.load(&k).is_none());
+        assert!(cache.load(&k).unwrap().is_none());
         cache.save(&k, &token(100)).unwrap();
-        let back = cache.load(&k).unwrap();
+        let back = cache.load(&k).unwrap().unwrap();
         assert_eq!((back.access_token.expose(), back.expires_at), ("tok", 100));
         std::fs::write(cache.path(&k.stem()), "{garbage").unwrap();
-        assert!(cache.load(&k).is_none());
+        assert!(cache.load(&k).unwrap().is_none());
     }
 
     #[test]
@@ -298,14 +311,14 @@ mod tests {
             },
         ] {
             assert_ne!(other.stem(), a.stem(), "{other:?}");
-            assert!(cache.load(&other).is_none(), "{other:?}");
+            assert!(cache.load(&other).unwrap().is_none(), "{other:?}");
         }
         // Ids that clean up to the same text still get their own files.
         assert_ne!(key("a.b", None, None).stem(), key("a_b", None, None).stem());
         // A file renamed to another key's name is not believed.
         let b = key("app", Some("i2"), Some("secret-a"));
         std::fs::rename(cache.path(&a.stem()), cache.path(&b.stem())).unwrap();
-        assert!(cache.load(&b).is_none());
+        assert!(cache.load(&b).unwrap().is_none());
         // The fingerprint is not the secret.
         assert!(!a.credential.unwrap().contains("secret-a"));
     }
@@ -333,7 +346,10 @@ mod tests {
         for stem in of_app {
             cache.remove(&stem).unwrap();
         }
-        assert!(cache.load(&key("other", Some("i1"), None)).is_some());
+        assert!(cache
+            .load(&key("other", Some("i1"), None))
+            .unwrap()
+            .is_some());
         assert!(cache.entries_where(|k| k.app_id == "app").is_empty());
     }
 }

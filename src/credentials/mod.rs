@@ -4,6 +4,7 @@
 //! client, none of which calls back up.
 
 pub(crate) mod cache;
+pub(crate) mod headless;
 pub(crate) mod store;
 
 use crate::config::{Config, Flow, Paths, Profile, StoreKind};
@@ -69,6 +70,7 @@ impl<'a> Session<'a> {
         TokenCache {
             dir: self.paths.cache_dir(),
             writes: !self.env.no_cache,
+            notes: self.notes.clone(),
         }
     }
 
@@ -98,6 +100,9 @@ impl<'a> Session<'a> {
 
     /// Works out the app, instance and flow: `WIX_*` variables win, then the profile.
     pub(crate) fn resolve(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
+        if self.is_headless() || flow.is_some_and(Flow::is_headless) {
+            return self.resolve_headless(instance, flow);
+        }
         let (app_id, profile) = self.app_and_profile();
         let app_id = app_id.ok_or_else(|| {
             Error::usage(format!(
@@ -180,7 +185,7 @@ impl<'a> Session<'a> {
         let min_ttl = i64::try_from(want.min_ttl).unwrap_or(i64::MAX);
         let usable = |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= min_ttl;
         if !want.force {
-            if let Some(token) = cache.load(&key).filter(usable) {
+            if let Some(token) = cache.load(&key)?.filter(usable) {
                 debug!(
                     "token cache hit for {} ({} s left)",
                     key.stem(),
@@ -197,7 +202,7 @@ impl<'a> Session<'a> {
         // Re-read even when the lock was free: another wixauth may have refreshed and released
         // it between our miss above and taking the lock.
         if !want.force {
-            if let Some(token) = cache.load(&key).filter(usable) {
+            if let Some(token) = cache.load(&key)?.filter(usable) {
                 debug!("token cache hit for {} after the lock", key.stem());
                 return Ok(token);
             }
@@ -224,6 +229,9 @@ impl<'a> Session<'a> {
     }
 
     fn request_token(&self, target: &Target) -> Result<TokenGrant> {
+        if target.flow.is_headless() {
+            return self.headless_token(target);
+        }
         let secret = self.app_secret(target)?;
         let wix = self.wix.get()?;
         match target.flow {
@@ -231,6 +239,7 @@ impl<'a> Session<'a> {
                 wix.create_access_token(&target.app_id, &secret, target.require_instance()?)
             }
             Flow::Advanced => self.refresh(target, &secret, wix),
+            Flow::Visitor | Flow::Member => self.headless_token(target),
         }
     }
 
@@ -314,6 +323,7 @@ pub(crate) fn forget_cached(
     let cache = TokenCache {
         dir: paths.cache_dir(),
         writes: true,
+        notes: Notes::default(),
     };
     let held = api
         .zip(instance)

@@ -54,12 +54,36 @@ pub(crate) enum StoreError {
     Unavailable(String),
     /// The store answered with an error.
     Failed(String),
+    /// The secrets file or its folder cannot be trusted (a symlink, a FIFO, another user's
+    /// folder): a configuration error (exit 2), whose message says what to fix.
+    Untrusted(String),
+}
+
+impl StoreError {
+    /// `fsutil`'s refusals (exit 2) stay refusals; other I/O errors are failures.
+    fn from_file(e: Error) -> Self {
+        if e.exit == crate::error::Exit::Usage {
+            StoreError::Untrusted(e.to_string())
+        } else {
+            StoreError::Failed(e.to_string())
+        }
+    }
+
+    /// As an error for the user, `what` saying what was being done.
+    fn into_error(self, what: &str) -> Error {
+        match self {
+            StoreError::Untrusted(why) => Error::usage(format!("{what}: {why}")),
+            other => Error::failure(format!("{what}: {other}")),
+        }
+    }
 }
 
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoreError::Unavailable(why) | StoreError::Failed(why) => f.write_str(why),
+            StoreError::Unavailable(why) | StoreError::Failed(why) | StoreError::Untrusted(why) => {
+                f.write_str(why)
+            }
         }
     }
 }
@@ -147,19 +171,21 @@ impl SecretStore for KeyringStore {
 pub(crate) struct FileStore {
     pub(crate) path: PathBuf,
     lock: PathBuf,
+    /// Where "was readable by others; its mode is now 0600" goes.
+    notes: Notes,
 }
 
 impl FileStore {
-    pub(crate) fn new(paths: &Paths) -> Self {
+    pub(crate) fn new(paths: &Paths, notes: Notes) -> Self {
         FileStore {
             path: paths.secrets_file(),
             lock: paths.lock_file("secrets"),
+            notes,
         }
     }
 
     fn read(&self) -> Result<BTreeMap<String, String>, StoreError> {
-        let failed = |e: Error| StoreError::Failed(e.to_string());
-        match fsutil::read_optional(&self.path).map_err(failed)? {
+        match fsutil::read_private(&self.path, &self.notes).map_err(StoreError::from_file)? {
             None => Ok(BTreeMap::new()),
             Some(text) => toml::from_str(&text).map_err(|e| {
                 // The parser's message can quote the file, which holds secrets: say only where.
@@ -179,7 +205,7 @@ impl FileStore {
         &self,
         change: impl FnOnce(&mut BTreeMap<String, String>),
     ) -> Result<(), StoreError> {
-        let failed = |e: Error| StoreError::Failed(e.to_string());
+        let failed = StoreError::from_file;
         let (_lock, _) = FileLock::acquire(&self.lock).map_err(failed)?;
         let mut entries = self.read()?;
         change(&mut entries);
@@ -249,7 +275,7 @@ impl Secrets {
         Secrets {
             mode,
             keyring: KeyringStore::new(service),
-            file: FileStore::new(paths),
+            file: FileStore::new(paths, notes.clone()),
             notes,
             warned: false.into(),
         }
@@ -290,7 +316,7 @@ impl Secrets {
             }
             self.file
                 .set(key, value)
-                .map_err(|e| Error::failure(format!("cannot store the secret: {e}")))?;
+                .map_err(|e| e.into_error("cannot store the secret"))?;
             debug!(
                 "stored {} in file {}",
                 key.entry_name(),
@@ -311,9 +337,9 @@ impl Secrets {
                     to_file(Some(&why))
                 }
                 Err(StoreError::Unavailable(why)) => Err(Self::keyring_unavailable(&why)),
-                Err(StoreError::Failed(why)) => Err(Error::failure(format!(
-                    "the keyring refused the secret: {why}"
-                ))),
+                Err(StoreError::Failed(why) | StoreError::Untrusted(why)) => Err(Error::failure(
+                    format!("the keyring refused the secret: {why}"),
+                )),
             },
         }
     }
@@ -343,7 +369,7 @@ impl Secrets {
                     }
                     self.warn_fallback(&why);
                 }
-                Err(e) => return Err(Error::failure(format!("cannot read the {kind} store: {e}"))),
+                Err(e) => return Err(e.into_error(&format!("cannot read the {kind} store"))),
             }
         }
         Ok(None)
@@ -373,7 +399,7 @@ impl Secrets {
     pub(crate) fn delete_everywhere(&self, key: &SecretKey, hint: Option<StoreKind>) -> Result<()> {
         self.file
             .delete(key)
-            .map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
+            .map_err(|e| e.into_error("cannot update the secrets file"))?;
         if self.mode == StoreMode::File {
             return Ok(());
         }
@@ -404,9 +430,12 @@ mod tests {
 
     fn file_store() -> (tempfile::TempDir, FileStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::new(&Paths {
-            dir: dir.path().to_path_buf(),
-        });
+        let store = FileStore::new(
+            &Paths {
+                dir: dir.path().to_path_buf(),
+            },
+            Notes::default(),
+        );
         (dir, store)
     }
 

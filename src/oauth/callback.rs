@@ -56,7 +56,8 @@ pub(crate) fn parse_callback(query: &str, expected_state: &str, expect: Expect) 
     }
     if let Some(error) = values("error").first() {
         let description = one("error_description").unwrap_or(error);
-        let shown: String = description.chars().take(200).collect();
+        // From the browser's URL, so anyone's: escaped before it reaches a terminal or a page.
+        let shown = crate::text::printable(description, 200);
         let denied = ["access_denied", "denied", "cancel"]
             .iter()
             .any(|d| error.to_ascii_lowercase().contains(d));
@@ -134,6 +135,12 @@ mod tests {
             parse_callback(&q, STATE, Expect::Code),
             Callback::Failed(_)
         ));
+        // A description with terminal escapes reaches the error line escaped.
+        let q = format!("state={STATE}&error=server_error&error_description=a%1B%5B2Jb");
+        assert_eq!(
+            parse_callback(&q, STATE, Expect::Code),
+            Callback::Failed("a\\u{1b}[2Jb".into())
+        );
     }
 
     #[test]

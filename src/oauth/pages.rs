@@ -49,6 +49,19 @@ pub(crate) fn success(app_id: &str, instance_id: &str) -> String {
     )
 }
 
+/// After a Wix Headless member login.
+pub(crate) fn member_success(client_id: &str) -> String {
+    page(
+        "Logged in",
+        "ok",
+        "wixauth is logged in",
+        &format!(
+            "<p>You are logged in as a site member for client <code>{}</code>, and the refresh token is stored on your machine.</p><p>Back in the terminal, <code>wixauth token</code> prints a fresh member token.</p>",
+            escape(client_id)
+        ),
+    )
+}
+
 pub(crate) fn failure(what: &str, next: &str) -> String {
     page(
         "Login failed",

@@ -3,6 +3,7 @@
 //! use only [`Io`]; tests hand them buffers, a scripted prompter and a recording browser.
 
 pub(crate) mod browser;
+pub(crate) mod interrupt;
 pub(crate) mod prompt;
 pub(crate) mod spinner;
 
@@ -64,7 +65,12 @@ impl Io {
         self.out
             .write_all(bytes)
             .and_then(|()| self.out.flush())
-            .map_err(|e| Error::failure(format!("cannot write to stdout: {e}")))
+            .map_err(|e| match e.kind() {
+                // `wixauth token | head -c1`: the reader is done; end quietly, as a pipe's
+                // writer conventionally does.
+                std::io::ErrorKind::BrokenPipe => Error::closed_pipe(),
+                _ => Error::failure(format!("cannot write to stdout: {e}")),
+            })
     }
 
     /// A status line on stderr (never data).

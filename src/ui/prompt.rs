@@ -1,6 +1,7 @@
 //! Interactive prompts. Callers check `Io::can_prompt` first: without a TTY wixauth never
 //! waits for input.
 
+use super::interrupt::{self, OnInterrupt};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 
@@ -17,33 +18,38 @@ pub(crate) trait Prompter {
 /// dialoguer on stderr.
 pub(crate) struct Dialoguer;
 
-fn cancelled(e: dialoguer::Error) -> Error {
-    Error::failure(format!("prompt failed: {e}"))
+/// Asks, with Ctrl-C putting the terminal back: as a signal (line prompts) it is handled by
+/// [`interrupt`]; as a key (menus read raw keys) dialoguer reports it and we end with 130.
+fn ask<T>(question: impl FnOnce() -> dialoguer::Result<T>) -> Result<T> {
+    interrupt::save_terminal();
+    interrupt::on_interrupt(OnInterrupt::Exit);
+    question().map_err(|e| match e {
+        dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+            interrupt::restore_terminal();
+            Error::interrupted()
+        }
+        e => Error::failure(format!("prompt failed: {e}")),
+    })
 }
 
 impl Prompter for Dialoguer {
     fn text(&mut self, label: &str) -> Result<String> {
-        let value: String = dialoguer::Input::new()
-            .with_prompt(label)
-            .interact_text()
-            .map_err(cancelled)?;
+        let value: String = ask(|| dialoguer::Input::new().with_prompt(label).interact_text())?;
         Ok(value.trim().to_string())
     }
 
     fn secret(&mut self, label: &str) -> Result<Secret> {
-        let value = dialoguer::Password::new()
-            .with_prompt(label)
-            .interact()
-            .map_err(cancelled)?;
+        let value = ask(|| dialoguer::Password::new().with_prompt(label).interact())?;
         Ok(Secret::new(value.trim()))
     }
 
     fn select(&mut self, label: &str, items: &[&str], default: usize) -> Result<usize> {
-        dialoguer::Select::new()
-            .with_prompt(label)
-            .items(items)
-            .default(default)
-            .interact()
-            .map_err(cancelled)
+        ask(|| {
+            dialoguer::Select::new()
+                .with_prompt(label)
+                .items(items)
+                .default(default)
+                .interact()
+        })
     }
 }

@@ -1,6 +1,7 @@
 //! The Wix REST client: requests with the contract's timeouts, retries and failure
 //! classification. The only module that knows reqwest; no CLI code lives here.
 
+pub(crate) mod headless;
 mod tokens;
 pub(crate) mod urls;
 

@@ -67,6 +67,11 @@ pub(crate) fn installer_url(
     url.set_query(None);
     let base_path = installer.path().trim_end_matches('/').to_string();
     match flow {
+        Flow::Visitor | Flow::Member => {
+            return Err(Error::usage(format!(
+                "the {flow} flow has no installer URL: install-url is for app profiles (basic/advanced)"
+            )))
+        }
         Flow::Advanced => {
             url.set_path(&format!("{base_path}/installer/install"));
             let mut pairs = url.query_pairs_mut();

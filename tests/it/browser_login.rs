@@ -366,39 +366,100 @@ fn replace_param(url: &str, key: &str, value: Option<&str>) -> String {
     parsed.to_string()
 }
 
-#[test]
-fn a_wrong_state_ends_the_login_with_exit_3() {
+/// A redirect with a wrong or missing state gets an error page and the login goes on: any web
+/// page can make the browser send one (issue 8 item 2). Its code is never exchanged, one warning
+/// line says so, and the real redirect then completes the login.
+fn forged_state_keeps_waiting(forge: impl Fn(&str, &str) -> String) {
     let env = TestEnv::new();
+    env.emu.set_next_instance("inst-after-forgery");
+    let (mut login, url) = env.start_advanced(&[]);
+    let state = query_param(&url, "state").unwrap();
+    let real = env.installer_redirect(&url);
     let exchanges = env.emu.count("/oauth/access");
-    let (answer, out) = failing_login(&env, |_, _, real, state| {
+    for _ in 0..2 {
+        let answer = get(&forge(&real, &state));
+        assert_listener_response("the forged callback", &answer);
+        assert_eq!(answer.status, 400);
+        let html = answer.text();
+        assert!(html.contains("still waiting"), "{html}");
+        login.assert_running("a callback with a forged state");
+    }
+    assert_eq!(
+        env.emu.count("/oauth/access"),
+        exchanges,
+        "the code of a forged redirect is never exchanged"
+    );
+    let browsed = env.send_callback(&real);
+    let out = login.wait();
+    env.assert_no_leak(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(browsed.answer.status < 400);
+    let err = stderr(&out);
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("wixauth: warning:") && l.contains("state"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one warning for two forgeries: {err}");
+    assert_eq!(
+        env.default_profile()["default_instance"].as_str(),
+        Some("inst-after-forgery")
+    );
+}
+
+#[test]
+fn a_wrong_state_is_ignored_and_the_login_keeps_waiting() {
+    forged_state_keeps_waiting(|real, state| {
         let wrong: String = state
             .chars()
             .map(|c| if c == '0' { '1' } else { '0' })
             .collect();
         replace_param(real, "state", Some(&wrong))
     });
-    assert_eq!(answer.status, 400);
-    let line = error_line(&env, &out, 3);
-    assert!(
-        line.contains("state") && line.contains("wixauth login"),
-        "{line}"
-    );
-    assert_eq!(
-        env.emu.count("/oauth/access"),
-        exchanges,
-        "the code of a forged redirect is never exchanged"
-    );
 }
 
 #[test]
-fn a_missing_state_ends_the_login_with_exit_3() {
+fn a_missing_state_is_ignored_and_the_login_keeps_waiting() {
+    forged_state_keeps_waiting(|real, _| replace_param(real, "state", None));
+}
+
+#[test]
+fn a_callback_naming_another_instance_than_token_info_is_exit_3() {
     let env = TestEnv::new();
-    let exchanges = env.emu.count("/oauth/access");
-    let (answer, out) = failing_login(&env, |_, _, real, _| replace_param(real, "state", None));
-    assert_eq!(answer.status, 400);
+    env.emu.install(APP_ID, "inst-not-approved");
+    env.emu.set_next_instance("inst-approved");
+    env.emu.set_callback_instance("inst-not-approved");
+    let (_, out) = failing_login(&env, |_, _, real, _| real.to_string());
     let line = error_line(&env, &out, 3);
-    assert!(line.contains("state"), "{line}");
-    assert_eq!(env.emu.count("/oauth/access"), exchanges);
+    assert!(
+        line.contains("inst-not-approved") && line.contains("inst-approved"),
+        "{line}"
+    );
+    assert!(env.stored_refresh_token("inst-not-approved").is_none());
+    assert!(env.stored_refresh_token("inst-approved").is_none());
+}
+
+#[test]
+fn the_app_url_forwards_only_the_first_request() {
+    let env = TestEnv::new();
+    env.emu.set_next_instance("inst-app-once");
+    let (mut login, _) = env.start_advanced(&[]);
+    let first = get(&login.url("/app?token=first"));
+    assert!((300..400).contains(&first.status), "{}", first.status);
+    let second = get(&login.url("/app?token=second"));
+    assert_listener_response("a second /app", &second);
+    assert_eq!(second.status, 409);
+    assert!(second.header("location").is_none());
+    assert!(
+        !second
+            .text()
+            .contains(&query_param(&first.location(), "state").unwrap()),
+        "the state is not handed out twice"
+    );
+    login.assert_running("a second /app");
+    env.browse(&first.location());
+    let out = login.wait();
+    env.assert_no_leak(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
 
 #[test]

@@ -498,7 +498,13 @@ fn every_json_shape_has_exactly_the_documented_keys() {
     assert_keys(
         &status["environment"],
         "status --json environment",
-        &["app_id", "app_secret", "refresh_token", "instance_id"],
+        &[
+            "app_id",
+            "client_id",
+            "app_secret",
+            "refresh_token",
+            "instance_id",
+        ],
     );
     let profile = &status["profiles"][0];
     assert_keys(
@@ -507,6 +513,7 @@ fn every_json_shape_has_exactly_the_documented_keys() {
         &[
             "name",
             "active",
+            "kind",
             "app_id",
             "secret_location",
             "secrets_file",
@@ -548,6 +555,7 @@ fn every_json_shape_has_exactly_the_documented_keys() {
             "instance_id",
             "site_id",
             "subject_type",
+            "subject_id",
             "expires_at",
             "issued_at",
         ],
@@ -609,7 +617,7 @@ fn every_json_shape_has_exactly_the_documented_keys() {
 
 /// Blocked `flock` waiters on `path`, from the kernel's /proc/locks ("-> FLOCK … MAJ:MIN:INODE").
 #[cfg(target_os = "linux")]
-fn flock_waiters(path: &std::path::Path) -> usize {
+pub(crate) fn flock_waiters(path: &std::path::Path) -> usize {
     use std::os::unix::fs::MetadataExt;
     let Ok(inode) = std::fs::metadata(path).map(|m| m.ino().to_string()) else {
         return 0;
@@ -646,8 +654,9 @@ fn a_parallel_token_waits_for_the_refresh_in_progress() {
     };
 
     let mut first = token();
-    hold.wait_arrived(); // the first holds the lock and its request is at Wix
-                         // The instance's lock: its name starts with the ids, then a hash of the whole cache key.
+    // The first holds the lock and its request is at Wix.
+    hold.wait_arrived();
+    // The instance's lock: its name starts with the ids, then a hash of the whole cache key.
     let prefix = format!("{APP_ID}_{INSTANCE}_");
     let lock = std::fs::read_dir(env.config_dir().join("locks"))
         .expect("locks/")

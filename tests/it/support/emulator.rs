@@ -36,6 +36,8 @@ pub enum Fault {
     Hold(Hold),
     /// 302 to this path of the emulator (a redirect wixauth must not follow).
     Redirect(String),
+    /// A Wix-style error with this status and message.
+    Message(u16, String),
 }
 
 /// A gate for [`Fault::Hold`]: the emulator says when a request reached it and keeps it
@@ -151,11 +153,42 @@ struct State {
     clock_offset: u64,
     serial: u64,
     next_instance: Option<String>,
+    /// The `instanceId` the next installer redirect claims, whatever its code is for.
+    callback_instance: Option<String>,
     omit_expires_in: bool,
+    /// Client credentials answer with this `expires_in` instead of 14400.
+    expires_in: Option<u64>,
+    /// Token Info sends this `exp` (as Wix does, a string) instead of the real one.
+    token_info_exp: Option<String>,
+    /// Get App Instance's `siteDisplayName`.
+    site_name: Option<String>,
     rotate_refresh_tokens: bool,
     deny_instance_read: bool,
     /// Per instance, the token `/unauthorized-once` refuses (the first one it saw).
     unauthorized_once: HashMap<String, String>,
+    headless: Headless,
+}
+
+/// Wix Headless: OAuth clients, visitors and members, the member login page.
+#[derive(Default)]
+struct Headless {
+    /// Client id → its allowed authorization redirect URIs.
+    clients: HashMap<String, Vec<String>>,
+    /// Refresh token → (client id, subject type, subject id).
+    refresh: HashMap<String, (String, String, String)>,
+    /// Access token → (client id, subject type, subject id).
+    tokens: HashMap<String, (String, String, String)>,
+    /// Redirect session id → its auth request.
+    sessions: HashMap<String, Value>,
+    /// Code → (client, redirect URI, challenge, issued at, used).
+    codes: HashMap<String, (String, String, String, u64, bool)>,
+    deny_login: bool,
+    malformed_session: bool,
+    /// Codes remember a challenge that no verifier matches (a PKCE mismatch).
+    corrupt_challenge: bool,
+    /// The refresh grant answers without `refresh_token` (as Wix's SDK assumes it may).
+    refresh_without_refresh_token: bool,
+    member_email: String,
 }
 
 /// A running emulator; it stops when the test process ends.
@@ -243,6 +276,12 @@ impl Emulator {
         self.lock().next_instance = Some(instance_id.into());
     }
 
+    /// Makes the next installer redirect carry `instance_id` while its code is for the real
+    /// instance (a steered login).
+    pub fn set_callback_instance(&self, instance_id: &str) {
+        self.lock().callback_instance = Some(instance_id.into());
+    }
+
     pub fn push_fault(&self, path: &str, fault: Fault) {
         self.lock()
             .faults
@@ -274,7 +313,58 @@ impl Emulator {
     }
 
     pub fn refresh_tokens(&self) -> Vec<String> {
-        self.lock().refresh_tokens.keys().cloned().collect()
+        let s = self.lock();
+        s.refresh_tokens
+            .keys()
+            .chain(s.headless.refresh.keys())
+            .cloned()
+            .collect()
+    }
+
+    /// Registers a Wix Headless OAuth client with its allowed authorization redirect URIs.
+    pub fn register_headless(&self, client_id: &str, redirect_uris: &[&str]) {
+        let mut s = self.lock();
+        s.headless.clients.insert(
+            client_id.into(),
+            redirect_uris.iter().map(|u| u.to_string()).collect(),
+        );
+        s.headless.member_email = "member@example.com".into();
+    }
+
+    /// Wix's login page sends the browser back with `error=access_denied`.
+    pub fn deny_member_login(&self, on: bool) {
+        self.lock().headless.deny_login = on;
+    }
+
+    /// Codes are issued for a challenge other than the one sent, so the exchange's verifier
+    /// fails Wix's PKCE check.
+    pub fn corrupt_challenges(&self, on: bool) {
+        self.lock().headless.corrupt_challenge = on;
+    }
+
+    /// The headless refresh grant answers without a `refresh_token`.
+    pub fn headless_refresh_without_refresh_token(&self, on: bool) {
+        self.lock().headless.refresh_without_refresh_token = on;
+    }
+
+    /// The redirect session answers 200 without `fullUrl`.
+    pub fn malformed_redirect_session(&self, on: bool) {
+        self.lock().headless.malformed_session = on;
+    }
+
+    /// Forgets a headless refresh token, as a revocation would.
+    pub fn revoke_headless_refresh(&self, token: &str) {
+        self.lock().headless.refresh.remove(token);
+    }
+
+    /// Visitor/member refresh tokens issued so far, and the subject each stands for.
+    pub fn headless_subjects(&self) -> Vec<(String, String)> {
+        self.lock()
+            .headless
+            .refresh
+            .values()
+            .map(|(_, t, id)| (t.clone(), id.clone()))
+            .collect()
     }
 
     /// Moves the emulator's clock forward (code and token expiry).
@@ -285,6 +375,21 @@ impl Emulator {
     /// Answers client-credentials requests without `expires_in`, as one report says Wix does.
     pub fn omit_expires_in(&self, on: bool) {
         self.lock().omit_expires_in = on;
+    }
+
+    /// Client credentials answer with this `expires_in` (a hostile or broken Wix).
+    pub fn set_expires_in(&self, seconds: u64) {
+        self.lock().expires_in = Some(seconds);
+    }
+
+    /// Token Info answers with this `exp`.
+    pub fn set_token_info_exp(&self, exp: &str) {
+        self.lock().token_info_exp = Some(exp.into());
+    }
+
+    /// Get App Instance names the site this way.
+    pub fn set_site_name(&self, name: &str) {
+        self.lock().site_name = Some(name.into());
     }
 
     /// Makes the refresh grant return a new refresh token (Wix does not; other servers do).
@@ -442,6 +547,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
         Some(Fault::Malformed) => {
             return Ok(reply(200, "application/json", "{\"access_token\": \"trunc"))
         }
+        Some(Fault::Message(status, message)) => return Ok(wix_error(status, &message)),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Drop) => {
             // An error from the service makes hyper close the connection unanswered.
@@ -523,7 +629,13 @@ fn authorise(s: &State, seen: &Seen) -> Result<(String, IssuedToken), Reply> {
 
 fn route(s: &mut State, method: &Method, path: &str, seen: &Seen) -> Reply {
     let result = match (method, path) {
+        (&Method::POST, "/oauth2/token") if seen.body.contains("\"grantType\"") => {
+            headless_token(s, seen)
+        }
         (&Method::POST, "/oauth2/token") => client_credentials(s, seen),
+        (&Method::POST, "/_api/redirects-api/v1/redirect-session") => redirect_session(s, seen),
+        (&Method::GET, "/headless-login") => headless_login_page(s, seen),
+        (&Method::GET, "/members/v1/members/my") => my_member(s, seen),
         (&Method::POST, "/oauth/access") => oauth_access(s, seen),
         (&Method::POST, "/oauth2/token-info") => token_info(s, seen),
         (&Method::GET, "/installer/install") => installer(s, seen),
@@ -592,7 +704,7 @@ fn client_credentials(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
     } else {
         json_reply(
             200,
-            json!({"access_token": token, "token_type": "Bearer", "expires_in": 14400}),
+            json!({"access_token": token, "token_type": "Bearer", "expires_in": s.expires_in.unwrap_or(14400)}),
         )
     })
 }
@@ -679,6 +791,15 @@ fn oauth_access(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
 
 fn token_info(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
     let map = exact_json(seen, &["token"])?;
+    if let Some((client, kind, subject)) = s.headless.tokens.get(field(&map, "token")).cloned() {
+        let t = s.tokens.get(field(&map, "token")).cloned().expect("issued");
+        return Ok(json_reply(
+            200,
+            json!({"active": t.exp > now(s), "subjectType": kind, "subjectId": subject,
+                "exp": t.exp.to_string(), "iat": t.iat.to_string(), "clientId": client,
+                "siteId": format!("site-of-{client}")}),
+        ));
+    }
     let Some(t) = s.tokens.get(field(&map, "token")).cloned() else {
         return Err(wix_error(400, "invalid token"));
     };
@@ -689,7 +810,7 @@ fn token_info(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
             "active": t.exp > now(s),
             "subjectType": "APP",
             "subjectId": t.app_id,
-            "exp": t.exp.to_string(),
+            "exp": s.token_info_exp.clone().unwrap_or_else(|| t.exp.to_string()),
             "iat": t.iat,
             "clientId": t.app_id,
             "siteId": format!("site-of-{}", t.instance_id),
@@ -717,13 +838,17 @@ fn installer(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         .take()
         .unwrap_or_else(|| unique(s, "instance"));
     let code = issue_code(s, &app_id, &instance);
+    let claimed = s
+        .callback_instance
+        .take()
+        .unwrap_or_else(|| instance.clone());
     let mut target =
         url::Url::parse(&redirect_url).map_err(|_| reply(400, "text/html", "bad redirectUrl"))?;
     {
         let mut pairs = target.query_pairs_mut();
         pairs
             .append_pair("code", &code)
-            .append_pair("instanceId", &instance);
+            .append_pair("instanceId", &claimed);
         if let Some(state) = q.get("state") {
             pairs.append_pair("state", state);
         }
@@ -806,8 +931,270 @@ fn app_instance(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         json!({
             "instance": {"instanceId": token.instance_id, "appName": "Emulated App", "appVersion": "1.2.3",
                 "isFree": true, "permissions": ["WIX_DEVELOPERS.MANAGE_APP_INSTANCE"]},
-            "site": {"siteId": format!("site-of-{}", token.instance_id), "siteDisplayName": "Emulated Site",
+            "site": {"siteId": format!("site-of-{}", token.instance_id), "siteDisplayName": s.site_name.clone().unwrap_or_else(|| "Emulated Site".into()),
                 "url": "https://example.wixsite.com/emulated", "locale": "en"}
         }),
     ))
+}
+
+// ---------------------------------------------------------------- Wix Headless
+
+fn headless_tokens(s: &mut State, client: &str, kind: &str, subject: &str) -> Value {
+    let access = issue_token(
+        s,
+        "OauthNG.JWS.hl",
+        client,
+        &format!("site-of-{client}"),
+        14_400,
+    );
+    s.headless
+        .tokens
+        .insert(access.clone(), (client.into(), kind.into(), subject.into()));
+    let refresh = unique(s, "hl-refresh");
+    s.headless.refresh.insert(
+        refresh.clone(),
+        (client.into(), kind.into(), subject.into()),
+    );
+    json!({"access_token": access, "refresh_token": refresh, "expires_in": 14400})
+}
+
+fn headless_token(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
+    let grant = serde_json::from_str::<Value>(&seen.body)
+        .ok()
+        .and_then(|v| {
+            v.get("grantType")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let keys: &[&str] = match grant.as_str() {
+        "anonymous" => &["clientId", "grantType"],
+        "refresh_token" => &["clientId", "grantType", "refreshToken"],
+        "authorization_code" => &[
+            "clientId",
+            "grantType",
+            "redirectUri",
+            "code",
+            "codeVerifier",
+        ],
+        _ => return Err(wix_error(400, "unsupported grantType")),
+    };
+    let map = exact_json(seen, keys)?;
+    let client = field(&map, "clientId").to_string();
+    if !s.headless.clients.contains_key(&client) {
+        return Err(wix_error(400, "invalid clientId"));
+    }
+    match grant.as_str() {
+        "anonymous" => {
+            let visitor = unique(s, "visitor");
+            Ok(json_reply(
+                200,
+                headless_tokens(s, &client, "VISITOR", &visitor),
+            ))
+        }
+        "refresh_token" => {
+            let refresh = field(&map, "refreshToken").to_string();
+            let Some((owner, kind, subject)) = s.headless.refresh.get(&refresh).cloned() else {
+                return Err(wix_error(400, "invalid refresh token"));
+            };
+            if owner != client {
+                return Err(wix_error(400, "refresh token belongs to another client"));
+            }
+            let access = issue_token(
+                s,
+                "OauthNG.JWS.hr",
+                &client,
+                &format!("site-of-{client}"),
+                14_400,
+            );
+            s.headless.tokens.insert(
+                access.clone(),
+                (client.clone(), kind.clone(), subject.clone()),
+            );
+            let returned = if s.rotate_refresh_tokens {
+                s.headless.refresh.remove(&refresh);
+                let next = unique(s, "hl-refresh");
+                s.headless
+                    .refresh
+                    .insert(next.clone(), (client, kind, subject));
+                next
+            } else {
+                refresh
+            };
+            if s.headless.refresh_without_refresh_token {
+                return Ok(json_reply(
+                    200,
+                    json!({"access_token": access, "expires_in": 14400}),
+                ));
+            }
+            Ok(json_reply(
+                200,
+                json!({"access_token": access, "refresh_token": returned, "expires_in": 14400}),
+            ))
+        }
+        _ => {
+            let now = now(s);
+            let code = field(&map, "code").to_string();
+            let Some(info) = s.headless.codes.get_mut(&code) else {
+                return Err(wix_error(400, "invalid authorization code"));
+            };
+            let (owner, redirect, challenge, issued, used) = info.clone();
+            if used {
+                return Err(wix_error(400, "authorization code already used"));
+            }
+            if now > issued + 600 {
+                return Err(wix_error(400, "authorization code expired"));
+            }
+            if owner != client || redirect != field(&map, "redirectUri") {
+                return Err(wix_error(
+                    400,
+                    "redirectUri or clientId does not match the code",
+                ));
+            }
+            if pkce_s256(field(&map, "codeVerifier")) != challenge {
+                return Err(wix_error(400, "invalid code_verifier"));
+            }
+            info.4 = true;
+            let member = unique(s, "member");
+            Ok(json_reply(
+                200,
+                headless_tokens(s, &client, "MEMBER", &member),
+            ))
+        }
+    }
+}
+
+fn pkce_s256(verifier: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
+fn redirect_session(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
+    let (token, _) = authorise(s, seen)?;
+    let Some((client, kind, _)) = s.headless.tokens.get(&token).cloned() else {
+        return Err(wix_error(403, "a visitor token is required"));
+    };
+    if kind != "VISITOR" {
+        return Err(wix_error(403, "a visitor token is required"));
+    }
+    let body: Value = serde_json::from_str(&seen.body).map_err(|_| wix_error(400, "not JSON"))?;
+    let Some(auth) = body.get("auth").and_then(Value::as_object) else {
+        return Err(wix_error(400, "auth is required"));
+    };
+    if auth.keys().any(|k| k != "authRequest" && k != "prompt")
+        || body.as_object().map(|o| o.len()) != Some(1)
+    {
+        return Err(wix_error(400, "unexpected keys"));
+    }
+    if let Some(p) = auth.get("prompt") {
+        if !matches!(p.as_str(), Some("login" | "none")) {
+            return Err(wix_error(400, "invalid prompt"));
+        }
+    }
+    let req = auth.get("authRequest").cloned().unwrap_or(Value::Null);
+    let mut keys: Vec<&str> = req
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    keys.sort_unstable();
+    let want = [
+        "clientId",
+        "codeChallenge",
+        "codeChallengeMethod",
+        "redirectUri",
+        "responseMode",
+        "responseType",
+        "scope",
+        "state",
+    ];
+    if keys != want {
+        return Err(wix_error(400, &format!("authRequest keys {keys:?}")));
+    }
+    let f = |k: &str| req.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    if f("clientId") != client
+        || f("codeChallengeMethod") != "S256"
+        || f("responseMode") != "query"
+        || f("responseType") != "code"
+        || f("scope") != "offline_access"
+        || f("codeChallenge").len() != 43
+    {
+        return Err(wix_error(400, "invalid authRequest"));
+    }
+    if s.headless.malformed_session {
+        return Ok(json_reply(200, json!({"redirectSession": {"id": "x"}})));
+    }
+    let id = unique(s, "session");
+    s.headless.sessions.insert(id.clone(), req);
+    let host = seen.header("host").unwrap_or("127.0.0.1").to_string();
+    Ok(json_reply(
+        200,
+        json!({"redirectSession": {"id": id, "fullUrl": format!("http://{host}/headless-login?session={id}")}}),
+    ))
+}
+
+fn headless_login_page(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
+    let q = query_map(&seen.query);
+    let id = q.get("session").cloned().unwrap_or_default();
+    let Some(req) = s.headless.sessions.get(&id).cloned() else {
+        return Err(reply(
+            404,
+            "text/html",
+            "<p>This login session has expired</p>",
+        ));
+    };
+    let f = |k: &str| req.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let (client, redirect_uri) = (f("clientId"), f("redirectUri"));
+    let allowed = s.headless.clients.get(&client).cloned().unwrap_or_default();
+    if !allowed.contains(&redirect_uri) {
+        return Err(reply(
+            400,
+            "text/html",
+            "<html><body><h1>Invalid redirect URI</h1></body></html>",
+        ));
+    }
+    let mut target =
+        url::Url::parse(&redirect_uri).map_err(|_| reply(400, "text/html", "bad redirect"))?;
+    if s.headless.deny_login {
+        target
+            .query_pairs_mut()
+            .append_pair("error", "access_denied")
+            .append_pair("error_description", "The member cancelled the login")
+            .append_pair("state", &f("state"));
+    } else {
+        let code = unique(s, "hl-code");
+        let issued = now(s);
+        let challenge = if s.headless.corrupt_challenge {
+            format!("x{}", f("codeChallenge"))
+        } else {
+            f("codeChallenge")
+        };
+        s.headless.codes.insert(
+            code.clone(),
+            (client, redirect_uri.clone(), challenge, issued, false),
+        );
+        target
+            .query_pairs_mut()
+            .append_pair("code", &code)
+            .append_pair("state", &f("state"));
+    }
+    Ok(redirect(target.as_str()))
+}
+
+fn my_member(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
+    let (token, _) = authorise(s, seen)?;
+    let Some((_, kind, subject)) = s.headless.tokens.get(&token).cloned() else {
+        return Err(wix_error(403, "a member token is required"));
+    };
+    if kind != "MEMBER" {
+        return Err(wix_error(403, "a member token is required"));
+    }
+    let full = query_map(&seen.query).get("fieldsets").map(String::as_str) == Some("FULL");
+    let mut member =
+        json!({"id": subject, "profile": {"nickname": "Emulated Member"}, "status": "APPROVED"});
+    if full {
+        member["loginEmail"] = json!(s.headless.member_email);
+    }
+    Ok(json_reply(200, json!({"member": member})))
 }

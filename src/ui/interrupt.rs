@@ -1,0 +1,83 @@
+//! Ctrl-C. The process has one handler (ctrlc allows one); what it does depends on what runs:
+//! at a prompt it puts the terminal back (echo, cursor) and exits 130 with one line; while the
+//! browser login waits it only raises a flag the wait loop polls (the listener closes, exit 130);
+//! while `exec`'s child runs it does nothing (the child gets the signal and we report it).
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, Once};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnInterrupt {
+    /// Restore the terminal, print one line, exit 130.
+    Exit = 0,
+    /// Raise the flag [`interrupted`] reads.
+    Flag = 1,
+    /// Nothing: the child process handles it.
+    Ignore = 2,
+}
+
+static MODE: AtomicU8 = AtomicU8::new(OnInterrupt::Exit as u8);
+static FLAG: AtomicBool = AtomicBool::new(false);
+static INSTALL: Once = Once::new();
+#[cfg(unix)]
+static SAVED_TERMINAL: Mutex<Option<libc::termios>> = Mutex::new(None);
+#[cfg(not(unix))]
+static SAVED_TERMINAL: Mutex<Option<()>> = Mutex::new(None);
+
+/// What Ctrl-C does from now on (the handler is installed on first use only: a cache-hit
+/// `wixauth token` never pays for it).
+pub(crate) fn on_interrupt(mode: OnInterrupt) {
+    INSTALL.call_once(|| {
+        if let Err(e) = ctrlc::set_handler(handle) {
+            crate::log::debug!("cannot catch Ctrl-C: {e}");
+        }
+    });
+    MODE.store(mode as u8, Ordering::SeqCst);
+}
+
+/// Whether Ctrl-C was pressed while in [`OnInterrupt::Flag`] mode.
+pub(crate) fn interrupted() -> bool {
+    FLAG.load(Ordering::SeqCst)
+}
+
+fn handle() {
+    match MODE.load(Ordering::SeqCst) {
+        m if m == OnInterrupt::Flag as u8 => FLAG.store(true, Ordering::SeqCst),
+        m if m == OnInterrupt::Ignore as u8 => {}
+        _ => {
+            restore_terminal();
+            eprintln!("\nwixauth: interrupted");
+            std::process::exit(130);
+        }
+    }
+}
+
+/// Remembers the terminal's settings before a prompt changes them (echo off, raw keys).
+pub(crate) fn save_terminal() {
+    #[cfg(unix)]
+    {
+        // SAFETY: tcgetattr writes into the zeroed struct we own; on failure nothing is saved.
+        let mut settings: libc::termios = unsafe { std::mem::zeroed() };
+        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut settings) } == 0 {
+            if let Ok(mut saved) = SAVED_TERMINAL.lock() {
+                *saved = Some(settings);
+            }
+        }
+    }
+}
+
+/// Puts back what [`save_terminal`] saw, and shows the cursor a menu may have hidden.
+pub(crate) fn restore_terminal() {
+    #[cfg(unix)]
+    if let Ok(saved) = SAVED_TERMINAL.lock() {
+        if let Some(settings) = saved.as_ref() {
+            // SAFETY: tcsetattr reads the struct tcgetattr filled.
+            unsafe {
+                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, settings);
+            }
+        }
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprint!("\x1b[?25h");
+    }
+}
