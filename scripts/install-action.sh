@@ -36,7 +36,9 @@ from_release() {
     tmp=$(mktemp -d)
     curl --proto '=https' --tlsv1.2 -fsSL --retry 3 -o "$tmp/$name.$ext" "$base/$name.$ext" || return 1
     curl --proto '=https' --tlsv1.2 -fsSL --retry 3 -o "$tmp/$name.$ext.sha256" "$base/$name.$ext.sha256" || return 1
-    (cd "$tmp" && shasum -a 256 -c "$name.$ext.sha256") || die "$name.$ext does not match its SHA-256: not installed"
+    local check=(shasum -a 256 -c)
+    command -v sha256sum >/dev/null && check=(sha256sum -c)
+    (cd "$tmp" && "${check[@]}" "$name.$ext.sha256") || die "$name.$ext does not match its SHA-256: not installed"
     if [[ "$ext" == zip ]]; then
         (cd "$tmp" && 7z x -y "$name.zip" >/dev/null)
         cp "$tmp/$name/wixauth.exe" "$bin_dir/"
