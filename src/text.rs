@@ -11,7 +11,9 @@ pub(crate) fn printable(text: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') {
+        if c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        {
             out.push_str(&c.escape_unicode().to_string());
         } else {
             out.push(c);

@@ -22,9 +22,10 @@ use tokio::sync::{mpsc, Notify, Semaphore};
 use url::{Host, Url};
 
 use super::verify::{verify, Event};
-use super::{is_app_id, is_instance_id, terminal_safe, PublicKey};
+use super::{is_app_id, PublicKey};
 use crate::config::{Config, Flow, Instance, Paths};
 use crate::error::{Error, Result};
+use crate::text::{is_wix_id, printable};
 use crate::ui::Io;
 
 /// Bodies larger than this get 413 (Wix's are a few KB).
@@ -65,7 +66,7 @@ pub fn check_path(path: &str) -> Result<()> {
     } else {
         Err(Error::usage(format!(
             "--path {} must be a URL path such as /webhook",
-            terminal_safe(path, 80)
+            printable(path, 80)
         )))
     }
 }
@@ -75,7 +76,7 @@ pub fn check_forward_to(text: &str) -> Result<Url> {
     let refuse = || {
         Error::usage(format!(
             "--forward-to {} must be an http:// URL on this machine (localhost, 127.0.0.1 or [::1]): deliveries are only relayed to your own server",
-            terminal_safe(text, 120)
+            printable(text, 120)
         ))
     };
     let url = Url::parse(text).map_err(|_| refuse())?;
@@ -137,7 +138,7 @@ fn change_for(event: &Event) -> Change {
         "AppRemoved" => false,
         _ => return Change::Done(Saved::Ignored),
     };
-    let Some(id) = event.instance_id.clone().filter(|i| is_instance_id(i)) else {
+    let Some(id) = event.instance_id.clone().filter(|i| is_wix_id(i)) else {
         return Change::Done(Saved::Skipped(
             "the event's instance id is missing or not a Wix instance id".into(),
         ));
@@ -475,7 +476,7 @@ async fn serve(
                         continue;
                     }
                     io.print(&format!("{json}\n"))?;
-                    io.note(&terminal_safe(&summary, 600));
+                    io.note(&printable(&summary, 600));
                     if opts.once {
                         if shared.forward.is_none() {
                             return Ok(());
@@ -484,12 +485,12 @@ async fn serve(
                     }
                 }
                 Some(Report::Forwarded(line)) => {
-                    io.note(&terminal_safe(&line, 300));
+                    io.note(&printable(&line, 300));
                     if once_deadline.is_some() {
                         return Ok(());
                     }
                 }
-                Some(Report::Note(line)) => io.note(&terminal_safe(&line, 300)),
+                Some(Report::Note(line)) => io.note(&printable(&line, 300)),
                 // The loop holds a sender through `shared`, so this does not happen.
                 None => return Ok(()),
             },

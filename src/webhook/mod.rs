@@ -221,32 +221,6 @@ pub fn resolve_key(
     )))
 }
 
-/// Control characters (and bidi overrides) escaped, and at most `max` characters kept, for
-/// text from an event that is printed on a terminal.
-pub fn terminal_safe(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (n, c) in text.chars().enumerate() {
-        if n == max {
-            out.push('…');
-            break;
-        }
-        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-        if c.is_control() || bidi {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// A Wix instance id as wixauth stores it: a UUID-like string of hex digits and dashes.
-pub fn is_instance_id(id: &str) -> bool {
-    (8..=64).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-        && id.bytes().any(|b| b.is_ascii_hexdigit())
-}
-
 /// An app id from an event, accepted into config.toml: letters, digits, `-` and `_`, bounded.
 pub fn is_app_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -258,28 +232,6 @@ pub fn is_app_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn terminal_text_is_escaped_and_bounded() {
-        assert_eq!(terminal_safe("a\x1b[2Jb\n", 80), "a\\u{1b}[2Jb\\u{a}");
-        assert_eq!(terminal_safe("x\u{202e}y", 80), "x\\u{202e}y");
-        assert_eq!(terminal_safe("abcdef", 3), "abc…");
-    }
-
-    #[test]
-    fn instance_ids_are_uuid_like() {
-        assert!(is_instance_id("3bbcabc7-8a9e-4b8e-9c1f-0123456789ab"));
-        for bad in [
-            "",
-            "inst-1",
-            "../../etc",
-            "3bbcabc7 8a9e",
-            "--------",
-            &"a".repeat(65),
-        ] {
-            assert!(!is_instance_id(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn labels_are_never_echoed_when_odd() {

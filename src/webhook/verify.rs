@@ -8,8 +8,9 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{json, Map, Value};
 
-use super::{terminal_safe, PublicKey};
+use super::PublicKey;
 use crate::error::{Error, Result};
+use crate::text::printable;
 
 /// Seconds of clock skew allowed on `exp`.
 const LEEWAY: u64 = 60;
@@ -50,11 +51,11 @@ impl Event {
     pub fn summary(&self) -> String {
         let mut line = format!(
             "{} instance {}",
-            terminal_safe(&self.event_type, 60),
-            terminal_safe(self.instance_id.as_deref().unwrap_or("(none)"), 64)
+            printable(&self.event_type, 60),
+            printable(self.instance_id.as_deref().unwrap_or("(none)"), 64)
         );
         if let Some(app) = self.app_id() {
-            line.push_str(&format!(" (app {})", terminal_safe(app, 64)));
+            line.push_str(&format!(" (app {})", printable(app, 64)));
         }
         line
     }
@@ -118,7 +119,7 @@ pub fn verify(body: &[u8], key: &PublicKey, ignore_expiry: bool) -> Result<Event
     if parts.alg != "RS256" {
         return Err(Error::failure(format!(
             "the JWT's alg is {}, not RS256 (Wix signs webhooks with RS256 only): refused",
-            terminal_safe(&parts.alg, 20)
+            printable(&parts.alg, 20)
         )));
     }
     let mut validation = Validation::new(Algorithm::RS256);
@@ -143,7 +144,7 @@ pub fn verify(body: &[u8], key: &PublicKey, ignore_expiry: bool) -> Result<Event
                 )),
                 ErrorKind::MissingRequiredClaim(claim) => Error::failure(format!(
                     "the event has no {} claim: pass --ignore-expiry to accept it anyway",
-                    terminal_safe(claim, 20)
+                    printable(claim, 20)
                 )),
                 ErrorKind::InvalidAlgorithm => {
                     Error::failure("the JWT's alg is not RS256: refused")

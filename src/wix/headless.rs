@@ -3,8 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::tokens::{parse_grant, TokenGrant, BASIC_TOKEN_LIFETIME};
-use super::{Request, WixClient, ATTEMPTS};
+use super::tokens::{TokenGrant, BASIC_TOKEN_LIFETIME};
+use super::{Request, WixClient};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::text::printable;
@@ -120,18 +120,13 @@ impl WixClient {
     }
 
     fn headless_grant(&self, body: Value, check: &str) -> Result<TokenGrant> {
-        let response = self.send(&Request::post_json(self.url("oauth2/token"), &body, true))?;
-        if !response.is_success() {
-            let summary = response.error_summary();
-            return Err(if response.status == 429 || response.status >= 500 {
-                Error::unavailable(format!(
-                    "Wix failed ({summary}) after {ATTEMPTS} attempts; try again later"
-                ))
-            } else {
-                Error::rejected(format!("Wix rejected the request ({summary}); {check}"))
-            });
-        }
-        parse_grant(&response.body, BASIC_TOKEN_LIFETIME)
+        self.grant(
+            "oauth2/token",
+            &body,
+            BASIC_TOKEN_LIFETIME,
+            "Wix rejected the request",
+            check,
+        )
     }
 }
 

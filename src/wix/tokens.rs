@@ -107,7 +107,27 @@ impl WixClient {
         body: serde_json::Value,
         default_lifetime: u64,
     ) -> Result<TokenGrant> {
-        let response = self.send(&Request::post_json(self.url(path), &body, true))?;
+        self.grant(
+            path,
+            &body,
+            default_lifetime,
+            "Wix rejected the credentials",
+            "check the app id, secret and instance, then run `wixauth login` again",
+        )
+    }
+
+    /// POSTs a token grant and reads its answer. A token request is never retried after a 4xx
+    /// other than 429: that is Wix rejecting it (exit 3, `rejected` and what to `check`);
+    /// 429/5xx after the retries is Wix failing (exit 4).
+    pub(super) fn grant(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+        default_lifetime: u64,
+        rejected: &str,
+        check: &str,
+    ) -> Result<TokenGrant> {
+        let response = self.send(&Request::post_json(self.url(path), body, true))?;
         if !response.is_success() {
             let summary = response.error_summary();
             return Err(if response.status == 429 || response.status >= 500 {
@@ -115,9 +135,7 @@ impl WixClient {
                     "Wix failed ({summary}) after {ATTEMPTS} attempts; try again later"
                 ))
             } else {
-                Error::rejected(format!(
-                    "Wix rejected the credentials ({summary}); check the app id, secret and instance, then run `wixauth login` again"
-                ))
+                Error::rejected(format!("{rejected} ({summary}); {check}"))
             });
         }
         parse_grant(&response.body, default_lifetime)
