@@ -63,6 +63,28 @@ impl fmt::Display for StoreKind {
     }
 }
 
+/// How secrets are stored: `WIXAUTH_SECRET_STORE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreMode {
+    Auto,
+    Keyring,
+    File,
+}
+
+impl StoreMode {
+    /// The value of `WIXAUTH_SECRET_STORE` (unset: `auto`).
+    pub(crate) fn parse(value: Option<&str>) -> Result<StoreMode> {
+        match value.unwrap_or("auto") {
+            "auto" => Ok(StoreMode::Auto),
+            "keyring" => Ok(StoreMode::Keyring),
+            "file" => Ok(StoreMode::File),
+            other => Err(Error::usage(format!(
+                "WIXAUTH_SECRET_STORE={other:?} is not one of auto, keyring, file"
+            ))),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct Config {
     #[serde(default)]

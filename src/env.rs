@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::credentials::store::StoreMode;
+use crate::config::StoreMode;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::wix::urls;

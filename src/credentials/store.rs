@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::config::{Paths, StoreKind};
+use crate::config::{Paths, StoreKind, StoreMode};
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
 use crate::log::{debug, Notes};
@@ -237,28 +237,6 @@ impl SecretStore for FileStore {
 }
 
 // ---------------------------------------------------------------- choice
-
-/// `WIXAUTH_SECRET_STORE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StoreMode {
-    Auto,
-    Keyring,
-    File,
-}
-
-impl StoreMode {
-    /// The value of `WIXAUTH_SECRET_STORE` (unset: `auto`).
-    pub(crate) fn parse(value: Option<&str>) -> Result<StoreMode> {
-        match value.unwrap_or("auto") {
-            "auto" => Ok(StoreMode::Auto),
-            "keyring" => Ok(StoreMode::Keyring),
-            "file" => Ok(StoreMode::File),
-            other => Err(Error::usage(format!(
-                "WIXAUTH_SECRET_STORE={other:?} is not one of auto, keyring, file"
-            ))),
-        }
-    }
-}
 
 /// Where secrets are read and written, as `WIXAUTH_SECRET_STORE` and the config say.
 pub(crate) struct Secrets {

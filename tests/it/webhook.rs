@@ -906,9 +906,9 @@ fn event_text_is_escaped_on_stderr_and_bad_instance_ids_are_not_saved() {
         .status,
         200
     );
-    assert_eq!(l.post(&sign(&installed("not-an-instance-id"))).status, 200);
+    assert_eq!(l.post(&sign(&installed("not_an.instance id"))).status, 200);
     l.run.wait_line("the skipped one", |s| {
-        s.contains("not-an-instance-id") && s.contains("not saved")
+        s.contains("not_an.instance id") && s.contains("not saved")
     });
     let out = l.interrupt();
     let err = stderr(&out);
