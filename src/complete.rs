@@ -1,0 +1,210 @@
+//! Dynamic shell completion (clap_complete's engine).
+//!
+//! The committed scripts in `completions/` only register a function that calls
+//! `_WIXAUTH_COMPLETE=SHELL wixauth -- WORDS…`; [`run_if_requested`] answers that call with
+//! candidates computed now: profiles from config.toml, instances of the profile being typed,
+//! `bi-event` names and `help` topics. Nothing here may fail loudly: a broken config or
+//! environment just means fewer candidates.
+
+use std::ffi::OsString;
+
+use clap::CommandFactory;
+use clap_complete::engine::CompletionCandidate;
+use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
+use clap_complete::{CompleteEnv, Shell};
+
+use crate::cli::Cli;
+use crate::config::{Config, Paths, DEFAULT_PROFILE};
+use crate::env::Env;
+
+/// Set by the completion scripts only; the leading underscore marks it as their protocol
+/// with the binary, not a setting for people.
+const VAR: &str = "_WIXAUTH_COMPLETE";
+const BIN: &str = "wixauth";
+const SHELLS: Shells<'static> = Shells(&[&Bash, &Elvish, &Fish, &Powershell, &Zsh]);
+
+/// Answers a completion request from a shell and exits; returns when this is a normal run.
+pub(crate) fn run_if_requested() {
+    CompleteEnv::with_factory(Cli::command)
+        .var(VAR)
+        .bin(BIN)
+        // The scripts call `wixauth` through PATH, so they stay valid across upgrades.
+        .completer(BIN)
+        .shells(SHELLS)
+        .complete();
+}
+
+/// The script `wixauth completions SHELL` prints: it registers the dynamic completer.
+pub(crate) fn registration(shell: Shell) -> Vec<u8> {
+    let completer: &dyn EnvCompleter = match shell {
+        Shell::Bash => &Bash,
+        Shell::Zsh => &Zsh,
+        Shell::Fish => &Fish,
+        Shell::Elvish => &Elvish,
+        _ => &Powershell,
+    };
+    let mut out = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = completer.write_registration(VAR, BIN, BIN, BIN, &mut out);
+    out
+}
+
+/// Profiles in config.toml.
+pub(crate) fn profiles() -> Vec<CompletionCandidate> {
+    let Some((_, config)) = load() else {
+        return Vec::new();
+    };
+    config
+        .profiles
+        .iter()
+        .map(|(name, profile)| {
+            let help = profile.app_id.as_deref().map(|id| format!("app {id}"));
+            CompletionCandidate::new(name).help(help.map(Into::into))
+        })
+        .collect()
+}
+
+/// Instances of the profile the command line names (`--profile`), else the active one.
+pub(crate) fn instances() -> Vec<CompletionCandidate> {
+    let Some((env, config)) = load() else {
+        return Vec::new();
+    };
+    let name = profile_on_command_line(std::env::args_os())
+        .or(env.profile)
+        .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+    let Some(profile) = config.profile(&name) else {
+        return Vec::new();
+    };
+    profile
+        .instances
+        .iter()
+        .map(|(id, instance)| {
+            let default = profile.default_instance.as_deref() == Some(id.as_str());
+            let help = format!(
+                "{} flow{}",
+                instance.flow,
+                if default { ", default" } else { "" }
+            );
+            CompletionCandidate::new(id).help(Some(help.into()))
+        })
+        .collect()
+}
+
+/// `bi-event` names: the `finished` shorthand, then Wix's own.
+pub(crate) fn events() -> Vec<CompletionCandidate> {
+    std::iter::once(
+        CompletionCandidate::new("finished").help(Some("APP_FINISHED_CONFIGURATION".into())),
+    )
+    .chain(
+        crate::commands::bi_event::EVENTS
+            .iter()
+            .map(|e| CompletionCandidate::new(*e)),
+    )
+    .collect()
+}
+
+/// `help` topics: every visible command, and `environment`.
+pub(crate) fn help_topics() -> Vec<CompletionCandidate> {
+    let command = Cli::command();
+    command
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .map(|c| CompletionCandidate::new(c.get_name()).help(c.get_about().cloned()))
+        .chain(std::iter::once(
+            CompletionCandidate::new("environment")
+                .help(Some("environment variables wixauth reads".into())),
+        ))
+        .collect()
+}
+
+fn load() -> Option<(Env, Config)> {
+    let env = Env::from_process().ok()?;
+    let paths = Paths::new(env.config_dir.as_deref()).ok()?;
+    let config = Config::load(&paths.config_file()).ok()?;
+    Some((env, config))
+}
+
+/// The last `--profile NAME` / `--profile=NAME` among the words being completed.
+fn profile_on_command_line(args: impl Iterator<Item = OsString>) -> Option<String> {
+    let all: Vec<String> = args.filter_map(|a| a.into_string().ok()).collect();
+    // `wixauth -- WORDS…`: the first `--` separates the protocol from the typed words.
+    let words = match all.iter().position(|w| w == "--") {
+        Some(i) => &all[i + 1..],
+        None => &all[..],
+    };
+    let mut found = None;
+    for (i, word) in words.iter().enumerate() {
+        if let Some(value) = word.strip_prefix("--profile=") {
+            found = Some(value.to_string());
+        } else if word == "--profile" {
+            found = words.get(i + 1).cloned();
+        } else if word == "--" {
+            // After the typed `--`, nothing is an option any more.
+            break;
+        }
+    }
+    found
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(list: &[&str]) -> impl Iterator<Item = OsString> {
+        list.iter()
+            .map(OsString::from)
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn finds_the_profile_being_typed() {
+        let args = [
+            "wixauth",
+            "--",
+            "wixauth",
+            "--profile",
+            "shop",
+            "token",
+            "--instance",
+            "",
+        ];
+        assert_eq!(profile_on_command_line(words(&args)), Some("shop".into()));
+        let args = [
+            "wixauth",
+            "--",
+            "wixauth",
+            "--profile=a",
+            "--profile=b",
+            "token",
+        ];
+        assert_eq!(profile_on_command_line(words(&args)), Some("b".into()));
+        let args = ["wixauth", "--", "wixauth", "token", "--instance", ""];
+        assert_eq!(profile_on_command_line(words(&args)), None);
+        let args = [
+            "wixauth",
+            "--",
+            "wixauth",
+            "exec",
+            "--",
+            "x",
+            "--profile",
+            "no",
+        ];
+        assert_eq!(profile_on_command_line(words(&args)), None);
+    }
+
+    #[test]
+    fn help_topics_are_a_handful() {
+        let topics: Vec<String> = help_topics()
+            .iter()
+            .map(|c| c.get_value().to_string_lossy().into_owned())
+            .collect();
+        assert!(topics.contains(&"login".to_string()), "{topics:?}");
+        assert!(topics.contains(&"environment".to_string()), "{topics:?}");
+        assert!(!topics.contains(&"help".to_string()), "{topics:?}");
+        assert!(topics.len() < 20, "{topics:?}");
+    }
+}
