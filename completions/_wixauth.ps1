@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
             [CompletionResult]::new('whoami', 'whoami', [CompletionResultType]::ParameterValue, 'Show what Wix says about the token and the app instance')
             [CompletionResult]::new('install-url', 'install-url', [CompletionResultType]::ParameterValue, 'Print the installer URL for the profile (to share, or to open by hand)')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Verify and decode Wix''s signed webhook events; a local receiver that saves installs')
+            [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Choose the active profile and the profile''s default instance')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Help for a command, or a topic: `wixauth help environment`')
             break
@@ -199,6 +200,15 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
             [CompletionResult]::new('--save-instances', '--save-instances', [CompletionResultType]::ParameterName, 'Add installed instances to the profile (and forget removed ones)')
             [CompletionResult]::new('--once', '--once', [CompletionResultType]::ParameterName, 'Exit after the first valid event')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'wixauth;switch' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -43,6 +43,9 @@ _wixauth() {
             wixauth,status)
                 cmd="wixauth__subcmd__status"
                 ;;
+            wixauth,switch)
+                cmd="wixauth__subcmd__switch"
+                ;;
             wixauth,token)
                 cmd="wixauth__subcmd__token"
                 ;;
@@ -68,7 +71,7 @@ _wixauth() {
 
     case "${cmd}" in
         wixauth)
-            opts="-v -h -V --profile --instance --verbose --help --version login token status logout bi-event api exec whoami install-url webhook completions help"
+            opts="-v -h -V --profile --instance --verbose --help --version login token status logout bi-event api exec whoami install-url webhook switch completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -327,6 +330,28 @@ _wixauth() {
             ;;
         wixauth__subcmd__status)
             opts="-v -h --json --check --profile --instance --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wixauth__subcmd__switch)
+            opts="-v -h --profile --instance --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

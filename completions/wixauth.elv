@@ -36,6 +36,7 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand whoami 'Show what Wix says about the token and the app instance'
             cand install-url 'Print the installer URL for the profile (to share, or to open by hand)'
             cand webhook 'Verify and decode Wix''s signed webhook events; a local receiver that saves installs'
+            cand switch 'Choose the active profile and the profile''s default instance'
             cand completions 'Print a shell completion script'
             cand help 'Help for a command, or a topic: `wixauth help environment`'
         }
@@ -183,6 +184,14 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand --save-instances 'Add installed instances to the profile (and forget removed ones)'
             cand --once 'Exit after the first valid event'
+            cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'wixauth;switch'= {
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand -h 'Print help'

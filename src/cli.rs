@@ -59,6 +59,8 @@ pub(crate) enum Command {
     InstallUrl(InstallUrlArgs),
     /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
     Webhook(WebhookArgs),
+    /// Choose the active profile and the profile's default instance
+    Switch(SwitchArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Help for a command, or a topic: `wixauth help environment`
@@ -213,6 +215,20 @@ pub(crate) struct WebhookListenArgs {
     // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
     #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
     pub public_key: Option<String>,
+}
+
+/// `switch` takes the global `--profile` and `--instance` as what to make active.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "With neither flag, asks on a terminal. `--profile NAME` makes NAME the active profile (WIXAUTH_PROFILE still wins); `--instance ID` makes ID that profile's default instance."
+)]
+pub(crate) struct SwitchArgs {}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Print the checks as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,9 @@ impl fmt::Display for StoreKind {
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct Config {
+    /// The profile used when neither `--profile` nor `WIXAUTH_PROFILE` names one (`wixauth switch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
     #[serde(flatten)]

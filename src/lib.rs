@@ -28,7 +28,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::commands::{
-    api, bi_event, exec, generate, install_url, login, logout, status, token, whoami,
+    api, bi_event, exec, generate, install_url, login, logout, status, switch, token, whoami,
 };
 use crate::context::Context;
 use crate::env::Env;
@@ -74,7 +74,17 @@ fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
     let env = Env::from_process()?;
     io.set_browser_env(&env);
     let mut ctx = Context::load(env, cli.profile.as_deref(), cli.instance.as_deref())?;
-    let outcome = dispatch(&cli.command, &mut ctx, io);
+    let outcome = match &cli.command {
+        // The flags themselves, not the environment: they say what to make active.
+        Command::Switch(_) => {
+            let opts = switch::SwitchOptions {
+                profile: cli.profile.clone(),
+                instance: cli.instance.clone(),
+            };
+            switch::run(&opts, &mut ctx, io).map(|()| ExitCode::SUCCESS)
+        }
+        command => dispatch(command, &mut ctx, io),
+    };
     // Warnings raised on the way still reach the person, also when the command failed.
     io.flush_notes(&ctx.notes);
     outcome
@@ -95,7 +105,7 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCod
             let opts = commands::webhook::WebhookOptions::from_args(args)?;
             commands::webhook::run(&opts, ctx, io)?
         }
-        Command::Completions(_) | Command::Help(_) => {}
+        Command::Completions(_) | Command::Help(_) | Command::Switch(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

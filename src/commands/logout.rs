@@ -77,7 +77,13 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         if let Some(app_id) = &profile.app_id {
             session.forget_cached(app_id, None)?;
         }
-        Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
+        Config::update(&ctx.paths, |c| {
+            c.profiles.remove(&name);
+            // A removed profile is no longer the one `wixauth switch` made active.
+            if c.active_profile.as_deref() == Some(name.as_str()) {
+                c.active_profile = None;
+            }
+        })?;
         io.flush_notes(&ctx.notes);
         io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}"));
         return print_json(io, opts, &name, None);

@@ -10,6 +10,7 @@ pub(crate) mod install_url;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod status;
+pub(crate) mod switch;
 pub(crate) mod token;
 pub(crate) mod webhook;
 pub(crate) mod whoami;

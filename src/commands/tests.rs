@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::rc::Rc;
 
-use super::{api, exec, login, logout, status, token};
+use super::{api, exec, login, logout, status, switch, token};
 use crate::config::Flow;
 use crate::context::Context;
 use crate::credentials::Freshness;
@@ -404,4 +404,109 @@ fn logout_json_keeps_its_shape_when_nothing_is_logged_in() {
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
     assert_eq!(v["local_only"], true);
     assert_eq!(v["instance_id"], serde_json::Value::Null);
+}
+
+fn switch_to(
+    h: &Harness,
+    profile: Option<&str>,
+    instance: Option<&str>,
+    tty: bool,
+    script: Script,
+) -> (crate::error::Result<()>, String) {
+    let mut ctx = h.ctx(None);
+    let (mut io, out, err) = fake_io("", tty, script, Recorder::default());
+    let opts = switch::SwitchOptions {
+        profile: profile.map(str::to_string),
+        instance: instance.map(str::to_string),
+    };
+    let outcome = switch::run(&opts, &mut ctx, &mut io);
+    assert!(out.text().is_empty(), "switch prints nothing on stdout");
+    (outcome, err.text())
+}
+
+#[test]
+fn switch_sets_the_default_instance_and_the_active_profile() {
+    let h = Harness::new();
+    h.basic_login();
+    h.emu.install(APP, "inst-unit-2");
+    let mut ctx = h.ctx(None);
+    let (mut io, _, err) = quiet_io(&format!("{}\n", h.secret));
+    login::run(
+        &login_opts(Some(Flow::Basic), Some("inst-unit-2"), true),
+        &mut ctx,
+        &mut io,
+    )
+    .unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    let default = |h: &Harness| {
+        h.ctx(None)
+            .active_profile()
+            .and_then(|p| p.default_instance.clone())
+    };
+    assert_eq!(default(&h).as_deref(), Some("inst-unit-2"));
+
+    // By flag: only an instance logged in for the profile.
+    let (outcome, err) = switch_to(&h, None, Some(INSTANCE), false, Script::default());
+    outcome.unwrap();
+    assert_eq!(
+        err,
+        "Default instance set: profile default, instance inst-unit-1.\n"
+    );
+    assert_eq!(default(&h).as_deref(), Some(INSTANCE));
+    let (outcome, _) = switch_to(&h, None, Some("inst-other"), false, Script::default());
+    let e = outcome.unwrap_err();
+    assert_eq!(e.exit, Exit::Usage);
+    assert!(e.message().contains("inst-unit-1, inst-unit-2"), "{e}");
+    assert_eq!(default(&h).as_deref(), Some(INSTANCE), "unchanged");
+    let (outcome, _) = switch_to(&h, Some("nope"), None, false, Script::default());
+    assert_eq!(outcome.unwrap_err().exit, Exit::Usage);
+
+    // No flags and no terminal: nothing is asked, exit 2.
+    let script = Script::default();
+    let (outcome, _) = switch_to(&h, None, None, false, script.clone());
+    assert_eq!(outcome.unwrap_err().exit, Exit::Usage);
+    assert!(script.asked.borrow().is_empty());
+
+    // On a terminal: one profile, so only the instance is asked.
+    let script = Script::default();
+    script.answer("inst-unit-2");
+    let (outcome, err) = switch_to(&h, None, None, true, script.clone());
+    outcome.unwrap();
+    assert_eq!(
+        *script.asked.borrow(),
+        vec!["Default instance of profile default".to_string()]
+    );
+    assert_eq!(err, "Active: profile default, instance inst-unit-2.\n");
+    assert_eq!(default(&h).as_deref(), Some("inst-unit-2"));
+
+    // A second profile becomes the one commands use when no flag or variable names one.
+    let mut ctx = Context::load(h.env(), Some("work"), None).unwrap();
+    let (mut io, _, err) = quiet_io(&format!("{}\n", h.secret));
+    login::run(
+        &login_opts(Some(Flow::Basic), Some(INSTANCE), true),
+        &mut ctx,
+        &mut io,
+    )
+    .unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    assert_eq!(h.ctx(None).profile, "default");
+    let (outcome, err) = switch_to(&h, Some("work"), None, false, Script::default());
+    outcome.unwrap();
+    assert_eq!(err, "Active: profile work, instance inst-unit-1.\n");
+    assert_eq!(h.ctx(None).profile, "work");
+    let config = std::fs::read_to_string(h.dir.path().join("config.toml")).unwrap();
+    assert!(config.contains("active_profile = \"work\""), "{config}");
+    // The flag still wins.
+    assert_eq!(
+        Context::load(h.env(), Some("default"), None)
+            .unwrap()
+            .profile,
+        "default"
+    );
+    // On a terminal with two profiles, the profile is asked first.
+    let script = Script::default();
+    script.answer("default").answer("inst-unit-1");
+    let (outcome, _) = switch_to(&h, None, None, true, script.clone());
+    outcome.unwrap();
+    assert_eq!(script.asked.borrow()[0], "Active profile");
+    assert_eq!(h.ctx(None).profile, "default");
+    assert_eq!(default(&h).as_deref(), Some(INSTANCE));
 }
