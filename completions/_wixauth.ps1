@@ -40,6 +40,7 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
             [CompletionResult]::new('install-url', 'install-url', [CompletionResultType]::ParameterValue, 'Print the installer URL for the profile (to share, or to open by hand)')
             [CompletionResult]::new('webhook', 'webhook', [CompletionResultType]::ParameterValue, 'Verify and decode Wix''s signed webhook events; a local receiver that saves installs')
             [CompletionResult]::new('switch', 'switch', [CompletionResultType]::ParameterValue, 'Choose the active profile and the profile''s default instance')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the secret store, files, clock, credentials, port, browser and proxies')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Help for a command, or a topic: `wixauth help environment`')
             break
@@ -209,6 +210,16 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
         'wixauth;switch' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'wixauth;doctor' {
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
+            [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the checks as JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')

@@ -25,6 +25,9 @@ _wixauth() {
             wixauth,completions)
                 cmd="wixauth__subcmd__completions"
                 ;;
+            wixauth,doctor)
+                cmd="wixauth__subcmd__doctor"
+                ;;
             wixauth,exec)
                 cmd="wixauth__subcmd__exec"
                 ;;
@@ -71,7 +74,7 @@ _wixauth() {
 
     case "${cmd}" in
         wixauth)
-            opts="-v -h -V --profile --instance --verbose --help --version login token status logout bi-event api exec whoami install-url webhook switch completions help"
+            opts="-v -h -V --profile --instance --verbose --help --version login token status logout bi-event api exec whoami install-url webhook switch doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -170,6 +173,28 @@ _wixauth() {
             ;;
         wixauth__subcmd__completions)
             opts="-v -h --profile --instance --verbose --help bash elvish fish powershell zsh"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --instance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        wixauth__subcmd__doctor)
+            opts="-v -h --json --profile --instance --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

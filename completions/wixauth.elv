@@ -37,6 +37,7 @@ set edit:completion:arg-completer[wixauth] = {|@words|
             cand install-url 'Print the installer URL for the profile (to share, or to open by hand)'
             cand webhook 'Verify and decode Wix''s signed webhook events; a local receiver that saves installs'
             cand switch 'Choose the active profile and the profile''s default instance'
+            cand doctor 'Check the secret store, files, clock, credentials, port, browser and proxies'
             cand completions 'Print a shell completion script'
             cand help 'Help for a command, or a topic: `wixauth help environment`'
         }
@@ -192,6 +193,15 @@ set edit:completion:arg-completer[wixauth] = {|@words|
         &'wixauth;switch'= {
             cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
             cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
+            cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'wixauth;doctor'= {
+            cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
+            cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
+            cand --json 'Print the checks as JSON on stdout'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand -h 'Print help'

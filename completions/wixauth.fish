@@ -40,6 +40,7 @@ complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "whoami" -d 'Show wh
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "install-url" -d 'Print the installer URL for the profile (to share, or to open by hand)'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "webhook" -d 'Verify and decode Wix\'s signed webhook events; a local receiver that saves installs'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "switch" -d 'Choose the active profile and the profile\'s default instance'
+complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "doctor" -d 'Check the secret store, files, clock, credentials, port, browser and proxies'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c wixauth -n "__fish_wixauth_needs_command" -f -a "help" -d 'Help for a command, or a topic: `wixauth help environment`'
 complete -c wixauth -n "__fish_wixauth_using_subcommand login" -l flow -d 'How the app gets tokens [default: the profile\'s; asked the first time on a TTY; else basic]' -r -f -a "basic\t'Client credentials: app id + app secret + instance id → 4-hour tokens'
@@ -142,6 +143,11 @@ complete -c wixauth -n "__fish_wixauth_using_subcommand switch" -l profile -d 'P
 complete -c wixauth -n "__fish_wixauth_using_subcommand switch" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand switch" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand switch" -s h -l help -d 'Print help'
+complete -c wixauth -n "__fish_wixauth_using_subcommand doctor" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand doctor" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
+complete -c wixauth -n "__fish_wixauth_using_subcommand doctor" -l json -d 'Print the checks as JSON on stdout'
+complete -c wixauth -n "__fish_wixauth_using_subcommand doctor" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
+complete -c wixauth -n "__fish_wixauth_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c wixauth -n "__fish_wixauth_using_subcommand completions" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand completions" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand completions" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'

@@ -61,6 +61,8 @@ pub(crate) enum Command {
     Webhook(WebhookArgs),
     /// Choose the active profile and the profile's default instance
     Switch(SwitchArgs),
+    /// Check the secret store, files, clock, credentials, port, browser and proxies
+    Doctor(DoctorArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
     /// Help for a command, or a topic: `wixauth help environment`

@@ -105,6 +105,7 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCod
             let opts = commands::webhook::WebhookOptions::from_args(args)?;
             commands::webhook::run(&opts, ctx, io)?
         }
+        Command::Doctor(args) => return commands::doctor::run(&args.into(), ctx, io),
         Command::Completions(_) | Command::Help(_) | Command::Switch(_) => {}
     }
     Ok(ExitCode::SUCCESS)

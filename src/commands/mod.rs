@@ -4,6 +4,7 @@
 
 pub(crate) mod api;
 pub(crate) mod bi_event;
+pub(crate) mod doctor;
 pub(crate) mod exec;
 pub mod generate;
 pub(crate) mod install_url;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::rc::Rc;
 
-use super::{api, exec, login, logout, status, switch, token};
+use super::{api, doctor, exec, login, logout, status, switch, token};
 use crate::config::Flow;
 use crate::context::Context;
 use crate::credentials::Freshness;
@@ -509,4 +509,136 @@ fn switch_sets_the_default_instance_and_the_active_profile() {
     assert_eq!(script.asked.borrow()[0], "Active profile");
     assert_eq!(h.ctx(None).profile, "default");
     assert_eq!(default(&h).as_deref(), Some(INSTANCE));
+}
+
+fn doctor_run(h: &Harness, json: bool) -> (std::process::ExitCode, String, String) {
+    let mut ctx = h.ctx(None);
+    let (mut io, out, err) = quiet_io("");
+    let code = doctor::run(&doctor::DoctorOptions { json }, &mut ctx, &mut io).unwrap();
+    (code, out.text(), err.text())
+}
+
+#[test]
+fn doctor_checks_everything_and_says_how_to_fix_a_problem() {
+    let mut h = Harness::new();
+    h.extra_env = vec![(
+        "HTTPS_PROXY".into(),
+        "http://someone:proxy-pass-1@proxy.invalid:3128".into(),
+    )];
+    h.basic_login();
+    let (code, out, _) = doctor_run(&h, true);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(code, std::process::ExitCode::SUCCESS);
+    let checks = v["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "secret store",
+            "config folder",
+            "clock",
+            "credentials of profile default",
+            "redirect port",
+            "browser",
+            "proxies"
+        ]
+    );
+    for c in checks {
+        let mut keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["detail", "fix", "name", "ok"], "{c}");
+    }
+    let detail = |name: &str| {
+        checks.iter().find(|c| c["name"] == name).unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        detail("clock").starts_with("within "),
+        "{}",
+        detail("clock")
+    );
+    // A basic-flow profile listens on no port; no display here: both do not apply.
+    assert!(detail("redirect port").starts_with("not applicable"));
+    assert!(detail("browser").starts_with("not applicable"));
+    let proxies = detail("proxies");
+    assert!(
+        proxies.contains("HTTPS_PROXY=http://proxy.invalid:3128/"),
+        "{proxies}"
+    );
+    assert!(
+        !out.contains("proxy-pass-1") && !out.contains("someone"),
+        "{out}"
+    );
+    h.assert_no_secret(&[]);
+
+    // Human output: one line per check.
+    let (_, text, _) = doctor_run(&h, false);
+    assert_eq!(text.lines().count(), checks.len(), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("n/a     browser: ")),
+        "{text}"
+    );
+
+    // Without the app secret no token can be minted: a problem, its fix, exit 1.
+    std::fs::remove_file(h.dir.path().join("secrets.toml")).unwrap();
+    let (code, out, _) = doctor_run(&h, true);
+    assert_eq!(code, std::process::ExitCode::from(1));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+    let c = &v["checks"][3];
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("no app secret"),
+        "{c}"
+    );
+    let (_, text, _) = doctor_run(&h, false);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("PROBLEM credentials"))
+        .unwrap();
+    assert!(line.contains("(fix: "), "{line}");
+}
+
+#[test]
+fn doctor_reports_a_busy_redirect_port_until_it_is_free() {
+    let h = Harness::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    std::fs::write(
+        h.dir.path().join("config.toml"),
+        format!("[profiles.default]\napp_id = \"{APP}\"\nflow = \"advanced\"\nredirect_url = \"http://127.0.0.1:{port}/callback\"\n"),
+    )
+    .unwrap();
+    let (code, out, _) = doctor_run(&h, true);
+    assert_eq!(code, std::process::ExitCode::from(1));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "redirect port of profile default")
+        .unwrap()
+        .clone();
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}")),
+        "{c}"
+    );
+    drop(busy);
+    let (_, out, _) = doctor_run(&h, true);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "redirect port of profile default")
+        .unwrap()
+        .clone();
+    assert_eq!(c["ok"], true, "{c}");
 }
