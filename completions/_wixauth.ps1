@@ -91,7 +91,9 @@ Register-ArgumentCompleter -Native -CommandName 'wixauth' -ScriptBlock {
         'wixauth;logout' {
             [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]')
             [CompletionResult]::new('--instance', '--instance', [CompletionResultType]::ParameterName, 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Forget the whole profile, app secret included')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Forget the whole profile, app secret included (not with --instance)')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask before forgetting the whole profile on a terminal')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask before forgetting the whole profile on a terminal')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print what was removed as JSON on stdout')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Debug log on stderr (requests, cache, store); secrets are redacted')

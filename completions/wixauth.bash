@@ -332,7 +332,7 @@ _wixauth() {
             return 0
             ;;
         wixauth__subcmd__logout)
-            opts="-v -h --all --json --profile --instance --verbose --help"
+            opts="-y -v -h --all --yes --json --profile --instance --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

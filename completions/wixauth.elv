@@ -84,7 +84,9 @@ set edit:completion:arg-completer[wixauth] = {|@words|
         &'wixauth;logout'= {
             cand --profile 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]'
             cand --instance 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile''s last logged-in instance]'
-            cand --all 'Forget the whole profile, app secret included'
+            cand --all 'Forget the whole profile, app secret included (not with --instance)'
+            cand -y 'Do not ask before forgetting the whole profile on a terminal'
+            cand --yes 'Do not ask before forgetting the whole profile on a terminal'
             cand --json 'Print what was removed as JSON on stdout'
             cand -v 'Debug log on stderr (requests, cache, store); secrets are redacted'
             cand --verbose 'Debug log on stderr (requests, cache, store); secrets are redacted'

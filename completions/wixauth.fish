@@ -75,7 +75,8 @@ complete -c wixauth -n "__fish_wixauth_using_subcommand status" -s v -l verbose 
 complete -c wixauth -n "__fish_wixauth_using_subcommand status" -s h -l help -d 'Print help'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l profile -d 'Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]' -r
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l instance -d 'App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile\'s last logged-in instance]' -r
-complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l all -d 'Forget the whole profile, app secret included'
+complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l all -d 'Forget the whole profile, app secret included (not with --instance)'
+complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -s y -l yes -d 'Do not ask before forgetting the whole profile on a terminal'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -l json -d 'Print what was removed as JSON on stdout'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -s v -l verbose -d 'Debug log on stderr (requests, cache, store); secrets are redacted'
 complete -c wixauth -n "__fish_wixauth_using_subcommand logout" -s h -l help -d 'Print help'

@@ -321,9 +321,13 @@ pub(crate) struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct LogoutArgs {
-    /// Forget the whole profile, app secret included
+    /// Forget the whole profile, app secret included (not with --instance)
     #[arg(long)]
     pub all: bool,
+
+    /// Do not ask before forgetting the whole profile on a terminal
+    #[arg(short, long)]
+    pub yes: bool,
 
     /// Print what was removed as JSON on stdout
     #[arg(long)]

@@ -83,6 +83,14 @@ fn run(cli: Cli, io: &mut Io) -> Result<ExitCode> {
             };
             switch::run(&opts, &mut ctx, io).map(|()| ExitCode::SUCCESS)
         }
+        // `--all` conflicts with the global `--instance` flag (not with WIX_INSTANCE_ID).
+        Command::Logout(args) => {
+            let opts = logout::LogoutOptions {
+                instance_flag: cli.instance.is_some(),
+                ..logout::LogoutOptions::from(args)
+            };
+            logout::run(&opts, &mut ctx, io).map(|()| ExitCode::SUCCESS)
+        }
         command => dispatch(command, &mut ctx, io),
     };
     // Warnings raised on the way still reach the person, also when the command failed.
@@ -95,7 +103,6 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCod
         Command::Login(args) => login::run(&args.into(), ctx, io)?,
         Command::Token(args) => token::run(&args.into(), ctx, io)?,
         Command::Status(args) => status::run(&args.into(), ctx, io)?,
-        Command::Logout(args) => logout::run(&args.into(), ctx, io)?,
         Command::BiEvent(args) => bi_event::run(&args.into(), ctx, io)?,
         Command::Api(args) => api::run(&args.into(), ctx, io)?,
         Command::Exec(args) => return exec::run(&args.into(), ctx, io).map(ExitCode::from),
@@ -106,7 +113,7 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<ExitCod
             commands::webhook::run(&opts, ctx, io)?
         }
         Command::Doctor(args) => return commands::doctor::run(&args.into(), ctx, io),
-        Command::Completions(_) | Command::Help(_) | Command::Switch(_) => {}
+        Command::Completions(_) | Command::Help(_) | Command::Switch(_) | Command::Logout(_) => {}
     }
     Ok(ExitCode::SUCCESS)
 }

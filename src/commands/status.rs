@@ -137,12 +137,60 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
         io.print(&human(&report, secrets))?;
     }
     if let Some(e) = check_failure {
-        return Err(e);
+        let flow = ctx
+            .active_profile()
+            .and_then(|p| p.flow)
+            .unwrap_or(Flow::Basic);
+        return Err(short_check_error(&e, &ctx.profile, flow));
     }
     match &report.problem {
         None => Ok(()),
         Some(p) => Err(Error::new(Exit::Usage, p.clone())),
     }
+}
+
+/// Most of an error line is allowed this many characters (the contract's "about 160").
+const CHECK_LINE: usize = 160;
+
+/// A `--check` failure as one short line: what Wix said, then the one command to run
+/// (`login` for credentials Wix refuses, `doctor` for a network or Wix failure). The full
+/// text stays in `--json`'s `check` and in `-v`.
+fn short_check_error(e: &Error, profile: &str, flow: Flow) -> Error {
+    let command = match e.exit {
+        Exit::Rejected | Exit::Usage => {
+            let mut c = String::from("wixauth");
+            if profile != crate::config::DEFAULT_PROFILE {
+                c.push_str(&format!(" --profile {profile}"));
+            }
+            c.push_str(" login");
+            if flow == Flow::Advanced {
+                c.push_str(" --flow advanced");
+            }
+            c
+        }
+        _ => "wixauth doctor".to_string(),
+    };
+    // The instruction the lower layers appended is replaced by the one command.
+    let message = e.message();
+    let cut = [": run `", "; run `", " (the stored", "; check ", "; try "]
+        .iter()
+        .filter_map(|m| message.find(m))
+        .min()
+        .unwrap_or(message.len());
+    let what = &message[..cut];
+    let tail = format!("; run `{command}`");
+    // "wixauth: error: " is printed before it.
+    let budget = CHECK_LINE.saturating_sub(tail.len() + 16);
+    let what = match what.chars().count() > budget {
+        true => format!(
+            "{}…",
+            what.chars()
+                .take(budget.saturating_sub(1))
+                .collect::<String>()
+        ),
+        false => what.to_string(),
+    };
+    Error::new(e.exit, format!("{what}{tail}"))
 }
 
 fn profile_report(
@@ -241,10 +289,7 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 }
             };
             let cached = match i.cached_token_expires_in {
-                Some(s) => format!(
-                    ", cached token valid {}",
-                    humantime::format_duration(std::time::Duration::from_secs(s as u64))
-                ),
+                Some(s) => format!(", cached token expires {}", crate::text::relative(s)),
                 None => ", no cached token".into(),
             };
             let check = i

@@ -329,6 +329,8 @@ fn status_then_logout_of_the_instance() {
         &logout::LogoutOptions {
             all: false,
             json: true,
+            yes: false,
+            instance_flag: false,
         },
         &mut ctx,
         &mut io,
@@ -396,6 +398,8 @@ fn logout_json_keeps_its_shape_when_nothing_is_logged_in() {
         &logout::LogoutOptions {
             all: false,
             json: true,
+            yes: false,
+            instance_flag: false,
         },
         &mut ctx,
         &mut io,
@@ -641,4 +645,51 @@ fn doctor_reports_a_busy_redirect_port_until_it_is_free() {
         .unwrap()
         .clone();
     assert_eq!(c["ok"], true, "{c}");
+}
+
+#[test]
+fn logout_all_asks_on_a_terminal_and_conflicts_with_instance() {
+    let h = Harness::new();
+    h.basic_login();
+    let opts = |yes, instance_flag| logout::LogoutOptions {
+        all: true,
+        json: false,
+        yes,
+        instance_flag,
+    };
+    let logged_in = |h: &Harness| h.ctx(None).active_profile().is_some();
+    let run = |o: &logout::LogoutOptions, tty: bool, script: Script| {
+        let mut ctx = h.ctx(None);
+        let (mut io, _, err) = fake_io("", tty, script, Recorder::default());
+        (logout::run(o, &mut ctx, &mut io), err.text())
+    };
+    let (outcome, _) = run(&opts(true, true), false, Script::default());
+    assert_eq!(outcome.unwrap_err().exit, Exit::Usage);
+    assert!(logged_in(&h));
+
+    let script = Script::default();
+    script.answer("no");
+    let (outcome, _) = run(&opts(false, false), true, script.clone());
+    let e = outcome.unwrap_err();
+    assert_eq!(e.exit, Exit::Failure);
+    assert!(e.message().contains("nothing was removed"), "{e}");
+    assert_eq!(
+        *script.asked.borrow(),
+        vec!["Forget profile default (app secret, 1 instance(s), cached tokens)?".to_string()]
+    );
+    assert!(logged_in(&h));
+    assert!(h.dir.path().join("secrets.toml").exists());
+
+    let script = Script::default();
+    script.answer("yes");
+    let (outcome, err) = run(&opts(false, false), true, script);
+    outcome.unwrap();
+    assert!(err.contains("Logged out of profile default"), "{err}");
+    assert!(!logged_in(&h));
+
+    // --yes: nothing is asked (the script has no answer, so a question would fail).
+    h.basic_login();
+    let (outcome, _) = run(&opts(true, false), true, Script::default());
+    outcome.unwrap();
+    assert!(!logged_in(&h));
 }
