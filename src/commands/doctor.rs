@@ -110,6 +110,12 @@ fn secret_store(ctx: &Context) -> Check {
         .filter(|(_, p)| p.secret_store == Some(StoreKind::File))
         .map(|(n, _)| n.as_str())
         .collect();
+    if ctx.config.profiles.is_empty() && ctx.env.app_secret.is_some() {
+        return Check::not_applicable(
+            NAME,
+            "no profile is stored; the app secret comes from WIX_APP_SECRET",
+        );
+    }
     if ctx.env.secret_store == StoreMode::File {
         return Check::ok(
             NAME,

@@ -18,6 +18,7 @@ mod output;
 mod prompts;
 mod regressions;
 mod status_logout;
+mod switch_doctor;
 mod token;
 mod trust;
 mod trust_files;

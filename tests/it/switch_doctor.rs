@@ -1,0 +1,84 @@
+//! `wixauth switch` and `wixauth doctor` through the binary.
+
+use crate::support::*;
+
+#[test]
+fn switch_changes_the_instance_commands_use() {
+    let env = TestEnv::new();
+    env.emu.install(APP_ID, INSTANCE_2);
+    env.login_basic();
+    let out = env.login_with(
+        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
+        &env.secret,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let instance_of_token = || {
+        let out = env.run(env.cmd().args(["token", "--json"]));
+        assert!(out.status.success(), "{}", stderr(&out));
+        json_out(&out)["instance_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(instance_of_token(), INSTANCE_2);
+
+    let out = env.run(env.cmd().args(["switch", "--instance", INSTANCE]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        format!("Default instance set: profile default, instance {INSTANCE}.\n")
+    );
+    assert!(stdout(&out).is_empty());
+    assert_eq!(instance_of_token(), INSTANCE);
+
+    // Without flags and without a terminal; an unknown profile or instance: exit 2, no change.
+    for args in [
+        &["switch"][..],
+        &["switch", "--profile", "nope"],
+        &["switch", "--instance", "inst-99999999"],
+    ] {
+        let out = env.run(env.cmd().args(args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    }
+    assert_eq!(instance_of_token(), INSTANCE);
+}
+
+#[test]
+fn doctor_passes_when_all_holds_and_fails_with_a_fix() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let out = env.run(env.cmd().args(["doctor", "--json"]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let v = json_out(&out);
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert!(
+        v["checks"].as_array().is_some_and(|c| c.len() >= 7),
+        "{v:#}"
+    );
+
+    // Wix no longer takes the credentials: exit 1, the problem and what to do on its line.
+    env.emu.uninstall(APP_ID, INSTANCE);
+    let out = env.run(env.cmd().arg("doctor"));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("PROBLEM credentials of profile default: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        line.contains("not installed") && line.contains("(fix: "),
+        "{line}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("PROBLEM")).count(),
+        1,
+        "{text}"
+    );
+}
