@@ -55,6 +55,10 @@ struct ProfileReport {
     secrets_file: Option<String>,
     default_instance: Option<String>,
     instances: Vec<InstanceReport>,
+    /// Why the secret store could not be read (an unreachable or locked keyring); the JSON
+    /// says `secret_location: "unreadable"` and keeps its documented keys.
+    #[serde(skip)]
+    store_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -200,14 +204,21 @@ fn profile_report(
     env_secret_set: bool,
     secrets: &Secrets,
 ) -> Result<ProfileReport> {
-    let found = secrets
-        .get(&SecretKey::app_secret(name), profile.secret_store)?
-        .map(|(_, kind)| kind);
-    let secret_location = match (env_secret_set, found) {
-        (true, _) => "environment",
-        (false, Some(StoreKind::Keyring)) => "keyring",
-        (false, Some(StoreKind::File)) => "file",
-        (false, None) => "missing",
+    // A store that cannot be read is reported on the profile, and the listing goes on.
+    let mut store_error = None;
+    let found = match secrets.get(&SecretKey::app_secret(name), profile.secret_store) {
+        Ok(found) => found.map(|(_, kind)| kind),
+        Err(e) => {
+            store_error = Some(e.to_string());
+            None
+        }
+    };
+    let secret_location = match (env_secret_set, found, &store_error) {
+        (true, _, _) => "environment",
+        (false, Some(StoreKind::Keyring), _) => "keyring",
+        (false, Some(StoreKind::File), _) => "file",
+        (false, None, Some(_)) => "unreadable",
+        (false, None, None) => "missing",
     };
     let session = ctx.session();
     let cache = session.cache();
@@ -215,9 +226,14 @@ fn profile_report(
     let mut instances = Vec::new();
     for (id, instance) in &profile.instances {
         let refresh_token = instance.flow == Flow::Advanced
-            && secrets
-                .get(&SecretKey::refresh_token(name, id), profile.secret_store)?
-                .is_some();
+            && store_error.is_none()
+            && match secrets.get(&SecretKey::refresh_token(name, id), profile.secret_store) {
+                Ok(found) => found.is_some(),
+                Err(e) => {
+                    store_error = Some(e.to_string());
+                    false
+                }
+            };
         let cached = match profile.app_id.as_deref() {
             Some(app) => cache.load(&session.cache_key(app, Some(id)))?,
             None => None,
@@ -241,6 +257,7 @@ fn profile_report(
             .then(|| secrets.file_path().display().to_string()),
         default_instance: profile.default_instance.clone(),
         instances,
+        store_error,
     })
 }
 
@@ -269,6 +286,12 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 )
             }
             "environment" => "from the environment (WIX_APP_SECRET)".to_string(),
+            "unreadable" => format!(
+                "cannot be read: {}",
+                p.store_error
+                    .as_deref()
+                    .unwrap_or("the secret store failed")
+            ),
             _ => "missing: run `wixauth login`".to_string(),
         };
         out.push_str(&format!("  secret:  {secret}\n"));

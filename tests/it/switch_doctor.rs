@@ -82,3 +82,47 @@ fn doctor_passes_when_all_holds_and_fails_with_a_fix() {
         "{text}"
     );
 }
+
+/// A D-Bus address nothing listens on, and a HOME of our own: no keyring answers.
+#[cfg(target_os = "linux")]
+fn without_keyring(cmd: &mut assert_cmd::Command) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("tempdir");
+    cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env("HOME", home.path())
+        .env("XDG_RUNTIME_DIR", home.path())
+        .env("WIXAUTH_SECRET_STORE", "keyring");
+    home
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn an_unreachable_keyring_still_gets_a_listing_and_a_doctor_line() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let mut status = env.cmd();
+    status.arg("status");
+    let _home = without_keyring(&mut status);
+    let out = env.run(&mut status);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(APP_ID) && text.contains(INSTANCE), "{text}");
+    assert!(text.contains("secret:  cannot be read: "), "{text}");
+    assert!(stderr(&out).contains("keyring"), "{}", stderr(&out));
+
+    let mut doctor = env.cmd();
+    doctor.args(["doctor", "--json"]);
+    let _home = without_keyring(&mut doctor);
+    let out = env.run(&mut doctor);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let v = json_out(&out);
+    let store = &v["checks"][0];
+    assert_eq!(store["name"], "secret store");
+    assert_eq!(store["ok"], false, "{store}");
+    assert!(
+        store["fix"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("WIXAUTH_SECRET_STORE=file"),
+        "{store}"
+    );
+}
