@@ -87,6 +87,9 @@ pub(crate) struct Profile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Instance {
     pub flow: Flow,
+    /// The site's name as Wix last gave it (`status --check`), for people choosing an instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
     #[serde(flatten)]
     pub unknown: toml::Table,
 }
@@ -95,6 +98,7 @@ impl Instance {
     pub(crate) fn new(flow: Flow) -> Self {
         Instance {
             flow,
+            site_name: None,
             unknown: toml::Table::new(),
         }
     }

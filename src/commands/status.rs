@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::config::{Flow, Profile, StoreKind};
+use crate::config::{Config, Flow, Profile, StoreKind};
 use crate::context::Context;
 use crate::credentials::cache::now_unix;
 use crate::credentials::store::{SecretKey, Secrets};
@@ -68,6 +68,8 @@ struct InstanceReport {
     refresh_token: bool,
     cached_token_expires_in: Option<i64>,
     check: Option<String>,
+    /// The site's name, when a `status --check` learnt it from Wix.
+    site_name: Option<String>,
 }
 
 pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
@@ -107,9 +109,12 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
                     i.check = Some(verdict.clone());
                 }
             }
-            if let Err(e) = outcome {
-                problem = Some(e.to_string());
-                check_failure = Some(e);
+            match outcome {
+                Err(e) => {
+                    problem = Some(e.to_string());
+                    check_failure = Some(e);
+                }
+                Ok(_) => remember_site_name(ctx, &target, &mut profiles),
             }
         }
         Ok(_) => {}
@@ -150,6 +155,52 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
     match &report.problem {
         None => Ok(()),
         Some(p) => Err(Error::new(Exit::Usage, p.clone())),
+    }
+}
+
+/// Get App Instance for the checked instance, its site name kept in config.toml so that
+/// `status` and `switch` can show it. Best effort: a missing permission only leaves it unknown.
+fn remember_site_name(
+    ctx: &Context,
+    target: &crate::credentials::Target,
+    profiles: &mut [ProfileReport],
+) {
+    let Some(id) = target.instance_id.clone() else {
+        return;
+    };
+    let session = ctx.session();
+    let Ok(client) = ctx.wix().get() else {
+        return;
+    };
+    let request = crate::wix::Request::get(client.url("apps/v1/instance"));
+    let name = match session.authorised_send(target, request) {
+        Ok((r, _)) if r.is_success() => serde_json::from_slice(&r.body)
+            .ok()
+            .and_then(|v| crate::commands::whoami::parse_instance(&v).site_name),
+        _ => None,
+    };
+    let Some(name) = name else {
+        crate::log::debug!("no site name for instance {id}");
+        return;
+    };
+    let profile = ctx.profile.clone();
+    let saved = Config::update(&ctx.paths, |c| {
+        if let Some(i) = c
+            .profiles
+            .get_mut(&profile)
+            .and_then(|p| p.instances.get_mut(&id))
+        {
+            i.site_name = Some(name.clone());
+        }
+    });
+    if let Err(e) = saved {
+        ctx.notes
+            .warn(format!("cannot keep the site name in config.toml: {e}"));
+    }
+    for p in profiles.iter_mut().filter(|p| p.name == profile) {
+        for i in p.instances.iter_mut().filter(|i| i.instance_id == id) {
+            i.site_name = Some(name.clone());
+        }
     }
 }
 
@@ -246,6 +297,7 @@ fn profile_report(
             refresh_token,
             cached_token_expires_in: cached,
             check: None,
+            site_name: instance.site_name.clone(),
         });
     }
     Ok(ProfileReport {
@@ -320,8 +372,14 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 .as_ref()
                 .map(|c| format!(", check: {c}"))
                 .unwrap_or_default();
+            // Site names come from Wix: printed with control characters escaped.
+            let site = i
+                .site_name
+                .as_deref()
+                .map(|s| format!(" \"{}\"", crate::text::printable(s, 80)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "  {mark} instance {} ({}{refresh}{cached}{check})\n",
+                "  {mark} instance {}{site} ({}{refresh}{cached}{check})\n",
                 i.instance_id, i.flow
             ));
         }

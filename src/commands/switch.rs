@@ -115,7 +115,22 @@ fn pick(ctx: &Context, io: &mut Io) -> Result<(String, Option<String>, bool)> {
                 .position(|i| Some(*i) == profile.default_instance.as_deref())
                 .unwrap_or(0);
             let label = format!("Default instance of profile {name}");
-            let at = io.prompter.select(&label, &ids, current)?;
+            // Site names come from Wix: shown escaped, after the id.
+            let shown: Vec<String> = ids
+                .iter()
+                .map(|id| {
+                    match profile
+                        .instances
+                        .get(*id)
+                        .and_then(|i| i.site_name.as_deref())
+                    {
+                        Some(site) => format!("{id} ({})", printable(site, 60)),
+                        None => id.to_string(),
+                    }
+                })
+                .collect();
+            let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+            let at = io.prompter.select(&label, &shown, current)?;
             ids.get(at).map(|i| i.to_string())
         }
     };

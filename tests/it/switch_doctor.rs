@@ -126,3 +126,29 @@ fn an_unreachable_keyring_still_gets_a_listing_and_a_doctor_line() {
         "{store}"
     );
 }
+
+#[test]
+fn status_check_learns_the_site_name_and_status_shows_it() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let out = env.run(env.cmd().arg("status"));
+    assert!(!stdout(&out).contains("Emulated Site"), "{}", stdout(&out));
+    let out = env.run(env.cmd().args(["status", "--check"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(env.cmd().arg("status"));
+    let text = stdout(&out);
+    let line = text
+        .lines()
+        .find(|l| l.contains(INSTANCE))
+        .unwrap_or_default();
+    assert!(
+        line.contains(&format!("instance {INSTANCE} \"Emulated Site")),
+        "{text}"
+    );
+    let out = env.run(env.cmd().args(["status", "--json"]));
+    let v = json_out(&out);
+    let site = v["profiles"][0]["instances"][0]["site_name"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(site.starts_with("Emulated Site"), "{v}");
+}
