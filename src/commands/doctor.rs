@@ -85,7 +85,11 @@ pub(crate) fn run(opts: &DoctorOptions, ctx: &mut Context, io: &mut Io) -> Resul
                 (true, true) => "n/a    ",
                 (false, _) => "PROBLEM",
             };
-            out.push_str(&format!("{mark} {}: {}", c.name, c.detail));
+            let detail = c
+                .detail
+                .strip_prefix("not applicable: ")
+                .unwrap_or(&c.detail);
+            out.push_str(&format!("{mark} {}: {detail}", c.name));
             if let Some(fix) = &c.fix {
                 out.push_str(&format!(" (fix: {fix})"));
             }
@@ -182,7 +186,19 @@ fn clock(ctx: &Context) -> Check {
             format!("Wix's answer at {} had no Date header", ctx.env.api_base),
             "check that WIXAUTH_API_BASE and any proxy reach Wix",
         ),
-        Err(e) => Check::problem(NAME, e.message().to_string(), "check your network or proxy"),
+        Err(e) => {
+            // The fix is said once, in `fix`.
+            let message = e.message();
+            let detail = message
+                .split("; check your network")
+                .next()
+                .unwrap_or(message);
+            Check::problem(
+                NAME,
+                detail,
+                "check your network or proxy (`wixauth doctor -v` shows each attempt)",
+            )
+        }
     }
 }
 
