@@ -354,7 +354,12 @@ fn proxies(ctx: &Context) -> Check {
             shown.push(format!("{name}={}", printable(value, 200)));
             continue;
         }
-        match Url::parse(value) {
+        // As reqwest does, a value without a scheme means http://.
+        let with_scheme = match value.contains("://") {
+            true => value.clone(),
+            false => format!("http://{value}"),
+        };
+        match Url::parse(&with_scheme) {
             Ok(mut url) if url.host().is_some() => {
                 // A proxy URL may carry a password: never shown.
                 if !url.username().is_empty() || url.password().is_some() {

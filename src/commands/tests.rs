@@ -525,10 +525,16 @@ fn doctor_run(h: &Harness, json: bool) -> (std::process::ExitCode, String, Strin
 #[test]
 fn doctor_checks_everything_and_says_how_to_fix_a_problem() {
     let mut h = Harness::new();
-    h.extra_env = vec![(
-        "HTTPS_PROXY".into(),
-        "http://someone:proxy-pass-1@proxy.invalid:3128".into(),
-    )];
+    h.extra_env = vec![
+        (
+            "HTTPS_PROXY".into(),
+            "http://someone:proxy-pass-1@proxy.invalid:3128".into(),
+        ),
+        (
+            "http_proxy".into(),
+            "other:pass-2@proxy2.invalid:8080".into(),
+        ),
+    ];
     h.basic_login();
     let (code, out, _) = doctor_run(&h, true);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -573,9 +579,12 @@ fn doctor_checks_everything_and_says_how_to_fix_a_problem() {
         "{proxies}"
     );
     assert!(
-        !out.contains("proxy-pass-1") && !out.contains("someone"),
-        "{out}"
+        proxies.contains("http_proxy=http://proxy2.invalid:8080/"),
+        "{proxies}"
     );
+    for hidden in ["proxy-pass-1", "someone", "pass-2", "other:"] {
+        assert!(!out.contains(hidden), "{hidden}: {out}");
+    }
     h.assert_no_secret(&[]);
 
     // Human output: one line per check.
