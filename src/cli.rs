@@ -60,6 +60,10 @@ pub(crate) enum Command {
     InstallUrl(Deferred<InstallUrlArgs>),
     /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
     Webhook(Deferred<WebhookArgs>),
+    /// Choose the active profile and the profile's default instance
+    Switch(Deferred<SwitchArgs>),
+    /// Check the secret store, files, clock, credentials, port, browser and proxies
+    Doctor(Deferred<DoctorArgs>),
     /// Print a shell completion script
     #[command(after_long_help = completions_install_help())]
     Completions(Deferred<CompletionsArgs>),
@@ -297,6 +301,20 @@ pub(crate) struct WebhookListenArgs {
     pub public_key: Option<String>,
 }
 
+/// `switch` takes the global `--profile` and `--instance` as what to make active.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "With neither flag, asks on a terminal. `--profile NAME` makes NAME the active profile (WIXAUTH_PROFILE still wins); `--instance ID` makes ID that profile's default instance."
+)]
+pub(crate) struct SwitchArgs {}
+
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Print the checks as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
     /// The shell to print the script for
@@ -400,9 +418,13 @@ pub(crate) struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct LogoutArgs {
-    /// Forget the whole profile, app secret included
+    /// Forget the whole profile, app secret included (not with --instance)
     #[arg(long)]
     pub all: bool,
+
+    /// Do not ask before forgetting the whole profile on a terminal
+    #[arg(short, long)]
+    pub yes: bool,
 
     /// Print what was removed as JSON on stdout
     #[arg(long)]

@@ -87,6 +87,9 @@ impl StoreMode {
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct Config {
+    /// The profile used when neither `--profile` nor `WIXAUTH_PROFILE` names one (`wixauth switch`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_profile: Option<String>,
     #[serde(default)]
     pub profiles: BTreeMap<String, Profile>,
     #[serde(flatten)]
@@ -122,6 +125,9 @@ pub(crate) struct Profile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Instance {
     pub flow: Flow,
+    /// The site's name as Wix last gave it (`status --check`), for people choosing an instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_name: Option<String>,
     #[serde(flatten)]
     pub unknown: toml::Table,
 }
@@ -137,6 +143,7 @@ impl Instance {
     pub(crate) fn new(flow: Flow) -> Self {
         Instance {
             flow,
+            site_name: None,
             unknown: toml::Table::new(),
         }
     }

@@ -15,7 +15,8 @@ use crate::wix::LazyClient;
 pub(crate) struct Context {
     pub env: Env,
     pub paths: Paths,
-    /// The active profile: `--profile`, else `WIXAUTH_PROFILE`, else `default`.
+    /// The active profile: `--profile`, else `WIXAUTH_PROFILE`, else config's `active_profile`
+    /// (`wixauth switch`), else `default`.
     pub profile: String,
     /// The instance asked for: `--instance`, else `WIX_INSTANCE_ID`; else the profile's default.
     pub instance: Option<String>,
@@ -35,11 +36,12 @@ impl Context {
                 .map(str::to_string)
         };
         let paths = Paths::new(env.config_dir.as_deref())?;
+        let config = Config::load(&paths.config_file())?;
         let profile = given(profile)
             .or_else(|| env.profile.clone())
+            .or_else(|| given(config.active_profile.as_deref()))
             .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
         let instance = given(instance).or_else(|| env.instance_id.clone());
-        let config = Config::load(&paths.config_file())?;
         let wix = LazyClient::new(env.api_base.clone(), env.http_timeout);
         Ok(Context {
             env,

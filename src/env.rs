@@ -37,6 +37,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("BROWSER", "Command that opens the login URL (the URL is its argument)."),
     ("DISPLAY", "On Linux, without it (or WAYLAND_DISPLAY) no browser launch is tried (SSH, containers)."),
     ("WAYLAND_DISPLAY", "As DISPLAY."),
+    ("HTTPS_PROXY", "Proxy for Wix's https:// API (as curl reads it; https_proxy too). Never used for loopback http:// bases."),
+    ("https_proxy", "As HTTPS_PROXY."),
+    ("HTTP_PROXY", "Proxy for http:// URLs (http_proxy too); `wixauth doctor` lists it."),
+    ("http_proxy", "As HTTP_PROXY."),
+    ("ALL_PROXY", "Proxy for every scheme when no scheme's own is set (all_proxy too)."),
+    ("all_proxy", "As ALL_PROXY."),
+    ("NO_PROXY", "Hosts reached without a proxy (no_proxy too)."),
+    ("no_proxy", "As NO_PROXY."),
     ("NO_COLOR", "Honoured: turns off the colour of --help and usage errors, the only colour wixauth prints."),
 ];
 
@@ -75,7 +83,22 @@ pub(crate) struct Env {
     pub browser: Option<String>,
     /// `DISPLAY` or `WAYLAND_DISPLAY` is set.
     pub has_display: bool,
+    /// The proxy variables that are set, as (name, value); a value may hold a password
+    /// (`http://user:pass@host`), so it is shown only through `doctor`'s redaction.
+    pub proxies: Vec<(&'static str, String)>,
 }
+
+/// The proxy variables reqwest honours, upper and lower case.
+pub(crate) const PROXY_VARIABLES: [&str; 8] = [
+    "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 impl Env {
     /// The process's environment.
@@ -128,6 +151,15 @@ impl Env {
             has_display: ["DISPLAY", "WAYLAND_DISPLAY"]
                 .iter()
                 .any(|v| lookup(v).is_some_and(|d| !d.is_empty())),
+            proxies: {
+                let mut set = Vec::new();
+                for name in PROXY_VARIABLES {
+                    if let Some(value) = text(name)? {
+                        set.push((name, value));
+                    }
+                }
+                set
+            },
         })
     }
 }

@@ -75,7 +75,25 @@ fn run(cli: Cli, io: &mut Io) -> Result<u8> {
     let env = Env::from_process()?;
     io.set_browser_env(&env);
     let mut ctx = Context::load(env, cli.profile.as_deref(), cli.instance.as_deref())?;
-    let outcome = dispatch(&cli.command, &mut ctx, io);
+    let outcome = match &cli.command {
+        // The flags themselves, not the environment: they say what to make active.
+        Command::Switch(_) => {
+            let opts = commands::switch::SwitchOptions {
+                profile: cli.profile.clone(),
+                instance: cli.instance.clone(),
+            };
+            commands::switch::run(&opts, &mut ctx, io).map(|()| 0)
+        }
+        // `--all` conflicts with the global `--instance` flag (not with WIX_INSTANCE_ID).
+        Command::Logout(args) => {
+            let opts = logout::LogoutOptions {
+                instance_flag: cli.instance.is_some(),
+                ..logout::LogoutOptions::from(&**args)
+            };
+            logout::run(&opts, &mut ctx, io).map(|()| 0)
+        }
+        command => dispatch(command, &mut ctx, io),
+    };
     // Warnings raised on the way still reach the person, also when the command failed.
     io.flush_notes(&ctx.notes);
     outcome
@@ -87,7 +105,6 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<u8> {
         Command::Login(args) => login::run(&(&**args).into(), ctx, io)?,
         Command::Token(args) => token::run(&(&**args).into(), ctx, io)?,
         Command::Status(args) => status::run(&(&**args).into(), ctx, io)?,
-        Command::Logout(args) => logout::run(&(&**args).into(), ctx, io)?,
         Command::BiEvent(args) => bi_event::run(&(&**args).into(), ctx, io)?,
         Command::Api(args) => api::run(&(&**args).into(), ctx, io)?,
         Command::Exec(args) => return exec::run(&(&**args).into(), ctx, io),
@@ -97,7 +114,8 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<u8> {
             let opts = commands::webhook::WebhookOptions::from_args(args)?;
             commands::webhook::run(&opts, ctx, io)?
         }
-        Command::Completions(_) | Command::Help(_) => {}
+        Command::Doctor(args) => return commands::doctor::run(&(&**args).into(), ctx, io),
+        Command::Completions(_) | Command::Help(_) | Command::Switch(_) | Command::Logout(_) => {}
     }
     Ok(0)
 }

@@ -38,9 +38,49 @@ pub(crate) fn rfc3339(unix_seconds: u64) -> Option<String> {
     })
 }
 
+/// Seconds from now as a person reads them: `in 3h 59m`, `in 45s`, `2d 1h ago`, `now`.
+/// The two largest units, as `gh` and `stripe` show expiries.
+pub(crate) fn relative(seconds: i64) -> String {
+    let n = seconds.unsigned_abs();
+    if n == 0 {
+        return "now".into();
+    }
+    let units = [(86_400, "d"), (3_600, "h"), (60, "m"), (1, "s")];
+    let mut parts = Vec::new();
+    let mut rest = n;
+    for (size, name) in units {
+        if rest >= size || !parts.is_empty() {
+            parts.push(format!("{}{name}", rest / size));
+            rest %= size;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    // "3h 0m" reads as noise: drop a zero second unit.
+    if parts.len() == 2 && parts[1].starts_with('0') {
+        parts.pop();
+    }
+    let text = parts.join(" ");
+    match seconds > 0 {
+        true => format!("in {text}"),
+        false => format!("{text} ago"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_times() {
+        assert_eq!(relative(14_340), "in 3h 59m");
+        assert_eq!(relative(45), "in 45s");
+        assert_eq!(relative(3_600), "in 1h");
+        assert_eq!(relative(-90_000), "1d 1h ago");
+        assert_eq!(relative(0), "now");
+        assert_eq!(relative(i64::MIN), "106751991167300d 15h ago");
+    }
 
     #[test]
     fn times_in_range_only() {

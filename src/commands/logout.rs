@@ -4,13 +4,17 @@ use crate::cli::LogoutArgs;
 use crate::config::Config;
 use crate::context::Context;
 use crate::credentials::store::SecretKey;
-use crate::error::Result;
+use crate::error::{Error, Exit, Result};
 use crate::fsutil;
 use crate::ui::Io;
 
 pub(crate) struct LogoutOptions {
     pub all: bool,
     pub json: bool,
+    /// `--yes`: no question before `--all` on a terminal.
+    pub yes: bool,
+    /// The global `--instance` flag was given.
+    pub instance_flag: bool,
 }
 
 impl From<&LogoutArgs> for LogoutOptions {
@@ -18,6 +22,8 @@ impl From<&LogoutArgs> for LogoutOptions {
         LogoutOptions {
             all: args.all,
             json: args.json,
+            yes: args.yes,
+            instance_flag: false,
         }
     }
 }
@@ -47,6 +53,29 @@ fn sweep_temp_files(ctx: &Context) -> Result<()> {
 const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation endpoint for app tokens; uninstall the app from the site to revoke them.";
 
 pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    if opts.all && opts.instance_flag {
+        return Err(Error::usage(
+            "--all forgets the whole profile and --instance one instance: pass one of them",
+        ));
+    }
+    if opts.all && !opts.yes && io.can_prompt() {
+        if let Some(profile) = ctx.active_profile() {
+            let question = format!(
+                "Forget profile {} (app secret, {} instance(s), cached tokens)?",
+                ctx.profile,
+                profile.instances.len()
+            );
+            let answer = io
+                .prompter
+                .select(&question, &["no, keep it", "yes, forget it"], 0)?;
+            if answer != 1 {
+                return Err(Error::new(
+                    Exit::Failure,
+                    "logout cancelled: nothing was removed (pass --yes to skip the question)",
+                ));
+            }
+        }
+    }
     // First, so that also "nothing to log out" leaves no secret in a leftover.
     sweep_temp_files(ctx)?;
     let Some(profile) = ctx.active_profile().cloned() else {
@@ -87,7 +116,13 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         if let Some(app_id) = &profile.app_id {
             session.forget_cached(app_id, None)?;
         }
-        Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
+        Config::update(&ctx.paths, |c| {
+            c.profiles.remove(&name);
+            // A removed profile is no longer the one `wixauth switch` made active.
+            if c.active_profile.as_deref() == Some(name.as_str()) {
+                c.active_profile = None;
+            }
+        })?;
         io.flush_notes(&ctx.notes);
         io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}"));
         return print_json(io, opts, &name, None);

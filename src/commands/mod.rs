@@ -4,6 +4,7 @@
 
 pub(crate) mod api;
 pub(crate) mod bi_event;
+pub(crate) mod doctor;
 pub(crate) mod exec;
 pub mod generate;
 mod headless_login;
@@ -11,6 +12,7 @@ pub(crate) mod install_url;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod status;
+pub(crate) mod switch;
 pub(crate) mod token;
 pub(crate) mod webhook;
 pub(crate) mod whoami;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::cli::StatusArgs;
-use crate::config::{Flow, Profile, StoreKind};
+use crate::config::{Config, Flow, Profile, StoreKind};
 use crate::context::Context;
 use crate::credentials::cache::now_unix;
 use crate::credentials::headless;
@@ -62,6 +62,10 @@ struct ProfileReport {
     secrets_file: Option<String>,
     default_instance: Option<String>,
     instances: Vec<InstanceReport>,
+    /// Why the secret store could not be read (an unreachable or locked keyring); the JSON
+    /// says `secret_location: "unreadable"` and keeps its documented keys.
+    #[serde(skip)]
+    store_error: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -80,6 +84,8 @@ struct InstanceReport {
     refresh_token: bool,
     cached_token_expires_in: Option<i64>,
     check: Option<String>,
+    /// The site's name, when a `status --check` learnt it from Wix.
+    site_name: Option<String>,
 }
 
 pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()> {
@@ -128,9 +134,12 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
                     i.check = Some(verdict.clone());
                 }
             }
-            if let Err(e) = outcome {
-                problem = Some(e.to_string());
-                check_failure = Some(e);
+            match outcome {
+                Err(e) => {
+                    problem = Some(e.to_string());
+                    check_failure = Some(e);
+                }
+                Ok(_) => remember_site_name(ctx, &target, &mut profiles),
             }
         }
         Ok(_) => {}
@@ -165,12 +174,106 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
         io.print(&human(&report, secrets))?;
     }
     if let Some(e) = check_failure {
-        return Err(e);
+        let flow = ctx
+            .active_profile()
+            .and_then(|p| p.flow)
+            .unwrap_or(Flow::Basic);
+        return Err(short_check_error(&e, &ctx.profile, flow));
     }
     match &report.problem {
         None => Ok(()),
         Some(p) => Err(Error::new(Exit::Usage, p.clone())),
     }
+}
+
+/// Get App Instance for the checked instance, its site name kept in config.toml so that
+/// `status` and `switch` can show it. Best effort: a missing permission only leaves it unknown.
+fn remember_site_name(
+    ctx: &Context,
+    target: &crate::credentials::Target,
+    profiles: &mut [ProfileReport],
+) {
+    let Some(id) = target.instance_id.clone() else {
+        return;
+    };
+    let session = ctx.session();
+    let Ok(client) = ctx.wix().get() else {
+        return;
+    };
+    let request = crate::wix::Request::get(client.url("apps/v1/instance"));
+    let name = match session.authorised_send(target, request) {
+        Ok((r, _)) if r.is_success() => serde_json::from_slice(&r.body)
+            .ok()
+            .and_then(|v| crate::commands::whoami::parse_instance(&v).site_name),
+        _ => None,
+    };
+    let Some(name) = name else {
+        crate::log::debug!("no site name for instance {id}");
+        return;
+    };
+    let profile = ctx.profile.clone();
+    let saved = Config::update(&ctx.paths, |c| {
+        if let Some(i) = c
+            .profiles
+            .get_mut(&profile)
+            .and_then(|p| p.instances.get_mut(&id))
+        {
+            i.site_name = Some(name.clone());
+        }
+    });
+    if let Err(e) = saved {
+        ctx.notes
+            .warn(format!("cannot keep the site name in config.toml: {e}"));
+    }
+    for p in profiles.iter_mut().filter(|p| p.name == profile) {
+        for i in p.instances.iter_mut().filter(|i| i.instance_id == id) {
+            i.site_name = Some(name.clone());
+        }
+    }
+}
+
+/// Most of an error line is allowed this many characters (the contract's "about 160").
+const CHECK_LINE: usize = 160;
+
+/// A `--check` failure as one short line: what Wix said, then the one command to run
+/// (`login` for credentials Wix refuses, `doctor` for a network or Wix failure). The full
+/// text stays in `--json`'s `check` and in `-v`.
+fn short_check_error(e: &Error, profile: &str, flow: Flow) -> Error {
+    let command = match e.exit {
+        Exit::Rejected | Exit::Usage => {
+            let mut c = String::from("wixauth");
+            if profile != crate::config::DEFAULT_PROFILE {
+                c.push_str(&format!(" --profile {profile}"));
+            }
+            c.push_str(" login");
+            if flow == Flow::Advanced {
+                c.push_str(" --flow advanced");
+            }
+            c
+        }
+        _ => "wixauth doctor".to_string(),
+    };
+    // The instruction the lower layers appended is replaced by the one command.
+    let message = e.message();
+    let cut = [": run `", "; run `", " (the stored", "; check ", "; try "]
+        .iter()
+        .filter_map(|m| message.find(m))
+        .min()
+        .unwrap_or(message.len());
+    let what = &message[..cut];
+    let tail = format!("; run `{command}`");
+    // "wixauth: error: " is printed before it.
+    let budget = CHECK_LINE.saturating_sub(tail.len() + 16);
+    let what = match what.chars().count() > budget {
+        true => format!(
+            "{}…",
+            what.chars()
+                .take(budget.saturating_sub(1))
+                .collect::<String>()
+        ),
+        false => what.to_string(),
+    };
+    Error::new(e.exit, format!("{what}{tail}"))
 }
 
 fn profile_report(
@@ -183,14 +286,21 @@ fn profile_report(
     if profile.is_headless() {
         return headless_report(ctx, name, profile, secrets);
     }
-    let found = secrets
-        .get(&SecretKey::app_secret(name), profile.secret_store)?
-        .map(|(_, kind)| kind);
-    let secret_location = match (env_secret_set, found) {
-        (true, _) => "environment",
-        (false, Some(StoreKind::Keyring)) => "keyring",
-        (false, Some(StoreKind::File)) => "file",
-        (false, None) => "missing",
+    // A store that cannot be read is reported on the profile, and the listing goes on.
+    let mut store_error = None;
+    let found = match secrets.get(&SecretKey::app_secret(name), profile.secret_store) {
+        Ok(found) => found.map(|(_, kind)| kind),
+        Err(e) => {
+            store_error = Some(e.to_string());
+            None
+        }
+    };
+    let secret_location = match (env_secret_set, found, &store_error) {
+        (true, _, _) => "environment",
+        (false, Some(StoreKind::Keyring), _) => "keyring",
+        (false, Some(StoreKind::File), _) => "file",
+        (false, None, Some(_)) => "unreadable",
+        (false, None, None) => "missing",
     };
     let session = ctx.session();
     let cache = session.cache();
@@ -198,9 +308,14 @@ fn profile_report(
     let mut instances = Vec::new();
     for (id, instance) in &profile.instances {
         let refresh_token = instance.flow == Flow::Advanced
-            && secrets
-                .get(&SecretKey::refresh_token(name, id), profile.secret_store)?
-                .is_some();
+            && store_error.is_none()
+            && match secrets.get(&SecretKey::refresh_token(name, id), profile.secret_store) {
+                Ok(found) => found.is_some(),
+                Err(e) => {
+                    store_error = Some(e.to_string());
+                    false
+                }
+            };
         let cached = match profile.app_id.as_deref() {
             Some(app) => cache.load(&session.cache_key(app, Some(id)))?,
             None => None,
@@ -213,6 +328,7 @@ fn profile_report(
             refresh_token,
             cached_token_expires_in: cached,
             check: None,
+            site_name: instance.site_name.clone(),
         });
     }
     Ok(ProfileReport {
@@ -226,6 +342,7 @@ fn profile_report(
             .then(|| secrets.file_path().display().to_string()),
         default_instance: profile.default_instance.clone(),
         instances,
+        store_error,
     })
 }
 
@@ -270,6 +387,7 @@ fn headless_report(
             .then(|| secrets.file_path().display().to_string()),
         default_instance: None,
         instances: Vec::new(),
+        store_error: None,
     })
 }
 
@@ -329,6 +447,12 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 )
             }
             "environment" => "from the environment (WIX_APP_SECRET)".to_string(),
+            "unreadable" => format!(
+                "cannot be read: {}",
+                p.store_error
+                    .as_deref()
+                    .unwrap_or("the secret store failed")
+            ),
             _ => "missing: run `wixauth login`".to_string(),
         };
         out.push_str(&format!("  secret:  {secret}\n"));
@@ -349,10 +473,7 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 }
             };
             let cached = match i.cached_token_expires_in {
-                Some(s) => format!(
-                    ", cached token valid {}",
-                    humantime::format_duration(std::time::Duration::from_secs(s as u64))
-                ),
+                Some(s) => format!(", cached token expires {}", crate::text::relative(s)),
                 None => ", no cached token".into(),
             };
             let check = i
@@ -360,8 +481,14 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 .as_ref()
                 .map(|c| format!(", check: {c}"))
                 .unwrap_or_default();
+            // Site names come from Wix: printed with control characters escaped.
+            let site = i
+                .site_name
+                .as_deref()
+                .map(|s| format!(" \"{}\"", crate::text::printable(s, 80)))
+                .unwrap_or_default();
             out.push_str(&format!(
-                "  {mark} instance {} ({}{refresh}{cached}{check})\n",
+                "  {mark} instance {}{site} ({}{refresh}{cached}{check})\n",
                 i.instance_id, i.flow
             ));
         }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::rc::Rc;
 
-use super::{api, exec, login, logout, status, token};
+use super::{api, doctor, exec, login, logout, status, switch, token};
 use crate::config::Flow;
 use crate::context::Context;
 use crate::credentials::Freshness;
@@ -332,6 +332,8 @@ fn status_then_logout_of_the_instance() {
         &logout::LogoutOptions {
             all: false,
             json: true,
+            yes: false,
+            instance_flag: false,
         },
         &mut ctx,
         &mut io,
@@ -399,6 +401,8 @@ fn logout_json_keeps_its_shape_when_nothing_is_logged_in() {
         &logout::LogoutOptions {
             all: false,
             json: true,
+            yes: false,
+            instance_flag: false,
         },
         &mut ctx,
         &mut io,
@@ -493,4 +497,297 @@ fn the_first_login_question_offers_the_headless_flows_and_asks_for_the_client_id
     assert!(asked[1].starts_with("Client ID"), "{asked:?}");
     assert!(err.text().contains("flow visitor"), "{}", err.text());
     assert!(out.text().is_empty());
+}
+
+fn switch_to(
+    h: &Harness,
+    profile: Option<&str>,
+    instance: Option<&str>,
+    tty: bool,
+    script: Script,
+) -> (crate::error::Result<()>, String) {
+    let mut ctx = h.ctx(None);
+    let (mut io, out, err) = fake_io("", tty, script, Recorder::default());
+    let opts = switch::SwitchOptions {
+        profile: profile.map(str::to_string),
+        instance: instance.map(str::to_string),
+    };
+    let outcome = switch::run(&opts, &mut ctx, &mut io);
+    assert!(out.text().is_empty(), "switch prints nothing on stdout");
+    (outcome, err.text())
+}
+
+#[test]
+fn switch_sets_the_default_instance_and_the_active_profile() {
+    let h = Harness::new();
+    h.basic_login();
+    h.emu.install(APP, "inst-unit-2");
+    let mut ctx = h.ctx(None);
+    let (mut io, _, err) = quiet_io(&format!("{}\n", h.secret));
+    login::run(
+        &login_opts(Some(Flow::Basic), Some("inst-unit-2"), true),
+        &mut ctx,
+        &mut io,
+    )
+    .unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    let default = |h: &Harness| {
+        h.ctx(None)
+            .active_profile()
+            .and_then(|p| p.default_instance.clone())
+    };
+    assert_eq!(default(&h).as_deref(), Some("inst-unit-2"));
+
+    // By flag: only an instance logged in for the profile.
+    let (outcome, err) = switch_to(&h, None, Some(INSTANCE), false, Script::default());
+    outcome.unwrap();
+    assert_eq!(
+        err,
+        "Default instance set: profile default, instance inst-unit-1.\n"
+    );
+    assert_eq!(default(&h).as_deref(), Some(INSTANCE));
+    let (outcome, _) = switch_to(&h, None, Some("inst-other"), false, Script::default());
+    let e = outcome.unwrap_err();
+    assert_eq!(e.exit, Exit::Usage);
+    assert!(e.message().contains("inst-unit-1, inst-unit-2"), "{e}");
+    assert_eq!(default(&h).as_deref(), Some(INSTANCE), "unchanged");
+    let (outcome, _) = switch_to(&h, Some("nope"), None, false, Script::default());
+    assert_eq!(outcome.unwrap_err().exit, Exit::Usage);
+
+    // No flags and no terminal: nothing is asked, exit 2.
+    let script = Script::default();
+    let (outcome, _) = switch_to(&h, None, None, false, script.clone());
+    assert_eq!(outcome.unwrap_err().exit, Exit::Usage);
+    assert!(script.asked.borrow().is_empty());
+
+    // On a terminal: one profile, so only the instance is asked.
+    let script = Script::default();
+    script.answer("inst-unit-2");
+    let (outcome, err) = switch_to(&h, None, None, true, script.clone());
+    outcome.unwrap();
+    assert_eq!(
+        *script.asked.borrow(),
+        vec!["Default instance of profile default".to_string()]
+    );
+    assert_eq!(err, "Active: profile default, instance inst-unit-2.\n");
+    assert_eq!(default(&h).as_deref(), Some("inst-unit-2"));
+
+    // A second profile becomes the one commands use when no flag or variable names one.
+    let mut ctx = Context::load(h.env(), Some("work"), None).unwrap();
+    let (mut io, _, err) = quiet_io(&format!("{}\n", h.secret));
+    login::run(
+        &login_opts(Some(Flow::Basic), Some(INSTANCE), true),
+        &mut ctx,
+        &mut io,
+    )
+    .unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    assert_eq!(h.ctx(None).profile, "default");
+    let (outcome, err) = switch_to(&h, Some("work"), None, false, Script::default());
+    outcome.unwrap();
+    assert_eq!(err, "Active: profile work, instance inst-unit-1.\n");
+    assert_eq!(h.ctx(None).profile, "work");
+    let config = std::fs::read_to_string(h.dir.path().join("config.toml")).unwrap();
+    assert!(config.contains("active_profile = \"work\""), "{config}");
+    // The flag still wins.
+    assert_eq!(
+        Context::load(h.env(), Some("default"), None)
+            .unwrap()
+            .profile,
+        "default"
+    );
+    // On a terminal with two profiles, the profile is asked first.
+    let script = Script::default();
+    script.answer("default").answer("inst-unit-1");
+    let (outcome, _) = switch_to(&h, None, None, true, script.clone());
+    outcome.unwrap();
+    assert_eq!(script.asked.borrow()[0], "Active profile");
+    assert_eq!(h.ctx(None).profile, "default");
+    assert_eq!(default(&h).as_deref(), Some(INSTANCE));
+}
+
+fn doctor_run(h: &Harness, json: bool) -> (u8, String, String) {
+    let mut ctx = h.ctx(None);
+    let (mut io, out, err) = quiet_io("");
+    let code = doctor::run(&doctor::DoctorOptions { json }, &mut ctx, &mut io).unwrap();
+    (code, out.text(), err.text())
+}
+
+#[test]
+fn doctor_checks_everything_and_says_how_to_fix_a_problem() {
+    let mut h = Harness::new();
+    h.extra_env = vec![
+        (
+            "HTTPS_PROXY".into(),
+            "http://someone:proxy-pass-1@proxy.invalid:3128".into(),
+        ),
+        (
+            "http_proxy".into(),
+            "other:pass-2@proxy2.invalid:8080".into(),
+        ),
+    ];
+    h.basic_login();
+    let (code, out, _) = doctor_run(&h, true);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], true, "{v:#}");
+    assert_eq!(code, 0);
+    let checks = v["checks"].as_array().unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "secret store",
+            "config folder",
+            "clock",
+            "credentials of profile default",
+            "redirect port",
+            "browser",
+            "proxies"
+        ]
+    );
+    for c in checks {
+        let mut keys: Vec<&str> = c.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["detail", "fix", "name", "ok"], "{c}");
+    }
+    let detail = |name: &str| {
+        checks.iter().find(|c| c["name"] == name).unwrap()["detail"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        detail("clock").starts_with("within "),
+        "{}",
+        detail("clock")
+    );
+    // A basic-flow profile listens on no port; no display here: both do not apply.
+    assert!(detail("redirect port").starts_with("not applicable"));
+    assert!(detail("browser").starts_with("not applicable"));
+    let proxies = detail("proxies");
+    assert!(
+        proxies.contains("HTTPS_PROXY=http://proxy.invalid:3128/"),
+        "{proxies}"
+    );
+    assert!(
+        proxies.contains("http_proxy=http://proxy2.invalid:8080/"),
+        "{proxies}"
+    );
+    for hidden in ["proxy-pass-1", "someone", "pass-2", "other:"] {
+        assert!(!out.contains(hidden), "{hidden}: {out}");
+    }
+    h.assert_no_secret(&[]);
+
+    // Human output: one line per check.
+    let (_, text, _) = doctor_run(&h, false);
+    assert_eq!(text.lines().count(), checks.len(), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("n/a     browser: ")),
+        "{text}"
+    );
+
+    // Without the app secret no token can be minted: a problem, its fix, exit 1.
+    std::fs::remove_file(h.dir.path().join("secrets.toml")).unwrap();
+    let (code, out, _) = doctor_run(&h, true);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["ok"], false);
+    let c = &v["checks"][3];
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(
+        c["detail"].as_str().unwrap().contains("no app secret"),
+        "{c}"
+    );
+    let (_, text, _) = doctor_run(&h, false);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("PROBLEM credentials"))
+        .unwrap();
+    assert!(line.contains("(fix: "), "{line}");
+}
+
+#[test]
+fn doctor_reports_a_busy_redirect_port_until_it_is_free() {
+    let h = Harness::new();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port();
+    std::fs::write(
+        h.dir.path().join("config.toml"),
+        format!("[profiles.default]\napp_id = \"{APP}\"\nflow = \"advanced\"\nredirect_url = \"http://127.0.0.1:{port}/callback\"\n"),
+    )
+    .unwrap();
+    let (code, out, _) = doctor_run(&h, true);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "redirect port of profile default")
+        .unwrap()
+        .clone();
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(
+        c["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("127.0.0.1:{port}")),
+        "{c}"
+    );
+    drop(busy);
+    let (_, out, _) = doctor_run(&h, true);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let c = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "redirect port of profile default")
+        .unwrap()
+        .clone();
+    assert_eq!(c["ok"], true, "{c}");
+}
+
+#[test]
+fn logout_all_asks_on_a_terminal_and_conflicts_with_instance() {
+    let h = Harness::new();
+    h.basic_login();
+    let opts = |yes, instance_flag| logout::LogoutOptions {
+        all: true,
+        json: false,
+        yes,
+        instance_flag,
+    };
+    let logged_in = |h: &Harness| h.ctx(None).active_profile().is_some();
+    let run = |o: &logout::LogoutOptions, tty: bool, script: Script| {
+        let mut ctx = h.ctx(None);
+        let (mut io, _, err) = fake_io("", tty, script, Recorder::default());
+        (logout::run(o, &mut ctx, &mut io), err.text())
+    };
+    let (outcome, _) = run(&opts(true, true), false, Script::default());
+    assert_eq!(outcome.unwrap_err().exit, Exit::Usage);
+    assert!(logged_in(&h));
+
+    let script = Script::default();
+    script.answer("no");
+    let (outcome, _) = run(&opts(false, false), true, script.clone());
+    let e = outcome.unwrap_err();
+    assert_eq!(e.exit, Exit::Failure);
+    assert!(e.message().contains("nothing was removed"), "{e}");
+    assert_eq!(
+        *script.asked.borrow(),
+        vec!["Forget profile default (app secret, 1 instance(s), cached tokens)?".to_string()]
+    );
+    assert!(logged_in(&h));
+    assert!(h.dir.path().join("secrets.toml").exists());
+
+    let script = Script::default();
+    script.answer("yes");
+    let (outcome, err) = run(&opts(false, false), true, script);
+    outcome.unwrap();
+    assert!(err.contains("Logged out of profile default"), "{err}");
+    assert!(!logged_in(&h));
+
+    // --yes: nothing is asked (the script has no answer, so a question would fail).
+    h.basic_login();
+    let (outcome, _) = run(&opts(true, false), true, Script::default());
+    outcome.unwrap();
+    assert!(!logged_in(&h));
 }

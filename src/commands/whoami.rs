@@ -218,7 +218,7 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
         ("instance", dash(&report.token.instance_id)),
         ("site id", dash(&report.token.site_id)),
         ("token active", report.token.active.to_string()),
-        ("token expires", dash(&report.token.expires_at)),
+        ("token expires", expiry(&report.token.expires_at)),
     ];
     if report.flow.is_headless() {
         rows[2].0 = "client id";
@@ -251,6 +251,25 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
     }
     let out: String = rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect();
     io.print(&out)
+}
+
+/// `in 3h 59m (2026-12-01T23:59:00Z)`: relative for a person, the exact time beside it.
+fn expiry(at: &Option<String>) -> String {
+    let Some(at) = at else {
+        return "-".into();
+    };
+    let relative = humantime::parse_rfc3339(at).ok().map(|t| {
+        let now = std::time::SystemTime::now();
+        let secs = match t.duration_since(now) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+        };
+        crate::text::relative(secs)
+    });
+    match relative {
+        Some(r) => format!("{r} ({at})"),
+        None => at.clone(),
+    }
 }
 
 #[cfg(test)]

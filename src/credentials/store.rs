@@ -353,6 +353,13 @@ impl Secrets {
         Ok(None)
     }
 
+    /// Whether the keyring answers (a read of an entry that is never written): `wixauth doctor`.
+    pub(crate) fn probe_keyring(&self) -> Result<(), StoreError> {
+        self.keyring
+            .get(&SecretKey::app_secret("wixauth-doctor-probe"))
+            .map(|_| ())
+    }
+
     /// Removes every entry of `profile` from the secrets file (entries the keyring may hold
     /// are removed by name, as the keyring cannot be listed).
     pub(crate) fn delete_file_entries_of(&self, profile: &str) -> Result<()> {

@@ -5,6 +5,7 @@
 
 mod callback;
 mod listener;
+pub(crate) use listener::listen_addresses;
 pub(crate) mod pages;
 mod pkce;
 

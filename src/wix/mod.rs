@@ -320,6 +320,19 @@ impl WixClient {
     }
 }
 
+impl WixClient {
+    /// Wix's clock: the `Date` header of its answer to an empty Token Info request (any
+    /// status will do; no credential is sent). `None` when the answer has no usable `Date`.
+    pub(crate) fn server_date(&self) -> Result<Option<std::time::SystemTime>> {
+        let request =
+            Request::post_json(self.url("oauth2/token-info"), &serde_json::json!({}), true);
+        let response = self.send(&request)?;
+        Ok(response
+            .header("date")
+            .and_then(|d| httpdate::parse_http_date(d.trim()).ok()))
+    }
+}
+
 fn backoff(attempt: u32) -> Duration {
     FIRST_BACKOFF * 2u32.pow(attempt - 1)
 }

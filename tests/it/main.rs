@@ -22,6 +22,7 @@ mod prompts;
 mod regressions;
 mod start_up;
 mod status_logout;
+mod switch_doctor;
 mod token;
 mod trust;
 mod trust_files;

@@ -530,6 +530,7 @@ fn every_json_shape_has_exactly_the_documented_keys() {
             "refresh_token",
             "cached_token_expires_in",
             "check",
+            "site_name",
         ],
     );
     assert!(status_json(&env)["environment"].is_null());

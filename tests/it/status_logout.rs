@@ -23,6 +23,11 @@ fn status_shows_plain_text_file_storage_plainly() {
         !text.contains(&env.cached_token()),
         "status never prints a token: {text}"
     );
+    assert!(
+        text.contains("cached token expires in 3h 59m")
+            || text.contains("cached token expires in 4h"),
+        "relative expiry: {text}"
+    );
 }
 
 #[test]
@@ -158,6 +163,18 @@ fn status_check_asks_wix() {
         "{err}"
     );
     assert!(err.contains("not installed"), "{err}");
+    // One short line, and the one command that fixes it.
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("wixauth: error:"))
+        .unwrap_or_default();
+    assert!(
+        line.chars().count() <= 160,
+        "{} chars: {line}",
+        line.chars().count()
+    );
+    assert!(line.ends_with("; run `wixauth login`"), "{line}");
+    assert_eq!(line.matches("wixauth login").count(), 1, "{line}");
     let out = env.run(env.cmd().args(["status", "--check", "--json"]));
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let v = json_out(&out);
@@ -182,6 +199,11 @@ fn status_check_with_wix_down_is_exit_4() {
             .env("WIXAUTH_HTTP_TIMEOUT", "0.5"),
     );
     assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("; run `wixauth doctor`"),
+        "{}",
+        stderr(&out)
+    );
     env.assert_credentials_work();
 }
 
@@ -470,4 +492,21 @@ fn verbose_failures_still_have_one_error_line() {
         .filter(|l| l.contains("retrying"))
         .count();
     assert_eq!(retries, 2, "{}", stderr(&out));
+}
+
+#[test]
+fn logout_all_with_instance_is_a_usage_error_and_removes_nothing() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let out = env.run(env.cmd().args(["logout", "--all", "--instance", INSTANCE]));
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pass one of them"),
+        "{}",
+        stderr(&out)
+    );
+    env.assert_credentials_work();
+    // Without a terminal, --all proceeds without asking, as before.
+    let out = env.run(env.cmd().args(["logout", "--all"]));
+    assert!(out.status.success(), "{}", stderr(&out));
 }

@@ -136,7 +136,13 @@ fn missing_permission_still_shows_the_token_with_a_hint() {
         .lines()
         .find(|l| l.contains("expires"))
         .unwrap_or_default();
-    let shown = expiry.split_whitespace().last().unwrap_or_default();
+    // Relative for a person, the exact time beside it: `in 3h 59m (2026-…Z)`.
+    assert!(expiry.contains("expires in 3h 59m ("), "{expiry}");
+    let shown = expiry
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .trim_matches(|c| c == '(' || c == ')');
     humantime::parse_rfc3339(shown)
         .unwrap_or_else(|e| panic!("the token's expiry is still shown ({e}):\n{text}"));
     assert!(!text.contains("Emulated Site"), "{text}");

@@ -1,0 +1,138 @@
+//! `wixauth switch`: the active profile (config.toml's `active_profile`) and a profile's
+//! default instance, by flags or, on a terminal, by picking from what is logged in.
+
+use crate::config::Config;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::text::printable;
+use crate::ui::Io;
+
+pub(crate) struct SwitchOptions {
+    /// The global `--profile` (not `WIXAUTH_PROFILE`): the profile to make active.
+    pub profile: Option<String>,
+    /// The global `--instance` (not `WIX_INSTANCE_ID`): the profile's new default instance.
+    pub instance: Option<String>,
+}
+
+pub(crate) fn run(opts: &SwitchOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    // `set_active`: whether the active profile changes (not with `--instance` alone).
+    let (name, instance, set_active) = match (given(&opts.profile), given(&opts.instance)) {
+        (None, None) => pick(ctx, io)?,
+        (Some(profile), instance) => (profile, instance, true),
+        (None, instance) => (ctx.profile.clone(), instance, false),
+    };
+    let Some(stored) = ctx.config.profile(&name) else {
+        return Err(Error::usage(format!(
+            "profile {:?} is not logged in: run `wixauth --profile {} login` first",
+            printable(&name, 80),
+            printable(&name, 80)
+        )));
+    };
+    if let Some(id) = &instance {
+        if !stored.instances.contains_key(id) {
+            let known: Vec<&str> = stored.instances.keys().map(String::as_str).collect();
+            let known = match known.is_empty() {
+                true => "none".to_string(),
+                false => known.join(", "),
+            };
+            return Err(Error::usage(format!(
+                "instance {:?} is not logged in for profile {name} (logged in: {known}): run `wixauth --profile {name} login` for it first",
+                printable(id, 80)
+            )));
+        }
+    }
+    Config::update(&ctx.paths, |c| {
+        if set_active {
+            c.active_profile = Some(name.clone());
+        }
+        if let (Some(id), Some(p)) = (&instance, c.profiles.get_mut(&name)) {
+            p.default_instance = Some(id.clone());
+        }
+    })?;
+    ctx.reload_config()?;
+    let default = ctx
+        .config
+        .profile(&name)
+        .and_then(|p| p.default_instance.clone());
+    let shown = default
+        .as_deref()
+        .map(|i| format!(", instance {i}"))
+        .unwrap_or_else(|| ", no instance logged in".to_string());
+    let overridden = match (set_active, &ctx.env.profile) {
+        (true, Some(env)) if *env != name => format!(
+            " (WIXAUTH_PROFILE={} still wins in this shell)",
+            printable(env, 80)
+        ),
+        _ => String::new(),
+    };
+    let what = match set_active {
+        true => "Active",
+        false => "Default instance set",
+    };
+    io.note(&format!("{what}: profile {name}{shown}.{overridden}"));
+    Ok(())
+}
+
+/// Asks which profile (when there are several) and which of its instances (when there are
+/// several); both become active.
+fn pick(ctx: &Context, io: &mut Io) -> Result<(String, Option<String>, bool)> {
+    if !io.can_prompt() {
+        return Err(Error::usage(
+            "no terminal to ask on: pass --profile NAME and/or --instance ID",
+        ));
+    }
+    let names: Vec<&str> = ctx.config.profiles.keys().map(String::as_str).collect();
+    if names.is_empty() {
+        return Err(Error::usage(
+            "no profile is logged in: run `wixauth login` first",
+        ));
+    }
+    let current = names.iter().position(|n| *n == ctx.profile).unwrap_or(0);
+    let chosen = match names.len() {
+        1 => 0,
+        _ => io.prompter.select("Active profile", &names, current)?,
+    };
+    let name = names
+        .get(chosen)
+        .ok_or_else(|| Error::failure("the prompt chose no profile"))?
+        .to_string();
+    let Some(profile) = ctx.config.profile(&name) else {
+        return Ok((name, None, true));
+    };
+    let ids: Vec<&str> = profile.instances.keys().map(String::as_str).collect();
+    let instance = match ids.len() {
+        0 => None,
+        1 => ids.first().map(|i| i.to_string()),
+        _ => {
+            let current = ids
+                .iter()
+                .position(|i| Some(*i) == profile.default_instance.as_deref())
+                .unwrap_or(0);
+            let label = format!("Default instance of profile {name}");
+            // Site names come from Wix: shown escaped, after the id.
+            let shown: Vec<String> = ids
+                .iter()
+                .map(|id| {
+                    match profile
+                        .instances
+                        .get(*id)
+                        .and_then(|i| i.site_name.as_deref())
+                    {
+                        Some(site) => format!("{id} ({})", printable(site, 60)),
+                        None => id.to_string(),
+                    }
+                })
+                .collect();
+            let shown: Vec<&str> = shown.iter().map(String::as_str).collect();
+            let at = io.prompter.select(&label, &shown, current)?;
+            ids.get(at).map(|i| i.to_string())
+        }
+    };
+    Ok((name, instance, true))
+}
