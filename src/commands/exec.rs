@@ -59,7 +59,7 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
     // Ctrl-C goes to the child (same process group); we stay to report how it ended.
     crate::ui::interrupt::on_interrupt(crate::ui::interrupt::OnInterrupt::Ignore);
     let shown = program.to_string_lossy();
-    let spawned = child.spawn().map_err(|e| match e.kind() {
+    let status = spawn_forwarding_signals(&mut child, |e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             Error::new(Exit::CommandNotFound, format!("command not found: {shown}"))
         }
@@ -69,8 +69,6 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
         ),
         _ => Error::failure(format!("cannot run {shown}: {e}")),
     })?;
-    let status = wait_forwarding_signals(spawned)
-        .map_err(|e| Error::failure(format!("cannot wait for {shown}: {e}")))?;
     if let Some(code) = status.code() {
         return Ok(code.clamp(0, 255) as u8);
     }
@@ -84,15 +82,20 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
     Ok(1)
 }
 
-/// Waits for the child; a SIGTERM or SIGHUP sent to wixauth (a CI runner cancelling the job)
-/// is passed on, so the child never runs on with its token after wixauth is gone.
+/// Runs the child and waits for it; a SIGTERM or SIGHUP sent to wixauth (a CI runner
+/// cancelling the job) is passed on, so the child never runs on with its token after wixauth is
+/// gone. The signals are caught before the child starts: one arriving at any moment is passed
+/// on, never kills wixauth alone.
 #[cfg(unix)]
-fn wait_forwarding_signals(
-    mut child: std::process::Child,
-) -> std::io::Result<std::process::ExitStatus> {
+fn spawn_forwarding_signals(
+    command: &mut Command,
+    spawn_error: impl FnOnce(std::io::Error) -> Error,
+) -> Result<std::process::ExitStatus> {
     use signal_hook::consts::{SIGHUP, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP])?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP])
+        .map_err(|e| Error::failure(format!("cannot pass signals on to the command: {e}")))?;
     let handle = signals.handle();
+    let mut child = command.spawn().map_err(spawn_error)?;
     let pid = libc::pid_t::try_from(child.id()).unwrap_or(0);
     let forwarder = std::thread::spawn(move || {
         for signal in signals.forever() {
@@ -107,12 +110,16 @@ fn wait_forwarding_signals(
     let status = child.wait();
     handle.close();
     let _ = forwarder.join();
-    status
+    status.map_err(|e| Error::failure(format!("cannot wait for the command: {e}")))
 }
 
 #[cfg(not(unix))]
-fn wait_forwarding_signals(
-    mut child: std::process::Child,
-) -> std::io::Result<std::process::ExitStatus> {
-    child.wait()
+fn spawn_forwarding_signals(
+    command: &mut Command,
+    spawn_error: impl FnOnce(std::io::Error) -> Error,
+) -> Result<std::process::ExitStatus> {
+    let mut child = command.spawn().map_err(spawn_error)?;
+    child
+        .wait()
+        .map_err(|e| Error::failure(format!("cannot wait for the command: {e}")))
 }

@@ -39,7 +39,7 @@ fn chromium_browser(dir: &Path) -> PathBuf {
         format!(
             r#"#!/bin/sh
 profile=$(mktemp -d '{profiles}/run.XXXXXX')
-timeout 25 '{chromium}' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+timeout 60 '{chromium}' --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \
   --proxy-server='{proxy}' \
   --user-data-dir="$profile" --dump-dom "$1" >'{dir}/dom.html' 2>'{dir}/chromium.log'
@@ -78,13 +78,14 @@ fn login_with_chromium(env: &TestEnv, store: &str) -> std::process::Output {
         "--redirect-url",
         &redirect,
         "--timeout",
-        "60",
+        "75",
     ])
     .env("BROWSER", &browser)
     .env("WIXAUTH_SECRET_STORE", store);
     let started = Instant::now();
     let (mut login, _url) = env.start_login_cmd(port, redirect, cmd, SecretVia::Env);
-    let out = login.wait_for(Duration::from_secs(45));
+    // Chromium can take tens of seconds to start on a loaded 2-core machine.
+    let out = login.wait_for(Duration::from_secs(80));
     let log = std::fs::read_to_string(dir.path().join("chromium.log")).unwrap_or_default();
     env.assert_no_leak(&out);
     assert!(
