@@ -18,6 +18,8 @@ mod headless;
 mod keyring;
 mod listener_hostile;
 mod output;
+// The terminal is played with util-linux `script`: Linux only (macOS has BSD `script`).
+#[cfg(target_os = "linux")]
 mod prompts;
 mod regressions;
 mod start_up;
