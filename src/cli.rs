@@ -351,8 +351,8 @@ pub(crate) struct LoginArgs {
     #[arg(long)]
     pub force: bool,
 
-    /// Basic flow: the instance to authorise, without a browser
-    #[arg(long, value_name = "ID")]
+    /// Basic flow: the instance to authorise, without a browser (the global --instance does the same)
+    #[arg(long, value_name = "ID", hide = true)]
     pub instance_id: Option<String>,
 
     /// Read the app secret from the first line of stdin (never pass it as an argument)

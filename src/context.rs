@@ -18,6 +18,8 @@ pub(crate) struct Context {
     /// The active profile: `--profile`, else `WIXAUTH_PROFILE`, else config's `active_profile`
     /// (`wixauth switch`), else `default`.
     pub profile: String,
+    /// Where `profile` came from, for the person ("--profile", "WIXAUTH_PROFILE", …).
+    pub profile_from: &'static str,
     /// The instance asked for: `--instance`, else `WIX_INSTANCE_ID`; else the profile's default.
     pub instance: Option<String>,
     pub config: Config,
@@ -37,16 +39,22 @@ impl Context {
         };
         let paths = Paths::new(env.config_dir.as_deref())?;
         let config = Config::load(&paths.config_file())?;
-        let profile = given(profile)
-            .or_else(|| env.profile.clone())
-            .or_else(|| given(config.active_profile.as_deref()))
-            .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
+        let (profile, profile_from) = if let Some(p) = given(profile) {
+            (p, "--profile")
+        } else if let Some(p) = env.profile.clone() {
+            (p, "WIXAUTH_PROFILE")
+        } else if let Some(p) = given(config.active_profile.as_deref()) {
+            (p, "the active profile, see `wixauth switch`")
+        } else {
+            (DEFAULT_PROFILE.to_string(), "the default")
+        };
         let instance = given(instance).or_else(|| env.instance_id.clone());
         let wix = LazyClient::new(env.api_base.clone(), env.http_timeout);
         Ok(Context {
             env,
             paths,
             profile,
+            profile_from,
             instance,
             config,
             notes: Notes::default(),

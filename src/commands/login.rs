@@ -19,6 +19,7 @@ use crate::ui::Io;
 /// The longest app secret `--secret-stdin` reads (Wix's are UUIDs).
 const MAX_SECRET_LINE: usize = 4096;
 
+#[derive(Clone)]
 pub(crate) struct LoginOptions {
     pub flow: Option<Flow>,
     pub app_id: Option<String>,
@@ -60,6 +61,18 @@ impl From<&LoginArgs> for LoginOptions {
 }
 
 pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    // One name for one idea: the global --instance / WIX_INSTANCE_ID is the basic flow's
+    // instance too (`--instance-id` stays as a hidden alias).
+    let with_instance;
+    let opts = if opts.instance_id.is_none() && ctx.instance.is_some() {
+        with_instance = LoginOptions {
+            instance_id: ctx.instance.clone(),
+            ..opts.clone()
+        };
+        &with_instance
+    } else {
+        opts
+    };
     if let Some(id) = opts.instance_id.as_deref().filter(|id| !is_wix_id(id)) {
         return Err(Error::usage(format!(
             "--instance-id {:?} does not look like a Wix instance id (letters, digits and dashes)",
@@ -87,6 +100,18 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         super::headless_login::confirm_switch(opts, ctx, io, "a Wix Headless client", "an app")?;
     }
     let app_id = app_id(opts, ctx, &profile, io)?;
+    let sources = sources(opts, ctx, io, &profile, &app_id, flow);
+    if opts.instance_id.is_none() {
+        // The browser login waits: say now what it is for.
+        io.note(&format!(
+            "Logging in: profile {} ({}), app {} ({}), flow {flow} ({}).",
+            ctx.profile,
+            sources.profile,
+            printable(&app_id, 80),
+            sources.app,
+            sources.flow
+        ));
+    }
     let secret = app_secret(opts, ctx, &profile, &app_id, io)?;
     // The user's string as given: Wix compares it with the registered one character for character.
     let redirect_url = opts
@@ -94,6 +119,9 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         .clone()
         .or_else(|| profile.redirect_url.clone())
         .unwrap_or_else(|| DEFAULT_REDIRECT_URL.to_string());
+    if opts.instance_id.is_none() && profile.redirect_url.is_none() {
+        register_first(io, flow, &redirect_url);
+    }
     let stored_redirect = match flow {
         Flow::Advanced => Some(redirect_url.clone()),
         Flow::Basic | Flow::Visitor | Flow::Member => profile.redirect_url.clone(),
@@ -157,10 +185,80 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         ctx,
         io,
         &app_id,
-        flow,
         authorised.instance_id.as_deref().unwrap_or_default(),
         stored_in,
+        &sources,
     )
+}
+
+/// Where a login's profile, app and flow came from (flag, environment, stored…).
+struct Sources {
+    profile: &'static str,
+    app: &'static str,
+    /// The flow used, and where it came from.
+    used: Flow,
+    flow: &'static str,
+}
+
+fn sources(
+    opts: &LoginOptions,
+    ctx: &Context,
+    io: &Io,
+    profile: &Profile,
+    app_id: &str,
+    flow: Flow,
+) -> Sources {
+    let app_from = if opts.app_id.is_some() {
+        "--app-id"
+    } else if ctx.env.app_id.is_some() {
+        "WIX_APP_ID"
+    } else if profile.app_id.as_deref() == Some(app_id) {
+        "stored"
+    } else {
+        "typed"
+    };
+    let flow_from = if opts.flow.is_some() {
+        "--flow"
+    } else if opts.instance_id.is_some() {
+        "an instance id was given"
+    } else if profile.flow == Some(flow) {
+        "stored"
+    } else if io.can_prompt() {
+        "chosen"
+    } else {
+        "the default"
+    };
+    Sources {
+        profile: ctx.profile_from,
+        app: app_from,
+        used: flow,
+        flow: flow_from,
+    }
+}
+
+/// The first browser login of a profile: the exact strings the app dashboard must hold, so a
+/// first-timer does not land on Wix's "Invalid redirect URL" page.
+fn register_first(io: &mut Io, flow: Flow, redirect_url: &str) {
+    match flow {
+        Flow::Advanced => {
+            let app_url = oauth::parse_redirect(redirect_url)
+                .map(|mut u| {
+                    u.set_path("/app");
+                    u.set_query(None);
+                    u.to_string()
+                })
+                .unwrap_or_default();
+            io.note(&format!(
+                "First browser login of this profile: in the app dashboard (OAuth page) register exactly
+  Redirect URL: {redirect_url}
+  App URL:      {app_url}"
+            ));
+        }
+        Flow::Basic => io.note(
+            "No instance id given: the browser installs the app on a site (Wix's external install); pass --instance ID to skip the browser.",
+        ),
+        Flow::Visitor | Flow::Member => {}
+    }
 }
 
 fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &mut Io) -> Result<Flow> {
@@ -331,18 +429,22 @@ fn report(
     ctx: &Context,
     io: &mut Io,
     app_id: &str,
-    flow: Flow,
     instance: &str,
     stored_in: StoreKind,
+    sources: &Sources,
 ) -> Result<()> {
+    let flow = sources.used;
     let secrets_file = ctx.secrets().file_path().display().to_string();
     let location = match stored_in {
         StoreKind::Keyring => "the OS keyring".to_string(),
         StoreKind::File => format!("the plain-text file {secrets_file} (mode 0600)"),
     };
     io.note(&format!(
-        "Logged in: profile {}, app {app_id}, instance {instance}, flow {flow}; secrets stored in {location}.",
-        ctx.profile
+        "Logged in: profile {} ({}), app {app_id} ({}), instance {instance}, flow {flow} ({}); secrets stored in {location}.",
+        ctx.profile,
+        sources.profile,
+        sources.app,
+        sources.flow
     ));
     if opts.json {
         let value = json!({

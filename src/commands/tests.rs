@@ -146,7 +146,7 @@ fn a_first_login_on_a_terminal_asks_for_the_app_id_and_hidden_secret() {
     );
     assert!(
         err.text().contains(
-            "Logged in: profile default, app app-unit-1, instance inst-unit-1, flow basic"
+            "Logged in: profile default (the default), app app-unit-1 (typed), instance inst-unit-1, flow basic (an instance id was given)"
         ),
         "{}",
         err.text()

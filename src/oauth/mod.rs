@@ -141,10 +141,13 @@ pub(crate) fn run(
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            let hint = if login.flow == Flow::Member {
-                redirect_hint(login.redirect_url)
-            } else {
-                String::new()
+            let hint = match login.flow {
+                Flow::Member => redirect_hint(login.redirect_url),
+                Flow::Advanced => format!(
+                    "; if Wix showed 'Invalid redirect URL', register exactly {} as a Redirect URL in the app dashboard (OAuth page)",
+                    login.redirect_url
+                ),
+                Flow::Basic | Flow::Visitor => String::new(),
             };
             break Err(Error::login_aborted(format!(
                 "no answer from the browser within {} s: run `wixauth login` again (and --timeout to wait longer){hint}",

@@ -17,6 +17,7 @@ mod generated;
 mod headless;
 mod keyring;
 mod listener_hostile;
+mod login_explains;
 mod output;
 // The terminal is played with util-linux `script`: Linux only (macOS has BSD `script`).
 #[cfg(target_os = "linux")]
