@@ -369,7 +369,7 @@ impl Callbacks<'_> {
         listener::respond_html(
             request,
             400,
-            pages::failure(
+            pages::still_waiting(
                 "This redirect did not come from the login wixauth is waiting for (its state is missing or wrong), so it was ignored. The login is still waiting.",
                 "Finish the login in the tab wixauth opened, or open the URL printed in the terminal (run `wixauth login` again if that tab is gone).",
             ),

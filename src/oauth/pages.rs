@@ -62,13 +62,64 @@ pub(crate) fn member_success(client_id: &str) -> String {
     )
 }
 
+/// A failure page: what happened, in a sentence for a person (an error line from the CLI is
+/// cut before its own instruction), and the one next step.
 pub(crate) fn failure(what: &str, next: &str) -> String {
     page(
         "Login failed",
         "bad",
         "wixauth could not log in",
-        &format!("<p>{}</p><p>{}</p>", escape(what), escape(next)),
+        &format!("<p>{}</p><p>{}</p>", prose(&for_people(what)), prose(next)),
     )
+}
+
+/// A request the login ignored (a reload, another page's redirect): the login goes on.
+pub(crate) fn still_waiting(what: &str, next: &str) -> String {
+    page(
+        "Still waiting",
+        "bad",
+        "wixauth is still waiting for your login",
+        &format!("<p>{}</p><p>{}</p>", prose(what), prose(next)),
+    )
+}
+
+/// An error line as a sentence: its terminal instruction ("…; run `wixauth login` again") is
+/// left to the next-step paragraph, the first letter is capitalised, and it ends with a stop.
+fn for_people(message: &str) -> String {
+    let mut text = message.trim();
+    for tail in [
+        "; run `",
+        ": run `",
+        "; check ",
+        "; free it",
+        "; pass ",
+        " (run `",
+    ] {
+        if let Some(at) = text.find(tail) {
+            text = &text[..at];
+        }
+    }
+    let mut out: String = text.trim_end_matches(['.', ':', ';', ' ']).to_string();
+    if let Some(first) = out.chars().next() {
+        out.replace_range(..first.len_utf8(), &first.to_uppercase().to_string());
+    }
+    out.push('.');
+    out
+}
+
+/// Escaped text where a `command` becomes <code>command</code> (no literal backticks).
+fn prose(text: &str) -> String {
+    escape(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
 }
 
 pub(crate) fn not_found() -> String {
@@ -76,7 +127,7 @@ pub(crate) fn not_found() -> String {
         "Not found",
         "bad",
         "Nothing here",
-        "<p>This address belongs to a wixauth login that is waiting for Wix's redirect. Nothing is served here.</p>",
+        "<p>This address belongs to a wixauth login that is waiting for Wix's redirect back; nothing else is served here.</p><p>To log in, open the URL wixauth printed in the terminal.</p>",
     )
 }
 
@@ -91,6 +142,54 @@ pub(crate) fn ended() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text a person sees: tags dropped.
+    fn visible(html: &str) -> String {
+        let body = &html[html.find("<body>").unwrap_or(0)..];
+        let mut out = String::new();
+        let mut in_tag = false;
+        for c in body.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    out.push(' ');
+                }
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    #[test]
+    fn pages_read_as_written_for_a_person() {
+        let page = failure(
+            "exchanging the authorization code: Wix rejected the credentials (HTTP 400, request id r1: invalid code); check the app id, secret and instance, then run `wixauth login` again",
+            "Run `wixauth login` again in the terminal.",
+        );
+        let text = visible(&page);
+        assert!(!text.contains('`'), "{text}");
+        assert!(text.contains("Exchanging the authorization code: Wix rejected the credentials (HTTP 400, request id r1: invalid code)."), "{text}");
+        assert_eq!(
+            text.matches("wixauth login").count(),
+            1,
+            "one instruction: {text}"
+        );
+        assert!(page.contains("<code>wixauth login</code>"));
+        let text = visible(&not_found());
+        assert!(
+            text.contains("open the URL wixauth printed in the terminal"),
+            "{text}"
+        );
+        for page in [
+            ended(),
+            failure("the install was not approved", "Run `wixauth login` again."),
+        ] {
+            let text = visible(&page);
+            assert!(!text.contains('`'), "{text}");
+        }
+    }
 
     #[test]
     fn values_are_escaped() {

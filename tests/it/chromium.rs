@@ -206,3 +206,82 @@ fn chromium_login_with_the_real_keyring() {
     assert_eq!(env.emu.count("/oauth/access"), before + 1);
     assert!(!env.secrets_file().exists());
 }
+
+/// Chromium's view of a page: the visible text of `--dump-dom`, and a screenshot beside it.
+fn render(url: &str, dir: &Path, name: &str) -> String {
+    let run = |extra: &[String]| {
+        Command::new("timeout")
+            .arg("60")
+            .arg(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--window-size=800,600",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                dir.join(format!("profile-{name}")).display()
+            ))
+            .args(extra)
+            .arg(url)
+            .output()
+            .expect("run Chromium")
+    };
+    let shot = dir.join(format!("{name}.png"));
+    let _ = run(&[format!("--screenshot={}", shot.display())]);
+    if let Some(keep) = std::env::var_os("WIXAUTH_KEEP_SCREENSHOTS") {
+        let _ = std::fs::copy(&shot, Path::new(&keep).join(format!("{name}.png")));
+    }
+    let dom = String::from_utf8_lossy(&run(&["--dump-dom".to_string()]).stdout).into_owned();
+    let mut text = String::new();
+    let mut in_tag = false;
+    let body = &dom[dom.find("<body").unwrap_or(0)..];
+    for c in body.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+#[ignore = "needs Chromium: run scripts/test.sh"]
+fn the_listeners_pages_read_as_written_for_a_person_in_chromium() {
+    let env = TestEnv::new();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut login, _url) = env.start_advanced(&[]);
+    // A stray address, and a redirect that did not come from this login (a reload, another page).
+    let stray = render(&login.url("/elsewhere"), dir.path(), "not-found");
+    assert!(stray.contains("Nothing here"), "{stray}");
+    assert!(
+        stray.contains("open the URL wixauth printed in the terminal"),
+        "{stray}"
+    );
+    let wrong = render(
+        &login.url("/callback?state=from-another-page&code=x"),
+        dir.path(),
+        "wrong-state",
+    );
+    assert!(wrong.contains("The login is still waiting"), "{wrong}");
+    assert!(!wrong.to_lowercase().contains("cross-site"), "{wrong}");
+    for text in [&stray, &wrong] {
+        assert!(!text.contains('`'), "a literal backtick: {text}");
+        assert!(text.contains("You can close this tab"), "{text}");
+    }
+    login.assert_running("the pages");
+    login.signal("INT");
+    let out = login.wait();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+}
