@@ -1,5 +1,5 @@
 //! Tests for one-line bugs a mutation check planted and the rest of the suite let through:
-//! each test here fails when its bug is put back (NOTES-hardening.md lists which kills which).
+//! each test here fails when its bug is put back (docs/notes/hardening.md lists which kills which).
 //! Also the exact key sets of every `--json` shape in README.md's table, and the races that
 //! are pinned with [`Fault::Hold`] and kernel state instead of sleeps.
 
