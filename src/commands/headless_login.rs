@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::login::LoginOptions;
+use super::login::{stored_where, LoginOptions};
 use crate::config::{Config, Flow, Profile, StoreKind, DEFAULT_REDIRECT_URL};
 use crate::context::Context;
 use crate::credentials::cache::{CacheKey, CachedToken, TokenCache};
@@ -271,11 +271,7 @@ fn report(
     flow: Flow,
     stored_in: StoreKind,
 ) -> Result<()> {
-    let secrets_file = ctx.secrets().file_path().display().to_string();
-    let location = match stored_in {
-        StoreKind::Keyring => "the OS keyring".to_string(),
-        StoreKind::File => format!("the plain-text file {secrets_file} (mode 0600)"),
-    };
+    let (location, secrets_file) = stored_where(ctx, stored_in);
     io.note(&format!(
         "Logged in: profile {}, Wix Headless client {client_id}, flow {flow}; refresh token stored in {location}.",
         ctx.profile

@@ -424,6 +424,17 @@ fn save(
     Ok(stored_in)
 }
 
+/// Where a login put its secrets, for a person ("the OS keyring" / "the plain-text file …"),
+/// and the file's path (JSON's `secrets_file`).
+pub(crate) fn stored_where(ctx: &Context, stored_in: StoreKind) -> (String, String) {
+    let secrets_file = ctx.secrets().file_path().display().to_string();
+    let location = match stored_in {
+        StoreKind::Keyring => "the OS keyring".to_string(),
+        StoreKind::File => format!("the plain-text file {secrets_file} (mode 0600)"),
+    };
+    (location, secrets_file)
+}
+
 fn report(
     opts: &LoginOptions,
     ctx: &Context,
@@ -434,11 +445,7 @@ fn report(
     sources: &Sources,
 ) -> Result<()> {
     let flow = sources.used;
-    let secrets_file = ctx.secrets().file_path().display().to_string();
-    let location = match stored_in {
-        StoreKind::Keyring => "the OS keyring".to_string(),
-        StoreKind::File => format!("the plain-text file {secrets_file} (mode 0600)"),
-    };
+    let (location, secrets_file) = stored_where(ctx, stored_in);
     io.note(&format!(
         "Logged in: profile {} ({}), app {app_id} ({}), instance {instance}, flow {flow} ({}); secrets stored in {location}.",
         ctx.profile,

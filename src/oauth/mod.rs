@@ -179,6 +179,12 @@ pub(crate) fn run(
     result
 }
 
+/// Ends the login with `error`, after a failure page that says what to run next.
+fn fail(request: Request, status: u16, error: Error, next: &str) -> Step {
+    listener::respond_html(request, status, pages::failure(error.message(), next));
+    Step::Done(Err(error))
+}
+
 enum Step {
     Wait,
     Done(Result<Authorised>),
@@ -279,16 +285,13 @@ impl Callbacks<'_> {
         if login.flow == Flow::Member {
             return self.member_callback(request, query, store);
         }
-        let fail = |request: Request, status: u16, error: Error| {
-            listener::respond_html(
+        let fail = |request, status, error| {
+            fail(
                 request,
                 status,
-                pages::failure(
-                    error.message(),
-                    "Run `wixauth login` again in the terminal.",
-                ),
-            );
-            Step::Done(Err(error))
+                error,
+                "Run `wixauth login` again in the terminal.",
+            )
         };
         // App logins always carry the secret; only the member flow has none.
         let Some(secret) = login.secret else {
@@ -385,16 +388,13 @@ impl Callbacks<'_> {
         store: &mut dyn FnMut(&Authorised) -> Result<()>,
     ) -> Step {
         let login = self.login;
-        let fail = |request: Request, status: u16, error: Error| {
-            listener::respond_html(
+        let fail = |request, status, error| {
+            fail(
                 request,
                 status,
-                pages::failure(
-                    error.message(),
-                    "Run `wixauth login --flow member` again in the terminal.",
-                ),
-            );
-            Step::Done(Err(error))
+                error,
+                "Run `wixauth login --flow member` again in the terminal.",
+            )
         };
         let (code, verifier) = match (callback::parse_callback(query, self.state, Expect::Code), self.verifier) {
             (Callback::BadState, _) => return self.bad_state(request),
