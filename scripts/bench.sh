@@ -6,17 +6,24 @@
 #   wixauth token --json       (cache hit)     vs  cat of a file of the same size as its output  target: 1.1x
 #   wixauth token --no-cache   (the emulator)  vs  a bare curl POST of the same request          target: 1.3x
 #
-#   scripts/bench.sh [RUNS]        (default 300 runs per command after 20 warm-up runs)
+#   scripts/bench.sh [RUNS]        (default 300 runs per command, in 20 rounds, after warm-up runs)
 #   WIXAUTH_BENCH_BIN=path/to/wixauth scripts/bench.sh     (measure another build)
 #
-# All ratios are of medians. Uses the release build (`cargo build --release --locked`, so the same
-# settings as `cargo install --locked --path .`) and the Wix emulator example on 127.0.0.1; nothing
-# leaves the machine. Installs hyperfine with apt-get when it is missing. Prints hyperfine's table,
-# the medians and the four ratios; the table is also left in $BENCH_OUT (default target/bench/results.md).
+# All ratios are of medians. Measures the binary `cargo install --locked --path .` installs (built
+# once by `cargo build --release --locked`, then installed into a temporary root) against the Wix
+# emulator example on 127.0.0.1; nothing leaves the machine. One hyperfine run measures every
+# command in 20 interleaved rounds (each pair in alternating order), and a command's median is
+# over all its rounds: a machine that speeds up or slows down during the run moves both sides
+# of a ratio alike. Installs hyperfine with apt-get when it is missing. Prints the medians and
+# the four ratios; they and hyperfine's table are also left in $BENCH_OUT (default
+# target/bench/results.md).
 set -euo pipefail
 
 runs=${1:-300}
-warmup=20
+rounds=20
+(( runs >= rounds )) || { echo "scripts/bench.sh: RUNS must be at least $rounds" >&2; exit 2; }
+runs_per_round=$(( (runs + rounds - 1) / rounds ))
+warmup=5 # per round
 # Ratio targets (medians): each cache-hit form against cat, and a cache miss against curl.
 target_hit=1.1
 target_miss=1.3
@@ -52,10 +59,12 @@ section "Release build"
 cargo build --release --locked
 cargo build --release --locked --example wix-emulator
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
+# .cargo/config.toml names the host as the build target, so artifacts are under target/<host>/.
+release_dir="$target_dir/$(rustc --print host-tuple)/release"
 # WIXAUTH_BENCH_BIN: measure another build of wixauth (e.g. to compare two variants).
-wixauth=${WIXAUTH_BENCH_BIN:-$target_dir/release/wixauth}
-emulator="$target_dir/release/examples/wix-emulator"
-[[ -x $wixauth && -x $emulator ]] || die "release binaries not found under $target_dir/release"
+wixauth=${WIXAUTH_BENCH_BIN:-$release_dir/wixauth}
+emulator="$release_dir/examples/wix-emulator"
+[[ -x $wixauth && -x $emulator ]] || die "release binaries not found under $release_dir"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wixauth-bench.XXXXXX")
 emu_pid=
@@ -69,6 +78,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+if [[ -z ${WIXAUTH_BENCH_BIN:-} ]]; then
+    section "Install (what the README's cargo install puts on PATH)"
+    # Reuses the release build above: the installed file is byte-identical to it. It is a fresh
+    # copy, as on a user's PATH; the linker's own output file can take more page faults to run.
+    CARGO_TARGET_DIR="$target_dir" cargo install --locked --path . --root "$tmp/install" --quiet
+    wixauth="$tmp/install/bin/wixauth"
+fi
+echo "measuring $wixauth: $(wc -c <"$wixauth") bytes; $(file -b "$wixauth" 2>/dev/null | cut -d, -f1-2 || true)"
 
 section "Wix emulator"
 app=bench-app-1
@@ -120,33 +138,54 @@ answer=$(curl -sf -X POST -H 'content-type: application/json' --data @"$tmp/body
     die "curl's token request failed"
 [[ $answer == *access_token* ]] || die "the emulator did not answer curl's token request with a token"
 
-section "Benchmark ($warmup warm-up + $runs runs per command)"
+section "Benchmark ($rounds rounds of $warmup warm-up + $runs_per_round runs per command)"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)"
 # Other programs' load moves the medians (see BENCHMARKS.md): say how busy the machine was.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average before: $load_before"
-hyperfine -N --warmup "$warmup" --runs "$runs" \
-    --export-markdown "$tmp/results.md" --export-json "$tmp/results.json" \
-    -n 'wixauth token (cache hit)' "$wixauth token" \
-    -n 'cat (same size as token)' "cat $tmp/same-size-plain" \
-    -n 'wixauth token --header (cache hit)' "$wixauth token --header" \
-    -n 'cat (same size as --header)' "cat $tmp/same-size-header" \
-    -n 'wixauth token --json (cache hit)' "$wixauth token --json" \
-    -n 'cat (same size as --json)' "cat $tmp/same-size-json" \
-    -n 'wixauth token --no-cache (emulator)' "$wixauth token --no-cache" \
-    -n 'curl POST /oauth2/token (emulator)' "$curl_cmd"
+names=('wixauth token (cache hit)' 'cat (same size as token)'
+    'wixauth token --header (cache hit)' 'cat (same size as --header)'
+    'wixauth token --json (cache hit)' 'cat (same size as --json)'
+    'wixauth token --no-cache (emulator)' 'curl POST /oauth2/token (emulator)')
+commands=("$wixauth token" "cat $tmp/same-size-plain"
+    "$wixauth token --header" "cat $tmp/same-size-header"
+    "$wixauth token --json" "cat $tmp/same-size-json"
+    "$wixauth token --no-cache" "$curl_cmd")
+# Round r runs each pair (wixauth form, its floor) in turn; odd rounds put the floor first.
+args=()
+for ((r = 0; r < rounds; r++)); do
+    for ((p = 0; p < ${#names[@]}; p += 2)); do
+        order=($p $((p + 1)))
+        ((r % 2)) && order=($((p + 1)) $p)
+        for i in "${order[@]}"; do
+            args+=(-n "${names[$i]}" "${commands[$i]}")
+        done
+    done
+done
+hyperfine -N --warmup "$warmup" --runs "$runs_per_round" --style basic \
+    --export-markdown "$tmp/rounds.md" --export-json "$tmp/results.json" "${args[@]}" >"$tmp/hyperfine.out" 2>&1
+echo "hyperfine: $(grep -c '^Benchmark' "$tmp/hyperfine.out") measurements, $(grep -c 'Warning:' "$tmp/hyperfine.out" || true) of hyperfine's warnings (outliers, slow first runs); each round's table is in the results file"
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "load average after: $load_after"
 
-section "Medians"
-# hyperfine's JSON lists the results in command order, one "median" each (seconds).
-mapfile -t medians < <(grep -o '"median": *[-0-9.eE+]*' "$tmp/results.json" | sed 's/.*: *//')
-names=('wixauth token' 'cat (same size)' 'wixauth token --header' 'cat (same size)'
-    'wixauth token --json' 'cat (same size)' 'wixauth token --no-cache' 'curl POST /oauth2/token')
-((${#medians[@]} == ${#names[@]})) || die "expected ${#names[@]} medians in hyperfine's JSON, found ${#medians[@]}"
+section "Medians (all rounds)"
+# Every run of a command, pooled over its rounds: median, mean, σ, min, max (milliseconds).
+mapfile -t stats < <(python3 - "$tmp/results.json" "${names[@]}" <<'PY'
+import json, statistics, sys
+results = json.load(open(sys.argv[1]))["results"]
+for name in sys.argv[2:]:
+    times = [t for r in results if r["command"] == name for t in r["times"]]
+    ms = [t * 1000 for t in times]
+    print(f"{statistics.median(ms):.4f} {statistics.mean(ms):.3f} {statistics.pstdev(ms):.3f} {min(ms):.3f} {max(ms):.3f} {len(ms)}")
+PY
+)
+((${#stats[@]} == ${#names[@]})) || die "expected ${#names[@]} commands in hyperfine's JSON, found ${#stats[@]}"
+medians=()
 for i in "${!names[@]}"; do
-    awk -v n="${names[$i]}" -v s="${medians[$i]}" 'BEGIN { printf "  %-28s %8.3f ms\n", n, s * 1000 }'
+    read -r median mean sd min max n <<<"${stats[$i]}"
+    medians+=("$median")
+    printf '  %-38s %8.3f ms  (mean %s ± %s, min %s, max %s, %s runs)\n' "${names[$i]}" "$median" "$mean" "$sd" "$min" "$max" "$n"
 done
 
 # Each ratio: numerator index, denominator index, target, label.
@@ -173,14 +212,12 @@ done
 out=${BENCH_OUT:-$target_dir/bench/results.md}
 mkdir -p "$(dirname "$out")"
 {
-    echo "<!-- scripts/bench.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), load average $load_before before, $load_after after -->"
-    # The temp paths mean nothing once the run is over.
-    sed "s|$tmp/||g" "$tmp/results.md"
-    echo
-    echo "| median | ms |"
-    echo "|:---|---:|"
+    echo "<!-- scripts/bench.sh, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1), load average $load_before before, $load_after after; $(wc -c <"$wixauth") bytes -->"
+    echo "| command (all $rounds rounds) | runs | median [ms] | mean ± σ [ms] | min [ms] | max [ms] |"
+    echo "|:---|---:|---:|---:|---:|---:|"
     for i in "${!names[@]}"; do
-        awk -v n="${names[$i]}" -v s="${medians[$i]}" 'BEGIN { printf "| %s | %.3f |\n", n, s * 1000 }'
+        read -r median mean sd min max n <<<"${stats[$i]}"
+        printf '| `%s` | %s | %.3f | %s ± %s | %s | %s |\n' "${names[$i]}" "$n" "$median" "$mean" "$sd" "$min" "$max"
     done
     echo
     echo "| ratio of medians | value | target |"
@@ -189,8 +226,15 @@ mkdir -p "$(dirname "$out")"
         read -r num den target label <<<"$r"
         ratio "$num" "$den" "$target" "$label" '| %s | %.2fx | <= %.1fx (%s) |\n'
     done
+    echo
+    echo "<details><summary>hyperfine's table, round by round</summary>"
+    echo
+    # The temp paths mean nothing once the run is over.
+    sed "s|$tmp/||g" "$tmp/rounds.md"
+    echo
+    echo "</details>"
 } >"$out"
 echo
-echo "hyperfine's table and the medians: $out"
+echo "the medians, the ratios and hyperfine's tables: $out"
 # The exit status says whether every target was met (hyperfine's numbers are above either way).
 exit "$failed"

@@ -71,6 +71,16 @@ pub(crate) enum Command {
     Help(Deferred<HelpArgs>),
 }
 
+/// The command line, parsed by clap. The model clap builds, and what it matched, are left for
+/// the process's exit to free: dropping them is hundreds of frees at every start.
+pub(crate) fn parse() -> Result<Cli, clap::Error> {
+    let command = Box::leak(Box::new(<Cli as clap::CommandFactory>::command()));
+    let matches = Box::leak(Box::new(
+        command.try_get_matches_from_mut(std::env::args_os())?,
+    ));
+    Cli::from_arg_matches_mut(matches).map_err(|e| e.format(command))
+}
+
 /// A subcommand's arguments, added to the clap model only when that subcommand runs
 /// ([`clap::Command::defer`]): parsing builds one subcommand's arguments instead of every
 /// one's, a large share of the start-up of `wixauth token`. Help, completions and the man page

@@ -119,7 +119,7 @@ pub(crate) fn help_topics() -> Vec<CompletionCandidate> {
 
 fn load() -> Option<(Env, Config)> {
     let env = Env::from_process().ok()?;
-    let paths = Paths::new(env.config_dir.as_deref()).ok()?;
+    let paths = Paths::new(&env).ok()?;
     let config = Config::load(&paths.config_file()).ok()?;
     Some((env, config))
 }

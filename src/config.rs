@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fsutil::{self, FileLock};
 
@@ -157,11 +158,13 @@ pub(crate) struct Paths {
 
 impl Paths {
     /// `WIXAUTH_CONFIG_DIR`, else the platform config dir + `/wixauth`.
-    pub(crate) fn new(config_dir: Option<&Path>) -> Result<Paths> {
-        if let Some(dir) = config_dir {
-            return Ok(Paths {
-                dir: dir.to_path_buf(),
-            });
+    pub(crate) fn new(env: &Env) -> Result<Paths> {
+        if let Some(dir) = &env.config_dir {
+            return Ok(Paths { dir: dir.clone() });
+        }
+        if !env.home_is_set {
+            // The home folder then comes from the user database.
+            crate::nss::builtin_services_only();
         }
         let base = dirs::config_dir().ok_or_else(|| {
             Error::usage("cannot find a config folder for this user: set WIXAUTH_CONFIG_DIR")

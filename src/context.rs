@@ -37,7 +37,7 @@ impl Context {
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
-        let paths = Paths::new(env.config_dir.as_deref())?;
+        let paths = Paths::new(&env)?;
         let config = Config::load(&paths.config_file())?;
         let (profile, profile_from) = if let Some(p) = given(profile) {
             (p, "--profile")

@@ -34,6 +34,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("WIXAUTH_INSTALLER_BASE", "Wix installer base URL (default: https://www.wix.com). http:// only on loopback."),
     ("WIXAUTH_HTTP_TIMEOUT", "Seconds each HTTP attempt may take (default: 15)."),
     ("WIXAUTH_NO_CACHE", "When set to 1, access tokens are never written to the cache."),
+    ("HOME", "The default config folder is under it (on Linux $XDG_CONFIG_HOME/wixauth, else $HOME/.config/wixauth); unset, the user database is asked."),
     ("BROWSER", "Command that opens the login URL (the URL is its argument)."),
     ("DISPLAY", "On Linux, without it (or WAYLAND_DISPLAY) no browser launch is tried (SSH, containers)."),
     ("WAYLAND_DISPLAY", "As DISPLAY."),
@@ -83,6 +84,8 @@ pub(crate) struct Env {
     pub browser: Option<String>,
     /// `DISPLAY` or `WAYLAND_DISPLAY` is set.
     pub has_display: bool,
+    /// `HOME` is set, so the config folder is found without a user-database lookup.
+    pub home_is_set: bool,
     /// The proxy variables that are set, as (name, value); a value may hold a password
     /// (`http://user:pass@host`), so it is shown only through `doctor`'s redaction.
     pub proxies: Vec<(&'static str, String)>,
@@ -151,6 +154,7 @@ impl Env {
             has_display: ["DISPLAY", "WAYLAND_DISPLAY"]
                 .iter()
                 .any(|v| lookup(v).is_some_and(|d| !d.is_empty())),
+            home_is_set: lookup("HOME").is_some_and(|h| !h.is_empty()),
             proxies: {
                 let mut set = Vec::new();
                 for name in PROXY_VARIABLES {

@@ -14,6 +14,7 @@ mod env;
 mod error;
 mod fsutil;
 mod log;
+mod nss;
 mod oauth;
 mod secret;
 mod text;
@@ -22,8 +23,6 @@ mod webhook;
 mod wix;
 
 mod cli;
-
-use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::commands::{
@@ -40,7 +39,7 @@ pub fn main() -> u8 {
     harden_process();
     // A shell asking for completion candidates gets them and nothing else.
     complete::run_if_requested();
-    let cli = match Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are successes printed on stdout.

@@ -1,7 +1,8 @@
 //! Ctrl-C. The process has one handler (ctrlc allows one); what it does depends on what runs:
 //! at a prompt it puts the terminal back (echo, cursor) and exits 130 with one line; while the
 //! browser login waits it only raises a flag the wait loop polls (the listener closes, exit 130);
-//! while `exec`'s child runs it does nothing (the child gets the signal and we report it).
+//! `webhook listen` also has its async loop woken; while `exec`'s child runs it does nothing (the
+//! child gets the signal and we report it).
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, Once};
@@ -19,6 +20,8 @@ pub(crate) enum OnInterrupt {
 static MODE: AtomicU8 = AtomicU8::new(OnInterrupt::Exit as u8);
 static FLAG: AtomicBool = AtomicBool::new(false);
 static INSTALL: Once = Once::new();
+/// Called in [`OnInterrupt::Flag`] mode too, when set ([`on_interrupt_wake`]).
+static WAKE: Mutex<Option<Box<dyn Fn() + Send>>> = Mutex::new(None);
 #[cfg(unix)]
 static SAVED_TERMINAL: Mutex<Option<libc::termios>> = Mutex::new(None);
 #[cfg(not(unix))]
@@ -35,6 +38,15 @@ pub(crate) fn on_interrupt(mode: OnInterrupt) {
     MODE.store(mode as u8, Ordering::SeqCst);
 }
 
+/// [`OnInterrupt::Flag`], and Ctrl-C also calls `wake` (an async loop's `Notify`, which a flag
+/// alone would not wake).
+pub(crate) fn on_interrupt_wake(wake: impl Fn() + Send + 'static) {
+    if let Ok(mut slot) = WAKE.lock() {
+        *slot = Some(Box::new(wake));
+    }
+    on_interrupt(OnInterrupt::Flag);
+}
+
 /// Whether Ctrl-C was pressed while in [`OnInterrupt::Flag`] mode.
 pub(crate) fn interrupted() -> bool {
     FLAG.load(Ordering::SeqCst)
@@ -42,7 +54,13 @@ pub(crate) fn interrupted() -> bool {
 
 fn handle() {
     match MODE.load(Ordering::SeqCst) {
-        m if m == OnInterrupt::Flag as u8 => FLAG.store(true, Ordering::SeqCst),
+        m if m == OnInterrupt::Flag as u8 => {
+            FLAG.store(true, Ordering::SeqCst);
+            // ctrlc calls this on its own thread, not in a signal handler: locking is fine.
+            if let Some(wake) = WAKE.lock().ok().as_deref().and_then(Option::as_ref) {
+                wake();
+            }
+        }
         m if m == OnInterrupt::Ignore as u8 => {}
         _ => {
             restore_terminal();

@@ -389,9 +389,7 @@ fn bind(port: u16) -> Result<Vec<std::net::TcpListener>> {
 fn interrupt() -> Arc<Notify> {
     let notify = Arc::new(Notify::new());
     let waker = notify.clone();
-    if let Err(e) = ctrlc::set_handler(move || waker.notify_one()) {
-        crate::log::debug!("cannot install the Ctrl-C handler: {e}");
-    }
+    crate::ui::interrupt::on_interrupt_wake(move || waker.notify_one());
     notify
 }
 

@@ -184,6 +184,8 @@ pub(crate) struct WixClient {
 
 impl WixClient {
     pub(crate) fn new(api: Url, timeout: Duration) -> Result<WixClient> {
+        // Before the resolver's first lookup (it runs on the runtime's blocking threads).
+        crate::nss::builtin_services_only();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("wixauth/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)

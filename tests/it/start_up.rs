@@ -96,3 +96,68 @@ fn localhost_in_the_api_base_resolves() {
         "the request reached the emulator by name"
     );
 }
+
+/// What `cargo install --locked --path .` builds on x86_64 Linux (.cargo/config.toml): a
+/// static-pie binary. No `PT_INTERP` (no dynamic loader, no libc.so mapped at every start),
+/// and still `ET_DYN`, so the kernel loads it at a random address (ASLR).
+#[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_linux_binary_is_a_static_pie() {
+    const ET_DYN: u16 = 3;
+    const PT_INTERP: u32 = 3;
+    const PT_DYNAMIC: u32 = 2;
+    let elf = std::fs::read(env!("CARGO_BIN_EXE_wixauth")).expect("read the binary");
+    let u16_at = |at: usize| u16::from_le_bytes([elf[at], elf[at + 1]]);
+    let u32_at = |at: usize| u32::from_le_bytes(elf[at..at + 4].try_into().unwrap());
+    let u64_at = |at: usize| u64::from_le_bytes(elf[at..at + 8].try_into().unwrap());
+    assert_eq!(&elf[..5], b"\x7fELF\x02", "a 64-bit ELF file");
+    assert_eq!(u16_at(0x10), ET_DYN, "position-independent (e_type ET_DYN)");
+    let (phoff, phentsize, phnum) = (u64_at(0x20) as usize, u16_at(0x36), u16_at(0x38));
+    let types: Vec<u32> = (0..usize::from(phnum))
+        .map(|i| u32_at(phoff + i * usize::from(phentsize)))
+        .collect();
+    assert!(
+        !types.contains(&PT_INTERP),
+        "the binary asks for a dynamic loader: was RUSTFLAGS set, replacing .cargo/config.toml's?"
+    );
+    // A static-pie relocates itself, from its own dynamic section.
+    assert!(types.contains(&PT_DYNAMIC), "{types:?}");
+}
+
+/// Without `HOME`, the config folder comes from the user database. The static build must not
+/// load glibc's NSS modules for that (a module from the system's shared glibc can crash a
+/// static one: a user unknown to /etc/passwd made a static getpwuid load libnss_systemd and
+/// segfault on the machine this was written on). Run as a uid in no /etc/passwd (as root;
+/// otherwise as ourselves, where /etc/passwd answers), wixauth says what to set instead.
+#[test]
+fn without_home_the_config_folder_comes_from_the_user_database_without_a_crash() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::{CommandExt, ExitStatusExt};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let wixauth = dir.path().join("wixauth");
+    std::fs::copy(env!("CARGO_BIN_EXE_wixauth"), &wixauth).expect("copy the binary");
+    for path in [dir.path(), wixauth.as_path()] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let mut cmd = std::process::Command::new(&wixauth);
+    cmd.arg("status").env_clear().current_dir("/");
+    // SAFETY: geteuid only reads the process's credentials.
+    let root = unsafe { libc::geteuid() } == 0;
+    if root {
+        cmd.uid(54321).gid(54321); // in no /etc/passwd
+    }
+    let out = cmd.output().expect("run wixauth");
+    assert_eq!(
+        out.status.signal(),
+        None,
+        "killed by a signal: {:?}",
+        out.status
+    );
+    let err = stderr(&out);
+    if root {
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains("set WIXAUTH_CONFIG_DIR"), "{err}");
+    } else {
+        assert!(out.status.code().is_some(), "{err}");
+    }
+}
