@@ -37,9 +37,10 @@ mod tests {
 
     #[test]
     fn names_still_resolve_after_pinning() {
+        // A second call is harmless.
         super::builtin_services_only();
-        super::builtin_services_only(); // a second call is harmless
-                                        // /etc/hosts (`files`) names localhost on every machine this builds on.
+        super::builtin_services_only();
+        // /etc/hosts (`files`) names localhost on every machine this builds on.
         let addrs: Vec<_> = ("localhost", 80)
             .to_socket_addrs()
             .expect("localhost resolves")
