@@ -19,12 +19,17 @@ use crate::env::Env;
 
 /// Set by the completion scripts only; the leading underscore marks it as their protocol
 /// with the binary, not a setting for people.
-const VAR: &str = "_WIXAUTH_COMPLETE";
+pub(crate) const VAR: &str = "_WIXAUTH_COMPLETE";
 const BIN: &str = "wixauth";
 const SHELLS: Shells<'static> = Shells(&[&Bash, &Elvish, &Fish, &Powershell, &Zsh]);
 
 /// Answers a completion request from a shell and exits; returns when this is a normal run.
 pub(crate) fn run_if_requested() {
+    // clap_complete collects the arguments and asks for the current folder before it looks at
+    // the variable: a normal run skips that.
+    if !crate::env::completion_requested() {
+        return;
+    }
     CompleteEnv::with_factory(Cli::command)
         .var(VAR)
         .bin(BIN)

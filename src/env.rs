@@ -168,6 +168,12 @@ impl Env {
     }
 }
 
+/// Whether a completion script asks for candidates: [`crate::complete::VAR`] set, and neither
+/// empty nor `0` (clap_complete's own test, which still decides).
+pub(crate) fn completion_requested() -> bool {
+    std::env::var_os(crate::complete::VAR).is_some_and(|v| !v.is_empty() && v != "0")
+}
+
 /// `WIXAUTH_HTTP_TIMEOUT`: seconds per attempt (fractions allowed), or the default 15 s.
 fn http_timeout(value: Option<&str>) -> Result<Duration> {
     let Some(v) = value else {
