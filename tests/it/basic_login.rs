@@ -211,13 +211,7 @@ fn unknown_instance_is_exit_3() {
 #[test]
 fn several_instances_per_profile() {
     let env = TestEnv::new();
-    env.emu.install(APP_ID, INSTANCE_2);
-    env.login_basic();
-    let out = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.login_two_instances();
 
     let instance_of = |token: &str| env.emu.token_info(token).expect("issued").instance_id;
     // The last login is the default.

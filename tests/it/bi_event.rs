@@ -192,13 +192,7 @@ fn wix_rejecting_the_event_is_one_error_line_with_wix_message() {
 #[test]
 fn instance_option_picks_another_logged_in_instance() {
     let env = TestEnv::new();
-    env.login_basic();
-    env.emu.install(APP_ID, INSTANCE_2);
-    let login = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(login.status.success(), "{}", stderr(&login));
+    env.login_two_instances();
 
     // The default is now the last instance logged in.
     let out = bi_event(&env, &["finished"]);

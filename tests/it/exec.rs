@@ -54,13 +54,7 @@ fn the_child_can_use_the_token_with_wix() {
 #[test]
 fn instance_option_and_variable_pick_the_instance() {
     let env = TestEnv::new();
-    env.login_basic();
-    env.emu.install(APP_ID, INSTANCE_2);
-    let login = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(login.status.success(), "{}", stderr(&login));
+    env.login_two_instances();
     let script = r#"printf '%s\n' "$WIX_INSTANCE_ID" "$WIX_ACCESS_TOKEN""#;
 
     let out = exec(&env, script);

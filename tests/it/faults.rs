@@ -256,21 +256,7 @@ fn failures_during_login_store_nothing() {
         for fault in &faults {
             env.emu.push_fault(TOKEN_PATH, fault.clone());
         }
-        let out = env.run(
-            env.cmd()
-                .args([
-                    "login",
-                    "--flow",
-                    "basic",
-                    "--app-id",
-                    APP_ID,
-                    "--instance-id",
-                    INSTANCE,
-                    "--secret-stdin",
-                ])
-                .env("WIXAUTH_HTTP_TIMEOUT", "0.5")
-                .write_stdin(format!("{}\n", env.secret)),
-        );
+        let out = env.run(env.login_basic_cmd().env("WIXAUTH_HTTP_TIMEOUT", "0.5"));
         assert_fails(&out, code);
         assert!(
             !env.config_file().exists(),
@@ -350,19 +336,8 @@ fn plain_http_to_a_remote_host_is_refused_before_any_request() {
             "{line}"
         );
 
-        let mut cmd = env.cmd();
-        cmd.args([
-            "login",
-            "--flow",
-            "basic",
-            "--app-id",
-            APP_ID,
-            "--instance-id",
-            INSTANCE,
-            "--secret-stdin",
-        ])
-        .env("WIXAUTH_API_BASE", base)
-        .write_stdin(format!("{}\n", env.secret));
+        let mut cmd = env.login_basic_cmd();
+        cmd.env("WIXAUTH_API_BASE", base);
         local_only(&mut cmd, &env);
         assert_fails(&env.run(&mut cmd), 2);
     }
@@ -430,21 +405,7 @@ fn https_and_loopback_bases_are_accepted() {
 #[test]
 fn unknown_secret_store_is_exit_2() {
     let env = TestEnv::new();
-    let out = env.run(
-        env.cmd()
-            .args([
-                "login",
-                "--flow",
-                "basic",
-                "--app-id",
-                APP_ID,
-                "--instance-id",
-                INSTANCE,
-                "--secret-stdin",
-            ])
-            .env("WIXAUTH_SECRET_STORE", "bogus")
-            .write_stdin(format!("{}\n", env.secret)),
-    );
+    let out = env.run(env.login_basic_cmd().env("WIXAUTH_SECRET_STORE", "bogus"));
     let line = assert_fails(&out, 2);
     assert!(
         line.contains("WIXAUTH_SECRET_STORE") && line.contains("bogus"),
@@ -470,21 +431,7 @@ fn unknown_secret_store_is_exit_2() {
 fn bad_http_timeout_is_exit_2() {
     let env = TestEnv::new();
     for value in ["abc", "-1", "0"] {
-        let out = env.run(
-            env.cmd()
-                .args([
-                    "login",
-                    "--flow",
-                    "basic",
-                    "--app-id",
-                    APP_ID,
-                    "--instance-id",
-                    INSTANCE,
-                    "--secret-stdin",
-                ])
-                .env("WIXAUTH_HTTP_TIMEOUT", value)
-                .write_stdin(format!("{}\n", env.secret)),
-        );
+        let out = env.run(env.login_basic_cmd().env("WIXAUTH_HTTP_TIMEOUT", value));
         let line = assert_fails(&out, 2);
         assert!(line.contains("WIXAUTH_HTTP_TIMEOUT"), "{line}");
     }

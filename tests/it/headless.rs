@@ -407,19 +407,8 @@ fn start_member(env: &TestEnv, listed: bool, extra: &[&str]) -> MemberLogin {
         &redirect,
         "--no-browser",
     ])
-    .args(extra);
-    let proxy = closed_base();
-    for var in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        cmd.env(var, &proxy);
-    }
-    cmd.env("NO_PROXY", "127.0.0.1,localhost,::1");
+    .args(extra)
+    .envs(blocked_proxy_env());
     let mut proc = Running::spawn(cmd, None);
     let url = proc
         .wait_line("the member login URL", |l| {

@@ -9,7 +9,6 @@
 
 use crate::support::*;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 const NEEDS_DAEMON: &str = "needs a Secret Service: run scripts/test.sh";
@@ -81,10 +80,6 @@ fn keyring_lookup(env: &TestEnv, account: &str) -> Option<String> {
     (out.status.success() && !value.is_empty()).then_some(value)
 }
 
-fn secrets_file(env: &TestEnv) -> PathBuf {
-    env.config_dir().join("secrets.toml")
-}
-
 fn warnings(out: &std::process::Output) -> Vec<String> {
     stderr(out)
         .lines()
@@ -94,19 +89,8 @@ fn warnings(out: &std::process::Output) -> Vec<String> {
 }
 
 fn login_cmd(env: &TestEnv, store: &str) -> assert_cmd::Command {
-    let mut cmd = env.cmd();
-    cmd.env("WIXAUTH_SECRET_STORE", store)
-        .args([
-            "login",
-            "--flow",
-            "basic",
-            "--app-id",
-            APP_ID,
-            "--instance-id",
-            INSTANCE,
-            "--secret-stdin",
-        ])
-        .write_stdin(format!("{}\n", env.secret));
+    let mut cmd = env.login_basic_cmd();
+    cmd.env("WIXAUTH_SECRET_STORE", store);
     cmd
 }
 
@@ -158,13 +142,13 @@ fn keyring_mode_stores_reads_and_deletes_the_secret() {
         "the keyring entry default/app-secret does not hold the app secret"
     );
     assert!(
-        !secrets_file(&env).exists(),
+        !env.secrets_file().exists(),
         "a keyring login must not write {}",
-        secrets_file(&env).display()
+        env.secrets_file().display()
     );
 
     // A new token needs the secret: it must come from the keyring.
-    let requests = env.emu.count("/oauth2/token");
+    let requests = env.token_requests();
     let out = env.run(
         env.cmd()
             .env("WIXAUTH_SECRET_STORE", "keyring")
@@ -177,7 +161,7 @@ fn keyring_mode_stores_reads_and_deletes_the_secret() {
         stderr(&out)
     );
     assert_eq!(
-        env.emu.count("/oauth2/token"),
+        env.token_requests(),
         requests + 1,
         "--no-cache must ask Wix"
     );
@@ -193,7 +177,7 @@ fn keyring_mode_stores_reads_and_deletes_the_secret() {
         0,
         "logout --all must remove the keyring entry"
     );
-    assert!(!secrets_file(&env).exists());
+    assert!(!env.secrets_file().exists());
 
     let out = env.run(
         env.cmd()
@@ -232,9 +216,9 @@ fn auto_mode_uses_a_working_keyring_silently() {
     assert_eq!(summary["secret_store"], "keyring", "{summary}");
     assert_eq!(keyring_items(&env), 1);
     assert!(
-        !secrets_file(&env).exists(),
+        !env.secrets_file().exists(),
         "auto with a working keyring must not write {}",
-        secrets_file(&env).display()
+        env.secrets_file().display()
     );
 
     let out = env.run(
@@ -306,22 +290,9 @@ fn a_failed_login_leaves_the_keyring_entry_intact() {
         env.emu.push_fault("/oauth2/token", Fault::Status(500));
     }
     let other = format!("{}-other", env.secret);
-    env.more_secrets.lock().unwrap().push(other.clone());
-    let out = env.run(
-        env.cmd()
-            .env("WIXAUTH_SECRET_STORE", "keyring")
-            .args([
-                "login",
-                "--flow",
-                "basic",
-                "--app-id",
-                APP_ID,
-                "--instance-id",
-                INSTANCE,
-                "--secret-stdin",
-            ])
-            .write_stdin(format!("{other}\n")),
-    );
+    env.add_secret(&other);
+    // write_stdin replaces the login's own secret.
+    let out = env.run(login_cmd(&env, "keyring").write_stdin(format!("{other}\n")));
     assert_fails(&out, 4);
 
     assert_eq!(keyring_items(&env), 1);
@@ -374,7 +345,7 @@ fn auto_falls_back_to_the_file_loudly_when_no_keyring_answers() {
         stderr(&out)
     );
     let warning = &warns[0];
-    let file = secrets_file(&env);
+    let file = env.secrets_file();
     assert!(
         warning.contains(&file.display().to_string()),
         "the warning must name {}: {warning}",
@@ -404,7 +375,7 @@ fn auto_falls_back_to_the_file_loudly_when_no_keyring_answers() {
     let _home = without_keyring(&env, &mut token);
     assert_one_token(&env.run(&mut token), &env);
 
-    let requests = env.emu.count("/oauth2/token");
+    let requests = env.token_requests();
     let mut token = env.cmd();
     token
         .env("WIXAUTH_SECRET_STORE", "auto")
@@ -417,7 +388,7 @@ fn auto_falls_back_to_the_file_loudly_when_no_keyring_answers() {
         "at most one warning per command: {}",
         stderr(&out)
     );
-    assert_eq!(env.emu.count("/oauth2/token"), requests + 1);
+    assert_eq!(env.token_requests(), requests + 1);
 
     let mut status = env.cmd();
     status
@@ -449,9 +420,9 @@ fn keyring_mode_without_a_keyring_is_a_usage_error() {
         stderr(&out)
     );
     assert!(
-        !secrets_file(&env).exists(),
+        !env.secrets_file().exists(),
         "keyring mode must never write {}",
-        secrets_file(&env).display()
+        env.secrets_file().display()
     );
 
     // Nothing was stored, so nothing is logged in.
@@ -506,7 +477,7 @@ fn auto_falls_back_loudly_when_the_keyring_is_locked() {
     env.assert_no_leak(&out);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
-    let file = secrets_file(&env);
+    let file = env.secrets_file();
     let warned: Vec<String> = warnings(&out);
     assert_eq!(warned.len(), 1, "{err}");
     assert!(

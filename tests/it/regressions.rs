@@ -135,7 +135,7 @@ fn a_redirect_from_wix_is_never_followed() {
     );
     let out = env.run(ci_basic(&env).arg("token"));
     let line = assert_fails(&out, 3);
-    assert_eq!(env.emu.count("/oauth2/token"), 1, "{line}");
+    assert_eq!(env.token_requests(), 1, "{line}");
     assert_eq!(
         env.emu.count("/redirected/oauth2/token"),
         0,
@@ -378,13 +378,7 @@ fn status_json_says_which_instances_hold_a_refresh_token() {
 #[test]
 fn logout_json_always_says_local_only() {
     let env = TestEnv::new();
-    env.emu.install(APP_ID, INSTANCE_2);
-    env.login_basic();
-    let out = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.login_two_instances();
     for (args, instance, all) in [
         (
             &["logout", "--json", "--instance", INSTANCE][..],

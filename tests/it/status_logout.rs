@@ -33,13 +33,7 @@ fn status_shows_plain_text_file_storage_plainly() {
 #[test]
 fn status_json_shape() {
     let env = TestEnv::new();
-    env.emu.install(APP_ID, INSTANCE_2);
-    env.login_basic();
-    let out = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.login_two_instances();
     let cached = env.cache_files();
     std::fs::remove_file(
         cached
@@ -212,13 +206,7 @@ fn status_check_with_wix_down_is_exit_4() {
 #[test]
 fn logout_forgets_the_instance_and_keeps_the_secret() {
     let env = TestEnv::new();
-    env.emu.install(APP_ID, INSTANCE_2);
-    env.login_basic();
-    let out = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.login_two_instances();
     assert_eq!(env.cache_files().len(), 2);
 
     // Logs out the default (the last logged in) instance.
@@ -264,13 +252,7 @@ fn logout_forgets_the_instance_and_keeps_the_secret() {
 #[test]
 fn logout_of_a_named_instance() {
     let env = TestEnv::new();
-    env.emu.install(APP_ID, INSTANCE_2);
-    env.login_basic();
-    let out = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.login_two_instances();
     let out = env.run(env.cmd().args(["logout", "--instance", INSTANCE]));
     assert!(out.status.success(), "{}", stderr(&out));
     assert_fails(
@@ -287,13 +269,7 @@ fn logout_of_a_named_instance() {
 #[test]
 fn logout_all_removes_secret_cache_and_profile() {
     let env = TestEnv::new();
-    env.emu.install(APP_ID, INSTANCE_2);
-    env.login_basic();
-    let out = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(out.status.success());
+    env.login_two_instances();
     let out = env.run(env.cmd().args(["logout", "--all"]));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(

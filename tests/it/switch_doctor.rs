@@ -5,13 +5,7 @@ use crate::support::*;
 #[test]
 fn switch_changes_the_instance_commands_use() {
     let env = TestEnv::new();
-    env.emu.install(APP_ID, INSTANCE_2);
-    env.login_basic();
-    let out = env.login_with(
-        &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
-        &env.secret,
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    env.login_two_instances();
     let instance_of_token = || {
         let out = env.run(env.cmd().args(["token", "--json"]));
         assert!(out.status.success(), "{}", stderr(&out));

@@ -323,21 +323,7 @@ fn no_cache_variable_writes_no_cache_file() {
 #[test]
 fn no_cache_variable_is_honoured_by_login_too() {
     let env = TestEnv::new();
-    let out = env.run(
-        env.cmd()
-            .args([
-                "login",
-                "--flow",
-                "basic",
-                "--app-id",
-                APP_ID,
-                "--instance-id",
-                INSTANCE,
-                "--secret-stdin",
-            ])
-            .env("WIXAUTH_NO_CACHE", "1")
-            .write_stdin(format!("{}\n", env.secret)),
-    );
+    let out = env.run(env.login_basic_cmd().env("WIXAUTH_NO_CACHE", "1"));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         env.cache_files().is_empty(),

@@ -275,18 +275,7 @@ fn counting_proxy() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) 
 fn an_http_loopback_base_is_never_reached_through_a_proxy() {
     let env = TestEnv::new();
     let (proxy, connections) = counting_proxy();
-    let mut cmd = env.cmd();
-    cmd.args([
-        "login",
-        "--flow",
-        "basic",
-        "--app-id",
-        APP_ID,
-        "--instance-id",
-        INSTANCE,
-        "--secret-stdin",
-    ])
-    .write_stdin(format!("{}\n", env.secret));
+    let mut cmd = env.login_basic_cmd();
     for var in [
         "HTTP_PROXY",
         "http_proxy",

@@ -751,19 +751,7 @@ impl TestEnv {
             }
         };
         // Anything not on loopback would go to a proxy on a closed port: never outside.
-        let proxy = super::closed_base();
-        for var in [
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-        ] {
-            cmd.env(var, &proxy);
-        }
-        cmd.env("NO_PROXY", "127.0.0.1,localhost,::1")
-            .env("no_proxy", "127.0.0.1,localhost,::1");
+        cmd.envs(super::blocked_proxy_env());
         let mut proc = Running::spawn(cmd, stdin.as_deref());
         let url = proc.installer_url();
         (

@@ -82,17 +82,8 @@ impl TestEnv {
 
     /// `wixauth` with only this test's environment: file store, the emulator as Wix.
     pub fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::cargo_bin("wixauth").expect("binary");
-        for var in WIXAUTH_VARS {
-            cmd.env_remove(var);
-        }
-        cmd.env("WIXAUTH_CONFIG_DIR", self.dir.path())
-            .env("WIXAUTH_API_BASE", self.emu.base())
-            .env("WIXAUTH_INSTALLER_BASE", self.emu.base())
-            .env("WIXAUTH_SECRET_STORE", "file")
-            .env("WIXAUTH_KEYRING_SERVICE", &self.keyring_service)
-            .env("WIXAUTH_HTTP_TIMEOUT", "2")
-            .timeout(std::time::Duration::from_secs(60));
+        let mut cmd = assert_cmd::Command::from_std(self.std_cmd());
+        cmd.timeout(std::time::Duration::from_secs(60));
         cmd
     }
 
@@ -122,21 +113,41 @@ impl TestEnv {
 
     /// `wixauth login --flow basic` for INSTANCE with the secret on stdin; asserts success.
     pub fn login_basic(&self) {
-        let out = self.run(
-            self.cmd()
-                .args([
-                    "login",
-                    "--flow",
-                    "basic",
-                    "--app-id",
-                    APP_ID,
-                    "--instance-id",
-                    INSTANCE,
-                    "--secret-stdin",
-                ])
-                .write_stdin(format!("{}\n", self.secret)),
-        );
+        let out = self.run(&mut self.login_basic_cmd());
         assert!(out.status.success(), "login failed: {}", stderr(&out));
+    }
+
+    /// The command [`TestEnv::login_basic`] runs, not run yet (for a test to add to it).
+    pub fn login_basic_cmd(&self) -> assert_cmd::Command {
+        let mut cmd = self.cmd();
+        cmd.args([
+            "login",
+            "--flow",
+            "basic",
+            "--app-id",
+            APP_ID,
+            "--instance-id",
+            INSTANCE,
+            "--secret-stdin",
+        ])
+        .write_stdin(format!("{}\n", self.secret));
+        cmd
+    }
+
+    /// INSTANCE, then INSTANCE_2 of the same app (now the default), both by basic login;
+    /// asserts both succeed.
+    pub fn login_two_instances(&self) {
+        self.emu.install(APP_ID, INSTANCE_2);
+        self.login_basic();
+        let out = self.login_with(
+            &["--app-id", APP_ID, "--instance-id", INSTANCE_2],
+            &self.secret,
+        );
+        assert!(
+            out.status.success(),
+            "login of {INSTANCE_2} failed: {}",
+            stderr(&out)
+        );
     }
 }
 
@@ -320,8 +331,8 @@ impl TestEnv {
         );
     }
 
-    /// `wixauth` as a plain `std::process::Command`, with exactly the environment of [`TestEnv::cmd`]
-    /// (for processes a test must drive while they run).
+    /// `wixauth` as a plain `std::process::Command` (for processes a test must drive while they
+    /// run); [`TestEnv::cmd`] is this one under assert_cmd.
     pub fn std_cmd(&self) -> std::process::Command {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("wixauth"));
         for var in WIXAUTH_VARS {
@@ -363,19 +374,28 @@ impl TestEnv {
 /// Sends every non-loopback request through a proxy on a closed port, so a test can never
 /// reach the Internet even when the code under test misbehaves.
 pub fn no_outside_network(cmd: &mut assert_cmd::Command) -> &mut assert_cmd::Command {
+    cmd.envs(blocked_proxy_env())
+}
+
+/// The environment [`no_outside_network`] sets: every proxy variable pointing at a closed port,
+/// loopback exempted.
+pub fn blocked_proxy_env() -> Vec<(&'static str, String)> {
     let proxy = closed_base();
-    for var in [
+    let mut vars: Vec<_> = [
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "ALL_PROXY",
         "http_proxy",
         "https_proxy",
         "all_proxy",
-    ] {
-        cmd.env(var, &proxy);
+    ]
+    .into_iter()
+    .map(|name| (name, proxy.clone()))
+    .collect();
+    for name in ["NO_PROXY", "no_proxy"] {
+        vars.push((name, "127.0.0.1,localhost,::1".to_string()));
     }
-    cmd.env("NO_PROXY", "127.0.0.1,localhost")
-        .env("no_proxy", "127.0.0.1,localhost")
+    vars
 }
 
 /// Quotes `s` for `sh`.
