@@ -10,7 +10,7 @@ use serde_json::{json, Map, Value};
 
 use super::PublicKey;
 use crate::error::{Error, Result};
-use crate::text::printable;
+use crate::text::{printable, rfc3339};
 
 /// Seconds of clock skew allowed on `exp`.
 const LEEWAY: u64 = 60;
@@ -37,8 +37,9 @@ impl Event {
             "identity": self.identity,
             "data": self.data,
             "account_info": self.account_info,
-            "issued_at": self.issued_at.map(rfc3339),
-            "expires_at": self.expires_at.map(rfc3339),
+            // Beyond year 9999 (a signed but absurd claim) the time is null, not a panic.
+            "issued_at": self.issued_at.and_then(rfc3339),
+            "expires_at": self.expires_at.and_then(rfc3339),
         })
     }
 
@@ -59,11 +60,6 @@ impl Event {
         }
         line
     }
-}
-
-fn rfc3339(secs: u64) -> String {
-    let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
-    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 fn not_a_jwt(why: &str) -> Error {
@@ -140,7 +136,9 @@ pub fn verify(body: &[u8], key: &PublicKey, ignore_expiry: bool) -> Result<Event
                 ),
                 ErrorKind::ExpiredSignature => Error::failure(format!(
                     "the event expired{}: pass --ignore-expiry to replay an old delivery",
-                    exp.map(|e| format!(" at {}", rfc3339(e))).unwrap_or_default()
+                    exp.and_then(rfc3339)
+                        .map(|at| format!(" at {at}"))
+                        .unwrap_or_default()
                 )),
                 ErrorKind::MissingRequiredClaim(claim) => Error::failure(format!(
                     "the event has no {} claim: pass --ignore-expiry to accept it anyway",
@@ -235,6 +233,17 @@ mod tests {
         let out = event.to_json();
         assert_eq!(out["issued_at"], "2023-11-14T22:13:20Z");
         assert_eq!(out["data"]["originInstanceId"], "07864c16");
+    }
+
+    #[test]
+    fn times_beyond_year_9999_are_null() {
+        let envelope = json!({"eventType": "AppInstalled", "data": "{}"});
+        for huge in [253_402_300_800u64, u64::MAX] {
+            let claims = json!({"data": envelope.to_string(), "iat": huge, "exp": huge});
+            let out = decode_event(&claims).unwrap().to_json();
+            assert_eq!(out["issued_at"], Value::Null, "{huge}");
+            assert_eq!(out["expires_at"], Value::Null, "{huge}");
+        }
     }
 
     #[test]
