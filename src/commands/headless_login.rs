@@ -12,6 +12,7 @@ use crate::context::Context;
 use crate::credentials::cache::{CacheKey, CachedToken, TokenCache};
 use crate::credentials::headless::refresh_key;
 use crate::credentials::store::SecretKey;
+use crate::credentials::Cached;
 use crate::error::{Error, Exit, Result};
 use crate::log::debug;
 use crate::oauth::{self, Authorised, BrowserLogin};
@@ -194,7 +195,8 @@ pub(crate) fn forget(ctx: &Context, profile: &str) -> Result<()> {
     ctx.secrets()
         .delete_everywhere(&refresh_key(profile), p.secret_store)?;
     if let Some(client) = &p.client_id {
-        ctx.session().forget_cached(client, None)?;
+        ctx.session()
+            .forget_cached(client, Cached::OfProfile(profile))?;
     }
     Ok(())
 }
@@ -217,15 +219,15 @@ fn forget_app(ctx: &Context) -> Result<()> {
     }
     secrets.delete_everywhere(&SecretKey::app_secret(&ctx.profile), p.secret_store)?;
     if let Some(app) = &p.app_id {
-        ctx.session().forget_cached(app, None)?;
+        ctx.session().forget_cached(app, Cached::EveryInstance)?;
     }
     Ok(())
 }
 
-/// The cache entry of a headless client's token minted with the stored refresh token (a
-/// client has no instance).
-pub(crate) fn cache_key(ctx: &Context, client_id: &str) -> CacheKey {
-    CacheKey::new(&ctx.env.api_base, client_id, None, &[])
+/// The cache entry of a headless client's token minted with `profile`'s stored refresh token
+/// (a client has no instance; each profile holds its own visitor or member).
+pub(crate) fn cache_key(ctx: &Context, client_id: &str, profile: &str) -> CacheKey {
+    CacheKey::new(&ctx.env.api_base, client_id, None, &[]).held_by(profile)
 }
 
 /// The refresh token first, the config last, so a failure leaves the previous login usable.
@@ -257,7 +259,7 @@ fn save(
     // The login's token: the first `wixauth token` needs no request.
     let token = CachedToken::from_grant(grant, client_id, None, flow);
     let cache: TokenCache = ctx.session().cache();
-    if let Err(e) = cache.save(&cache_key(ctx, client_id), &token) {
+    if let Err(e) = cache.save(&cache_key(ctx, client_id, &ctx.profile), &token) {
         debug!("cannot cache the login token: {e}");
     }
     Ok(stored_in)

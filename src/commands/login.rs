@@ -9,6 +9,7 @@ use crate::config::{Config, Flow, Instance, Profile, StoreKind, DEFAULT_REDIRECT
 use crate::context::Context;
 use crate::credentials::cache::{CacheKey, CachedToken};
 use crate::credentials::store::SecretKey;
+use crate::credentials::Cached;
 use crate::error::{Error, Result};
 use crate::log::debug;
 use crate::oauth::{self, Authorised, BrowserLogin};
@@ -387,7 +388,7 @@ fn save(
             )?;
         }
         if let Some(old_app) = &old.app_id {
-            session.forget_cached(old_app, None)?;
+            session.forget_cached(old_app, Cached::EveryInstance)?;
         }
     }
     let stored_in = secrets.put(&SecretKey::app_secret(&ctx.profile), secret)?;

@@ -4,6 +4,7 @@ use crate::cli::LogoutArgs;
 use crate::config::Config;
 use crate::context::Context;
 use crate::credentials::store::SecretKey;
+use crate::credentials::Cached;
 use crate::error::{Error, Exit, Result};
 use crate::fsutil;
 use crate::ui::Io;
@@ -106,7 +107,7 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         for instance in profile.instances.keys() {
             secrets.delete_everywhere(&SecretKey::refresh_token(&name, instance), hint)?;
             if let Some(app_id) = &profile.app_id {
-                session.forget_cached(app_id, Some(instance))?;
+                session.forget_cached(app_id, Cached::Instance(instance))?;
             }
         }
         secrets.delete_everywhere(&SecretKey::app_secret(&name), hint)?;
@@ -114,7 +115,7 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         // cached tokens minted with other credentials or another API base.
         secrets.delete_file_entries_of(&name)?;
         if let Some(app_id) = &profile.app_id {
-            session.forget_cached(app_id, None)?;
+            session.forget_cached(app_id, Cached::EveryInstance)?;
         }
         Config::update(&ctx.paths, |c| {
             c.profiles.remove(&name);
@@ -134,7 +135,7 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
     };
     secrets.delete_everywhere(&SecretKey::refresh_token(&name, &instance), hint)?;
     if let Some(app_id) = &profile.app_id {
-        session.forget_cached(app_id, Some(&instance))?;
+        session.forget_cached(app_id, Cached::Instance(&instance))?;
     }
     Config::update(&ctx.paths, |c| {
         if let Some(p) = c.profiles.get_mut(&name) {

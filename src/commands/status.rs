@@ -365,7 +365,7 @@ fn headless_report(
         Some(client) => ctx
             .session()
             .cache()
-            .load(&crate::commands::headless_login::cache_key(ctx, client))?
+            .load(&crate::commands::headless_login::cache_key(ctx, client, name))?
             .map(|t| t.ttl(now_unix()))
             .filter(|&ttl| ttl > 0),
         None => None,

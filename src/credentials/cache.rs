@@ -36,6 +36,10 @@ pub(crate) struct CacheKey {
     /// A fingerprint of credentials that came from the environment (`WIX_APP_SECRET`,
     /// `WIX_REFRESH_TOKEN`), so a wrong or another site's secret never gets a cached token.
     pub credential: Option<String>,
+    /// The profile whose stored refresh token minted a Wix Headless token: two profiles of
+    /// one client hold two visitors or members, and never get each other's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<String>,
 }
 
 impl CacheKey {
@@ -50,7 +54,14 @@ impl CacheKey {
             app_id: app_id.to_string(),
             instance_id: instance_id.map(str::to_string),
             credential: fingerprint(env_credentials),
+            holder: None,
         }
+    }
+
+    /// This key, for the token of `profile`'s stored Wix Headless refresh token.
+    pub(crate) fn held_by(mut self, profile: &str) -> CacheKey {
+        self.holder = Some(profile.to_string());
+        self
     }
 
     /// The entry's file name (and its lock's): readable ids for a person, then a hash of the
@@ -66,12 +77,15 @@ impl CacheKey {
             hash.update(part.as_bytes());
             hash.update([0u8]);
         }
+        if let Some(holder) = &self.holder {
+            hash.update(b"holder\0");
+            hash.update(holder.as_bytes());
+        }
+        let middle = self.holder.as_deref().or(self.instance_id.as_deref());
         format!(
             "{}.{}.{}",
             short(&fsutil::safe_file_stem(&self.app_id)),
-            short(&fsutil::safe_file_stem(
-                self.instance_id.as_deref().unwrap_or("env")
-            )),
+            short(&fsutil::safe_file_stem(middle.unwrap_or("env"))),
             &hex::encode(hash.finalize())[..32]
         )
     }
@@ -311,6 +325,16 @@ mod tests {
             },
         ] {
             assert_ne!(other.stem(), a.stem(), "{other:?}");
+            assert!(cache.load(&other).unwrap().is_none(), "{other:?}");
+        }
+        // Two Headless profiles of one client hold two visitors or members.
+        let alice = key("client", None, None).held_by("alice");
+        cache.save(&alice, &token(100)).unwrap();
+        for other in [
+            key("client", None, None).held_by("bob"),
+            key("client", None, None),
+        ] {
+            assert_ne!(other.stem(), alice.stem(), "{other:?}");
             assert!(cache.load(&other).unwrap().is_none(), "{other:?}");
         }
         // Ids that clean up to the same text still get their own files.

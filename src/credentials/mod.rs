@@ -60,10 +60,9 @@ pub(crate) struct Session<'a> {
 }
 
 impl<'a> Session<'a> {
-    /// Forgets every cached token of an app's instance (`None`: of every instance); see
-    /// [`forget_cached`].
-    pub(crate) fn forget_cached(&self, app_id: &str, instance: Option<&str>) -> Result<()> {
-        forget_cached(self.paths, Some(&self.env.api_base), app_id, instance)
+    /// Forgets cached tokens of an app or Headless client; see [`forget_cached`].
+    pub(crate) fn forget_cached(&self, app_id: &str, which: Cached) -> Result<()> {
+        forget_cached(self.paths, Some(&self.env.api_base), app_id, which)
     }
 
     pub(crate) fn cache(&self) -> TokenCache {
@@ -81,6 +80,16 @@ impl<'a> Session<'a> {
             .flatten()
             .collect();
         CacheKey::new(&self.env.api_base, app_id, instance, &from_env)
+    }
+
+    /// The cache entry for `target`'s tokens: [`Session::cache_key`], and for a Wix Headless
+    /// client whose refresh token is the profile's (not `WIX_REFRESH_TOKEN`), that profile.
+    pub(crate) fn cache_key_for(&self, target: &Target) -> CacheKey {
+        let key = self.cache_key(&target.app_id, target.instance_id.as_deref());
+        match target.flow.is_headless() && self.env.refresh_token.is_none() {
+            true => key.held_by(&target.profile),
+            false => key,
+        }
     }
 
     /// The app id (`WIX_APP_ID` wins) and the active profile, when it belongs to that app:
@@ -181,7 +190,7 @@ impl<'a> Session<'a> {
     /// callers make one request between them.
     pub(crate) fn fresh_token(&self, target: &Target, want: Freshness) -> Result<CachedToken> {
         let cache = self.cache();
-        let key = self.cache_key(&target.app_id, target.instance_id.as_deref());
+        let key = self.cache_key_for(target);
         let min_ttl = i64::try_from(want.min_ttl).unwrap_or(i64::MAX);
         let usable = |t: &CachedToken| t.flow == target.flow && t.ttl(now_unix()) >= min_ttl;
         if !want.force {
@@ -310,30 +319,49 @@ impl<'a> Session<'a> {
     }
 }
 
-/// Forgets every cached token of an app's instance (`None`: of every instance), whatever
-/// credentials or API base minted it. Each is removed under the lock `token` takes for it;
+/// Which cached tokens [`forget_cached`] removes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cached<'a> {
+    /// One instance's.
+    Instance(&'a str),
+    /// Every instance's.
+    EveryInstance,
+    /// A Wix Headless client's, but none another profile's stored refresh token minted.
+    OfProfile(&'a str),
+}
+
+/// Forgets the cached tokens of an app or Headless client that `which` names, whatever
+/// credentials or API base minted them. Each is removed under the lock `token` takes for it;
 /// with `api`, the entry of the stored credentials at that base is locked first, so a
 /// refresh in flight cannot write it back after we removed it.
 pub(crate) fn forget_cached(
     paths: &Paths,
     api: Option<&url::Url>,
     app_id: &str,
-    instance: Option<&str>,
+    which: Cached,
 ) -> Result<()> {
     let cache = TokenCache {
         dir: paths.cache_dir(),
         writes: true,
         notes: Notes::default(),
     };
-    let held = api
-        .zip(instance)
-        .map(|(api, i)| CacheKey::new(api, app_id, Some(i), &[]).stem());
+    let stored_key = |api| match which {
+        Cached::Instance(i) => Some(CacheKey::new(api, app_id, Some(i), &[])),
+        Cached::OfProfile(p) => Some(CacheKey::new(api, app_id, None, &[]).held_by(p)),
+        Cached::EveryInstance => None,
+    };
+    let held = api.and_then(stored_key).map(|k| k.stem());
     let _held = match &held {
         Some(stem) => Some(FileLock::acquire(&paths.lock_file(stem))?),
         None => None,
     };
     let ours = |k: &CacheKey| {
-        k.app_id == app_id && instance.is_none_or(|i| k.instance_id.as_deref() == Some(i))
+        k.app_id == app_id
+            && match which {
+                Cached::Instance(i) => k.instance_id.as_deref() == Some(i),
+                Cached::EveryInstance => true,
+                Cached::OfProfile(p) => k.holder.as_deref().is_none_or(|h| h == p),
+            }
     };
     for stem in cache.entries_where(ours) {
         // A second lock on the file we hold would wait for ourselves.

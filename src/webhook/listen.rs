@@ -217,7 +217,12 @@ pub fn save_instances(paths: &Paths, profile: &str, events: &[Event]) -> Result<
                 .unzip()
         })?;
     for (app, instance) in uncache.into_iter().flatten() {
-        crate::credentials::forget_cached(paths, None, &app, Some(&instance))?;
+        crate::credentials::forget_cached(
+            paths,
+            None,
+            &app,
+            crate::credentials::Cached::Instance(&instance),
+        )?;
     }
     Ok(saved)
 }

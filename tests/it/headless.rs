@@ -91,6 +91,31 @@ fn visitor_login_stores_the_refresh_token_and_token_never_mints_a_new_visitor() 
 }
 
 #[test]
+fn two_profiles_of_one_client_never_get_each_others_token() {
+    let env = headless_env();
+    let mut tokens = Vec::new();
+    for profile in ["alice", "bob"] {
+        let out = login_visitor(&env, &["--profile", profile]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        tokens.push(env.token_ok(&["--profile", profile]));
+    }
+    assert_eq!(count(&env, "anonymous"), 2);
+    assert_eq!(env.emu.headless_subjects().len(), 2, "two visitors");
+    assert_ne!(tokens[0], tokens[1]);
+    // Each profile's cached token is still its own visitor's, and logging one out keeps
+    // the other's.
+    assert_eq!(env.token_ok(&["--profile", "alice"]), tokens[0]);
+    let out = env.run(env.cmd().args(["logout", "--profile", "bob"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.token_ok(&["--profile", "alice"]), tokens[0]);
+    assert_eq!(
+        count(&env, "refresh_token"),
+        0,
+        "alice's token came from the cache"
+    );
+}
+
+#[test]
 fn a_second_visitor_login_keeps_the_stored_visitor() {
     let env = headless_env();
     assert!(login_visitor(&env, &[]).status.success());
