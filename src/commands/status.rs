@@ -353,19 +353,28 @@ fn headless_report(
     profile: &Profile,
     secrets: &Secrets,
 ) -> Result<ProfileReport> {
-    let found = secrets
-        .get(&headless::refresh_key(name), profile.secret_store)?
-        .map(|(_, kind)| kind);
-    let secret_location = match found {
-        Some(StoreKind::Keyring) => "keyring",
-        Some(StoreKind::File) => "file",
-        None => "missing",
+    // As for an app profile: an unreadable store is reported, and the listing goes on.
+    let mut store_error = None;
+    let found = match secrets.get(&headless::refresh_key(name), profile.secret_store) {
+        Ok(found) => found.map(|(_, kind)| kind),
+        Err(e) => {
+            store_error = Some(e.to_string());
+            None
+        }
+    };
+    let secret_location = match (found, &store_error) {
+        (Some(StoreKind::Keyring), _) => "keyring",
+        (Some(StoreKind::File), _) => "file",
+        (None, Some(_)) => "unreadable",
+        (None, None) => "missing",
     };
     let cached = match profile.client_id.as_deref() {
         Some(client) => ctx
             .session()
             .cache()
-            .load(&crate::commands::headless_login::cache_key(ctx, client, name))?
+            .load(&crate::commands::headless_login::cache_key(
+                ctx, client, name,
+            ))?
             .map(|t| t.ttl(now_unix()))
             .filter(|&ttl| ttl > 0),
         None => None,
@@ -387,7 +396,7 @@ fn headless_report(
             .then(|| secrets.file_path().display().to_string()),
         default_instance: None,
         instances: Vec::new(),
-        store_error: None,
+        store_error,
     })
 }
 
@@ -412,6 +421,12 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 "file" => format!(
                     "refresh token held in PLAIN TEXT in {} (mode 0600), not in the OS keyring",
                     secrets.file_path().display()
+                ),
+                "unreadable" => format!(
+                    "refresh token cannot be read: {}",
+                    p.store_error
+                        .as_deref()
+                        .unwrap_or("the secret store failed")
                 ),
                 _ => "NO refresh token: run `wixauth login --flow visitor` (or member)".to_string(),
             };

@@ -103,6 +103,27 @@ fn an_unreachable_keyring_still_gets_a_listing_and_a_doctor_line() {
     assert!(text.contains("secret:  cannot be read: "), "{text}");
     assert!(stderr(&out).contains("keyring"), "{}", stderr(&out));
 
+    // A Wix Headless profile beside it is listed too, its refresh token "cannot be read".
+    env.emu
+        .register_headless("client-55555555", &["http://localhost:8338/callback"]);
+    let out = env.run(env.cmd().args([
+        "login",
+        "--profile",
+        "shop",
+        "--flow",
+        "visitor",
+        "--client-id",
+        "client-55555555",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(&mut status);
+    let text = stdout(&out);
+    assert!(
+        text.contains(APP_ID) && text.contains("client-55555555"),
+        "{text}"
+    );
+    assert!(text.contains("refresh token cannot be read: "), "{text}");
+
     let mut doctor = env.cmd();
     doctor.args(["doctor", "--json"]);
     let _home = without_keyring(&mut doctor);
