@@ -230,7 +230,8 @@ pub(crate) fn cache_key(ctx: &Context, client_id: &str, profile: &str) -> CacheK
     CacheKey::new(&ctx.env.api_base, client_id, None, &[]).held_by(profile)
 }
 
-/// The refresh token first, the config last, so a failure leaves the previous login usable.
+/// The refresh token first, then the config, and only then what the previous login left that
+/// this one replaces: a failure leaves the previous login usable.
 fn save(
     ctx: &Context,
     client_id: &str,
@@ -240,10 +241,8 @@ fn save(
     grant: &TokenGrant,
 ) -> Result<StoreKind> {
     let previous = ctx.active_profile();
-    if previous.is_some_and(|p| p.client_id.as_deref().is_some_and(|c| c != client_id)) {
-        forget(ctx, &ctx.profile)?;
-    }
-    forget_app(ctx)?;
+    let other_client =
+        previous.is_some_and(|p| p.client_id.as_deref().is_some_and(|c| c != client_id));
     let stored_in = ctx.secrets().put(&refresh_key(&ctx.profile), refresh)?;
     let name = ctx.profile.clone();
     Config::update(&ctx.paths, |config: &mut Config| {
@@ -256,6 +255,15 @@ fn save(
         profile.secret_store = Some(stored_in);
         profile.redirect_url = redirect_url;
     })?;
+    // Only now that the new login is stored (`ctx.config` still holds the old one): another
+    // client's cached tokens, and everything of an app the profile was logged in to.
+    if other_client {
+        if let Some(old) = ctx.active_profile().and_then(|p| p.client_id.as_deref()) {
+            ctx.session()
+                .forget_cached(old, Cached::OfProfile(&ctx.profile))?;
+        }
+    }
+    forget_app(ctx)?;
     // The login's token: the first `wixauth token` needs no request.
     let token = CachedToken::from_grant(grant, client_id, None, flow);
     let cache: TokenCache = ctx.session().cache();

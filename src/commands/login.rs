@@ -354,7 +354,8 @@ fn app_secret(
     Err(Error::usage("no app secret: pipe it with --secret-stdin or set WIX_APP_SECRET (it is never accepted as an argument)"))
 }
 
-/// Stores the secrets first and the config last, so a failure leaves the previous login usable.
+/// Stores the secrets first, then the config, and only then removes what the previous login
+/// left that this one replaces: a failure leaves the previous login usable.
 fn save(
     ctx: &Context,
     app_id: &str,
@@ -371,26 +372,8 @@ fn save(
             printable(instance_id, 80)
         )));
     }
-    // Nothing of a headless client stays behind in a profile that is now an app's.
-    super::headless_login::forget(ctx, &ctx.profile)?;
     let secrets = ctx.secrets();
     let session = ctx.session();
-    // Logging a profile into another app drops the old app's instances: forget their
-    // secrets and cached tokens now, so nothing of them outlives the switch.
-    if let Some(old) = ctx
-        .active_profile()
-        .filter(|p| p.app_id.as_deref() != Some(app_id))
-    {
-        for instance in old.instances.keys() {
-            secrets.delete_everywhere(
-                &SecretKey::refresh_token(&ctx.profile, instance),
-                old.secret_store,
-            )?;
-        }
-        if let Some(old_app) = &old.app_id {
-            session.forget_cached(old_app, Cached::EveryInstance)?;
-        }
-    }
     let stored_in = secrets.put(&SecretKey::app_secret(&ctx.profile), secret)?;
     if let Some(refresh) = &authorised.refresh_token {
         secrets.put(
@@ -414,6 +397,24 @@ fn save(
         profile.default_instance = Some(instance.clone());
         profile.instances.insert(instance, Instance::new(flow));
     })?;
+    // Only now that the new login is stored (`ctx.config` still holds the old one): nothing of
+    // a headless client stays behind in a profile that is now an app's, and logging a profile
+    // into another app drops the old app's instances, their secrets and cached tokens.
+    super::headless_login::forget(ctx, &ctx.profile)?;
+    if let Some(old) = ctx
+        .active_profile()
+        .filter(|p| p.app_id.as_deref() != Some(app_id))
+    {
+        for instance in old.instances.keys().filter(|i| *i != instance_id) {
+            secrets.delete_everywhere(
+                &SecretKey::refresh_token(&ctx.profile, instance),
+                old.secret_store,
+            )?;
+        }
+        if let Some(old_app) = &old.app_id {
+            session.forget_cached(old_app, Cached::EveryInstance)?;
+        }
+    }
     // The token that proved the login is good: the first `wixauth token` needs no request.
     let token = CachedToken::from_grant(&authorised.grant, app_id, Some(instance_id), flow);
     // Keyed as a later run with the stored credentials looks it up: those are what minted it.

@@ -115,6 +115,56 @@ fn two_profiles_of_one_client_never_get_each_others_token() {
     );
 }
 
+/// A login that cannot store its secrets leaves the previous login as it was: here an app
+/// login over a visitor profile, with a keyring required and none answering.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_login_that_cannot_store_its_secret_keeps_the_previous_login() {
+    let env = headless_env();
+    assert!(login_visitor(&env, &[]).status.success());
+    let refresh = stored_headless_refresh(&env).expect("stored");
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = env.run(
+        env.login_basic_cmd()
+            .arg("--force")
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .env("HOME", home.path())
+            .env("XDG_RUNTIME_DIR", home.path())
+            .env("WIXAUTH_SECRET_STORE", "keyring"),
+    );
+    assert_fails(&out, 2);
+    assert_eq!(stored_headless_refresh(&env), Some(refresh));
+    assert_eq!(env.default_profile()["client_id"].as_str(), Some(CLIENT));
+    env.token_ok(&["--no-cache"]);
+
+    // And the other way: a visitor login over an app profile keeps the app's secret.
+    let env = headless_env();
+    env.login_basic();
+    let home = tempfile::tempdir().expect("tempdir");
+    let out = env.run(
+        env.cmd()
+            .args([
+                "login",
+                "--flow",
+                "visitor",
+                "--client-id",
+                CLIENT,
+                "--force",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+            .env("HOME", home.path())
+            .env("XDG_RUNTIME_DIR", home.path())
+            .env("WIXAUTH_SECRET_STORE", "keyring"),
+    );
+    assert_fails(&out, 2);
+    assert_eq!(
+        env.stored_secret("default/app-secret").as_deref(),
+        Some(env.secret.as_str())
+    );
+    assert_eq!(env.default_profile()["app_id"].as_str(), Some(APP_ID));
+    env.token_ok(&["--no-cache"]);
+}
+
 #[test]
 fn a_second_visitor_login_keeps_the_stored_visitor() {
     let env = headless_env();
