@@ -154,6 +154,13 @@ pub(crate) fn parse_grant(body: &[u8], default_lifetime: u64) -> Result<TokenGra
         .access_token
         .filter(|t| !t.is_empty())
         .ok_or_else(|| malformed("no access_token"))?;
+    // `wixauth token` prints it as one line and it goes into an Authorization header: a
+    // newline or an escape sequence in it would break both, and could write to the terminal.
+    if !access.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(malformed(
+            "an access_token with spaces, control or non-ASCII characters",
+        ));
+    }
     // Tolerate a number, a numeric string, or nothing at all; never more than a day.
     let expires_in = match parsed.expires_in {
         Some(serde_json::Value::Number(n)) => n.as_u64(),
@@ -177,6 +184,16 @@ pub(crate) fn parse_grant(body: &[u8], default_lifetime: u64) -> Result<TokenGra
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_access_token_that_is_not_one_printable_word_is_refused() {
+        for token in ["a\nb", "\u{1b}[31mred", "two words", "caf\u{e9}"] {
+            let body = serde_json::json!({"access_token": token}).to_string();
+            let err = parse_grant(body.as_bytes(), 300).unwrap_err();
+            assert_eq!(err.exit, crate::error::Exit::Unavailable, "{token:?}");
+            assert!(!err.message().contains(token), "{err}");
+        }
+    }
 
     #[test]
     fn expires_in_is_tolerant_and_bounded() {
