@@ -131,18 +131,29 @@ fn open_regular(path: &Path, options: &mut OpenOptions) -> Result<Option<(File, 
     Ok(Some((file, meta)))
 }
 
+/// The most of a config, secrets or cache file wixauth reads.
+const MAX_FILE: u64 = 4 << 20;
+
 /// The open file, what its `fstat` said, and its text.
 fn read_open(path: &Path) -> Result<Option<(File, fs::Metadata, String)>> {
     ensure_trusted_dir(parent_of(path))?;
     let Some((file, meta)) = open_regular(path, OpenOptions::new().read(true))? else {
         return Ok(None);
     };
-    // Sized from the fstat above; reading through `Take` spares `read_to_string` its own.
+    // Sized from the fstat above; reading through `Take` spares `read_to_string` its own, and
+    // bounds what a file that grows while we read can make us hold.
     let mut text = String::with_capacity(usize::try_from(meta.len()).unwrap_or(0).min(1 << 20));
     (&file)
-        .take(u64::MAX)
+        .take(MAX_FILE + 1)
         .read_to_string(&mut text)
         .map_err(|e| io_error("cannot read", path, &e))?;
+    if text.len() as u64 > MAX_FILE {
+        return Err(Error::usage(format!(
+            "{} is over {} MiB, far more than wixauth ever writes: move it away",
+            path.display(),
+            MAX_FILE >> 20
+        )));
+    }
     Ok(Some((file, meta, text)))
 }
 
@@ -347,6 +358,22 @@ mod tests {
         }
         // No temporary files left behind.
         assert_eq!(fs::read_dir(path.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn reads_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        let file = fs::File::create(&path).unwrap();
+        file.set_len(MAX_FILE).unwrap();
+        assert_eq!(
+            read_optional(&path).unwrap().unwrap().len() as u64,
+            MAX_FILE
+        );
+        file.set_len(MAX_FILE + 1).unwrap();
+        let err = read_optional(&path).unwrap_err();
+        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert!(err.message().contains("move it away"), "{err}");
     }
 
     /// Blocked `flock` waiters on `path`, as the kernel lists them in /proc/locks.
