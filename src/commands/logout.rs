@@ -92,7 +92,7 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
     if profile.is_headless() {
         // A headless client has one refresh token and no instances: both forms forget it all.
         super::headless_login::forget(ctx, &name)?;
-        Config::update(&ctx.paths, |c| c.profiles.remove(&name))?;
+        Config::update(&ctx.paths, |c| remove_profile(c, &name))?;
         ctx.reload_config()?;
         io.flush_notes(&ctx.notes);
         io.note(&format!("Logged out of profile {name}: the Wix Headless refresh token and cached tokens are removed. This removes local state only: Wix documents no public revocation route for them."));
@@ -117,13 +117,7 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         if let Some(app_id) = &profile.app_id {
             session.forget_cached(app_id, Cached::EveryInstance)?;
         }
-        Config::update(&ctx.paths, |c| {
-            c.profiles.remove(&name);
-            // A removed profile is no longer the one `wixauth switch` made active.
-            if c.active_profile.as_deref() == Some(name.as_str()) {
-                c.active_profile = None;
-            }
-        })?;
+        Config::update(&ctx.paths, |c| remove_profile(c, &name))?;
         io.flush_notes(&ctx.notes);
         io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}"));
         return print_json(io, opts, &name, None);
@@ -151,4 +145,12 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         "Logged out instance {instance} of profile {name}; the app secret is kept (use --all to remove it). {LOCAL_ONLY}"
     ));
     print_json(io, opts, &name, Some(&instance))
+}
+
+/// Removes a profile; a removed profile is no longer the one `wixauth switch` made active.
+fn remove_profile(config: &mut Config, name: &str) {
+    config.profiles.remove(name);
+    if config.active_profile.as_deref() == Some(name) {
+        config.active_profile = None;
+    }
 }

@@ -166,6 +166,20 @@ fn a_login_that_cannot_store_its_secret_keeps_the_previous_login() {
 }
 
 #[test]
+fn logging_out_of_the_active_headless_profile_makes_default_active_again() {
+    let env = headless_env();
+    env.login_basic();
+    assert!(login_visitor(&env, &["--profile", "shop"]).status.success());
+    let out = env.run(env.cmd().args(["switch", "--profile", "shop"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(env.cmd().arg("logout"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The app profile `default` answers again, not "nothing is logged in for profile shop".
+    let token = env.token_ok(&[]);
+    assert_eq!(env.emu.token_info(&token).expect("issued").app_id, APP_ID);
+}
+
+#[test]
 fn a_second_visitor_login_keeps_the_stored_visitor() {
     let env = headless_env();
     assert!(login_visitor(&env, &[]).status.success());
