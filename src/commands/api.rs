@@ -143,8 +143,9 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         // A failure leaves stdout empty: the status (and with --include the headers) and the
         // body go to stderr, ahead of the one error line.
         let _ = io.err.write_all(out.as_bytes());
-        let _ = io.err.write_all(&response.body);
-        if !response.body.is_empty() && !response.body.ends_with(b"\n") {
+        let body = for_terminal(&response.body, io.stderr_tty);
+        let _ = io.err.write_all(&body);
+        if !body.is_empty() && !body.ends_with(b"\n") {
             io.note("");
         }
         return Err(Error::failure(format!(
@@ -163,13 +164,42 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
             "{}\n",
             serde_json::to_string_pretty(&value).unwrap_or_default()
         )),
-        None => io.write_out(&response.body),
+        None => io.write_out(&for_terminal(&response.body, io.stdout_tty)),
     }
+}
+
+/// What Wix sent, for a stream: byte for byte into a pipe or file; on a terminal, each line
+/// with its control characters escaped (no escape sequence from a response reaches it).
+fn for_terminal(body: &[u8], tty: bool) -> std::borrow::Cow<'_, [u8]> {
+    if !tty {
+        return body.into();
+    }
+    let mut shown = String::new();
+    for line in String::from_utf8_lossy(body).split_inclusive('\n') {
+        let (text, newline) = match line.strip_suffix('\n') {
+            Some(text) => (text.strip_suffix('\r').unwrap_or(text), "\n"),
+            None => (line, ""),
+        };
+        shown.push_str(&crate::text::printable(text, usize::MAX));
+        shown.push_str(newline);
+    }
+    shown.into_bytes().into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_terminal_gets_no_escape_sequence_from_wix() {
+        let body = b"{\"message\":\"\x1b]0;owned\x07\"}\r\nline two\n\x1b[2J";
+        assert_eq!(for_terminal(body, false).as_ref(), body);
+        let shown = String::from_utf8(for_terminal(body, true).into_owned()).unwrap();
+        assert_eq!(
+            shown,
+            "{\"message\":\"\\u{1b}]0;owned\\u{7}\"}\nline two\n\\u{1b}[2J"
+        );
+    }
 
     #[test]
     fn urls_stay_under_the_api() {

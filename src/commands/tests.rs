@@ -308,6 +308,39 @@ fn api_reads_its_body_from_the_injected_stdin() {
 }
 
 #[test]
+fn api_escapes_a_failing_body_for_a_terminal_only() {
+    let h = Harness::new();
+    h.basic_login();
+    let ctx = h.ctx(None);
+    let opts = api::ApiOptions {
+        path: "/echo".into(),
+        method: None,
+        data: None,
+        headers: vec![],
+        include: false,
+    };
+    for tty in [true, false] {
+        h.emu.push_fault(
+            "/echo",
+            emulator::Fault::Body(404, "\u{1b}]0;owned\u{7}".into()),
+        );
+        let (mut io, out, err) = fake_io("", tty, Script::default(), Recorder::default());
+        let e = api::run(&opts, &ctx, &mut io).unwrap_err();
+        assert!(e.message().contains("HTTP 404"), "{e}");
+        assert!(out.text().is_empty());
+        let shown = err.text();
+        match tty {
+            true => assert!(
+                shown.contains("\\u{1b}]0;owned\\u{7}") && !shown.contains('\u{1b}'),
+                "{shown:?}"
+            ),
+            // A pipe gets Wix's bytes as they were.
+            false => assert!(shown.contains("\u{1b}]0;owned\u{7}"), "{shown:?}"),
+        }
+    }
+}
+
+#[test]
 fn status_then_logout_of_the_instance() {
     let h = Harness::new();
     h.basic_login();

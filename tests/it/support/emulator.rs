@@ -38,6 +38,8 @@ pub enum Fault {
     Redirect(String),
     /// A Wix-style error with this status and message.
     Message(u16, String),
+    /// This status and exactly this body, as text/plain.
+    Body(u16, String),
 }
 
 /// A gate for [`Fault::Hold`]: the emulator says when a request reached it and keeps it
@@ -548,6 +550,7 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
             return Ok(reply(200, "application/json", "{\"access_token\": \"trunc"))
         }
         Some(Fault::Message(status, message)) => return Ok(wix_error(status, &message)),
+        Some(Fault::Body(status, body)) => return Ok(reply(status, "text/plain", body)),
         Some(Fault::Slow(d)) => tokio::time::sleep(d).await,
         Some(Fault::Drop) => {
             // An error from the service makes hyper close the connection unanswered.
