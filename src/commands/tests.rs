@@ -341,6 +341,29 @@ fn api_escapes_a_failing_body_for_a_terminal_only() {
 }
 
 #[test]
+fn an_answer_over_64_mib_is_refused_not_held() {
+    let h = Harness::new();
+    h.basic_login();
+    let ctx = h.ctx(None);
+    let opts = api::ApiOptions {
+        path: "/echo".into(),
+        method: None,
+        data: Some("{}".into()), // a POST: not repeated
+        headers: vec![],
+        include: false,
+    };
+    h.emu.push_fault(
+        "/echo",
+        emulator::Fault::Body(200, "x".repeat((64 << 20) + 1)),
+    );
+    let (mut io, out, _) = quiet_io("");
+    let e = api::run(&opts, &ctx, &mut io).unwrap_err();
+    assert_eq!(e.exit, crate::error::Exit::Unavailable, "{e}");
+    assert!(e.message().contains("over 64 MiB"), "{e}");
+    assert!(out.text().is_empty());
+}
+
+#[test]
 fn status_then_logout_of_the_instance() {
     let h = Harness::new();
     h.basic_login();

@@ -19,6 +19,8 @@ pub(crate) use tokens::TokenGrant;
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+/// The most of one answer wixauth holds (`wixauth api` can fetch large listings).
+const MAX_BODY: usize = 64 << 20;
 
 /// An HTTP method (a thin wrapper, so no reqwest type leaves this module).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,7 +315,15 @@ impl WixClient {
                 )
             })
             .collect();
-        let body = response.bytes().await.map_err(describe)?.to_vec();
+        // Bounded: an answer is held in memory whole.
+        let mut response = response;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(describe)? {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err((format!("the answer is over {} MiB", MAX_BODY >> 20), true));
+            }
+            body.extend_from_slice(&chunk);
+        }
         Ok(Response {
             status,
             headers,
