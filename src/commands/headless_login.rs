@@ -111,7 +111,8 @@ fn visitor_grant(
         None
     };
     if let Some(refresh) = stored {
-        match wix.headless_refresh(client_id, &refresh) {
+        // A rejection is handled here (a new visitor), so its advice is never shown.
+        match wix.headless_refresh(client_id, &refresh, "") {
             Ok(grant) => {
                 io.note("Kept the stored visitor (its refresh token still works).");
                 return Ok((grant, Some(refresh)));

@@ -4,7 +4,7 @@
 
 use super::{Session, Target};
 use crate::config::{Flow, Profile};
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, Result};
 use crate::log::debug;
 use crate::secret::Secret;
 use crate::wix::TokenGrant;
@@ -111,7 +111,11 @@ impl<'a> Session<'a> {
         let wix = self.wix.get()?;
         if let Some(refresh) = &self.env.refresh_token {
             debug!("headless refresh token from WIX_REFRESH_TOKEN");
-            return wix.headless_refresh(&target.app_id, refresh);
+            return wix.headless_refresh(
+                &target.app_id,
+                refresh,
+                "WIX_REFRESH_TOKEN may have been revoked or belong to another client than WIX_CLIENT_ID",
+            );
         }
         let key = refresh_key(&target.profile);
         let Some((refresh, kind)) = self.secrets.get(&key, target.store_hint)? else {
@@ -121,18 +125,11 @@ impl<'a> Session<'a> {
                 target.app_id, target.profile, target.flow
             )));
         };
-        let grant = wix
-            .headless_refresh(&target.app_id, &refresh)
-            .map_err(|e| {
-                if e.exit == Exit::Rejected {
-                    Error::rejected(format!(
-                        "{e} (the stored refresh token was kept; run `wixauth login --flow {}` for a new one)",
-                        target.flow
-                    ))
-                } else {
-                    e
-                }
-            })?;
+        let check = format!(
+            "the stored refresh token was kept; run `wixauth login --flow {}` for a new one",
+            target.flow
+        );
+        let grant = wix.headless_refresh(&target.app_id, &refresh, &check)?;
         store_rotated(self, &key, &refresh, &grant, kind)?;
         Ok(grant)
     }

@@ -9,7 +9,7 @@ pub(crate) mod store;
 
 use crate::config::{Config, Flow, Paths, Profile, StoreKind};
 use crate::env::Env;
-use crate::error::{Error, Exit, Result};
+use crate::error::{Error, Result};
 use crate::fsutil::FileLock;
 use crate::log::{debug, Notes};
 use crate::secret::Secret;
@@ -255,7 +255,12 @@ impl<'a> Session<'a> {
     fn refresh(&self, target: &Target, secret: &Secret, wix: &WixClient) -> Result<TokenGrant> {
         if let Some(refresh) = &self.env.refresh_token {
             debug!("refresh token from WIX_REFRESH_TOKEN");
-            return wix.refresh_access_token(&target.app_id, secret, refresh);
+            return wix.refresh_access_token(
+                &target.app_id,
+                secret,
+                refresh,
+                crate::wix::CHECK_CREDENTIALS,
+            );
         }
         let instance = target.require_instance()?;
         let key = SecretKey::refresh_token(&target.profile, instance);
@@ -264,17 +269,12 @@ impl<'a> Session<'a> {
                 "no refresh token is stored for instance {instance}: run `wixauth login --flow advanced` again, or set WIX_REFRESH_TOKEN (CI)"
             )));
         };
-        let grant = wix
-            .refresh_access_token(&target.app_id, secret, &refresh)
-            .map_err(|e| {
-                if e.exit == Exit::Rejected {
-                    Error::rejected(format!(
-                        "{e} (the stored refresh token was kept; if the app was uninstalled from the site, run `wixauth login --flow advanced` again)"
-                    ))
-                } else {
-                    e
-                }
-            })?;
+        let grant = wix.refresh_access_token(
+            &target.app_id,
+            secret,
+            &refresh,
+            "the stored refresh token was kept; if the app was uninstalled from the site, run `wixauth login --flow advanced` again",
+        )?;
         // Wix does not rotate refresh tokens today; if it ever does, keep the successor,
         // written only now that it has arrived.
         if let Some(next) = grant

@@ -33,13 +33,19 @@ impl WixClient {
     }
 
     /// The refresh grant, for a visitor or a member.
-    pub(crate) fn headless_refresh(&self, client_id: &str, refresh: &Secret) -> Result<TokenGrant> {
+    /// A new token by the refresh grant; `check` is what to do when Wix rejects it.
+    pub(crate) fn headless_refresh(
+        &self,
+        client_id: &str,
+        refresh: &Secret,
+        check: &str,
+    ) -> Result<TokenGrant> {
         let body = json!({
             "clientId": client_id,
             "grantType": "refresh_token",
             "refreshToken": refresh.expose(),
         });
-        self.headless_grant(body, "the refresh token may have been revoked or belong to another client: run `wixauth login` again")
+        self.headless_grant(body, check)
             .map_err(|e| e.context("refreshing the headless token"))
     }
 

@@ -14,7 +14,7 @@ use crate::log::{debug, redact_url};
 use crate::secret::Secret;
 use crate::text::printable;
 
-pub(crate) use tokens::TokenGrant;
+pub(crate) use tokens::{TokenGrant, CHECK_CREDENTIALS};
 
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);

@@ -47,8 +47,13 @@ impl WixClient {
             "client_secret": secret.expose(),
             "instance_id": instance_id,
         });
-        self.token_request("oauth2/token", body, BASIC_TOKEN_LIFETIME)
-            .map_err(|e| e.context("creating an access token"))
+        self.token_request(
+            "oauth2/token",
+            body,
+            BASIC_TOKEN_LIFETIME,
+            CHECK_CREDENTIALS,
+        )
+        .map_err(|e| e.context("creating an access token"))
     }
 
     /// Request an Access Token: the authorization code from the installer redirect.
@@ -64,16 +69,23 @@ impl WixClient {
             "client_secret": secret.expose(),
             "code": code.expose(),
         });
-        self.token_request("oauth/access", body, ADVANCED_TOKEN_LIFETIME)
-            .map_err(|e| e.context("exchanging the authorization code"))
+        self.token_request(
+            "oauth/access",
+            body,
+            ADVANCED_TOKEN_LIFETIME,
+            CHECK_CREDENTIALS,
+        )
+        .map_err(|e| e.context("exchanging the authorization code"))
     }
 
-    /// Refresh an Access Token with the stored refresh token.
+    /// Refresh an Access Token with a refresh token; `check` is what to do when Wix rejects it
+    /// (it depends on where the refresh token came from).
     pub(crate) fn refresh_access_token(
         &self,
         app_id: &str,
         secret: &Secret,
         refresh: &Secret,
+        check: &str,
     ) -> Result<TokenGrant> {
         let body = json!({
             "grant_type": "refresh_token",
@@ -81,7 +93,7 @@ impl WixClient {
             "client_secret": secret.expose(),
             "refresh_token": refresh.expose(),
         });
-        self.token_request("oauth/access", body, ADVANCED_TOKEN_LIFETIME)
+        self.token_request("oauth/access", body, ADVANCED_TOKEN_LIFETIME, check)
             .map_err(|e| e.context("refreshing the access token"))
     }
 
@@ -106,13 +118,14 @@ impl WixClient {
         path: &str,
         body: serde_json::Value,
         default_lifetime: u64,
+        check: &str,
     ) -> Result<TokenGrant> {
         self.grant(
             path,
             &body,
             default_lifetime,
             "Wix rejected the credentials",
-            "check the app id, secret and instance, then run `wixauth login` again",
+            check,
         )
     }
 
@@ -141,6 +154,10 @@ impl WixClient {
         parse_grant(&response.body, default_lifetime)
     }
 }
+
+/// What to do when Wix rejects an app's credentials (exit 3).
+pub(crate) const CHECK_CREDENTIALS: &str =
+    "check the app id, secret and instance, then run `wixauth login` again";
 
 pub(crate) fn parse_grant(body: &[u8], default_lifetime: u64) -> Result<TokenGrant> {
     let malformed = |what: &str| {
