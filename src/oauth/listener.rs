@@ -184,11 +184,6 @@ impl Listener {
     pub(crate) fn next(&self, wait: Duration) -> Option<Request> {
         self.requests.as_ref()?.recv_timeout(wait).ok()
     }
-
-    /// Requests already queued (answered after the login ends so none hangs).
-    pub(crate) fn drain(&self) -> impl Iterator<Item = Request> + '_ {
-        self.requests.iter().flat_map(|r| r.try_iter())
-    }
 }
 
 impl Drop for Listener {
@@ -581,13 +576,7 @@ impl Drop for Request {
 }
 
 fn gone() -> Answer {
-    html(
-        410,
-        pages::failure(
-            "This login has already ended.",
-            "Run `wixauth login` again to start a new one.",
-        ),
-    )
+    html(410, pages::ended())
 }
 
 /// A failure page of ours for a request refused before it reached the login.

@@ -172,10 +172,8 @@ pub(crate) fn run(
         }
     };
     spinner.clear(&mut io.err);
-    // Whatever else is queued gets an answer instead of a hung tab.
-    for request in listener.drain() {
-        listener::respond_html(request, 410, pages::ended());
-    }
+    // Whatever else is queued is answered "this login has already ended" when `listener`
+    // drops (listener::Request's Drop), instead of a hung tab.
     result
 }
 
