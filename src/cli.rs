@@ -5,10 +5,9 @@ use clap_complete::engine::ArgValueCandidates;
 
 use crate::config::Flow;
 
-/// Seconds a cached token must still be valid for by default.
-pub(crate) const DEFAULT_MIN_TTL: u64 = 60;
-/// No Wix token lives longer than a day: a larger `--min-ttl` could never be met.
-const MAX_MIN_TTL: u64 = 86_400;
+pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
+/// No Wix token lives longer than this: a larger `--min-ttl` could never be met.
+const MAX_MIN_TTL: u64 = crate::wix::MAX_TOKEN_LIFETIME;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -146,7 +146,7 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
             .fresh_token(
                 &target,
                 crate::credentials::Freshness {
-                    min_ttl: 60,
+                    min_ttl: crate::credentials::DEFAULT_MIN_TTL,
                     force: false,
                 },
             )?

@@ -39,6 +39,9 @@ impl Target {
     }
 }
 
+/// Seconds a token must still be valid for when the user does not say (`--min-ttl`).
+pub(crate) const DEFAULT_MIN_TTL: u64 = 60;
+
 /// Options of a token request.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Freshness {
@@ -238,16 +241,16 @@ impl<'a> Session<'a> {
     }
 
     fn request_token(&self, target: &Target) -> Result<TokenGrant> {
-        if target.flow.is_headless() {
-            return self.headless_token(target);
-        }
-        let secret = self.app_secret(target)?;
-        let wix = self.wix.get()?;
         match target.flow {
             Flow::Basic => {
+                let secret = self.app_secret(target)?;
+                let wix = self.wix.get()?;
                 wix.create_access_token(&target.app_id, &secret, target.require_instance()?)
             }
-            Flow::Advanced => self.refresh(target, &secret, wix),
+            Flow::Advanced => {
+                let secret = self.app_secret(target)?;
+                self.refresh(target, &secret, self.wix.get()?)
+            }
             Flow::Visitor | Flow::Member => self.headless_token(target),
         }
     }
@@ -297,8 +300,14 @@ impl<'a> Session<'a> {
         request: Request,
     ) -> Result<(Response, Secret)> {
         let fresh = |force| {
-            self.fresh_token(target, Freshness { min_ttl: 60, force })
-                .map(|t| t.access_token)
+            self.fresh_token(
+                target,
+                Freshness {
+                    min_ttl: DEFAULT_MIN_TTL,
+                    force,
+                },
+            )
+            .map(|t| t.access_token)
         };
         let token = fresh(false)?;
         let wix = self.wix.get()?;

@@ -14,7 +14,7 @@ use crate::log::{debug, redact_url};
 use crate::secret::Secret;
 use crate::text::printable;
 
-pub(crate) use tokens::{TokenGrant, CHECK_CREDENTIALS};
+pub(crate) use tokens::{TokenGrant, CHECK_CREDENTIALS, MAX_TOKEN_LIFETIME};
 
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);

@@ -76,7 +76,11 @@ fn a_refresh_token_wix_rejects_is_kept_and_the_error_says_to_log_in() {
     let out = env.run(env.cmd().args(["token", "--no-cache"]));
     let line = assert_fails(&out, 3);
     assert!(line.contains("wixauth login --flow advanced"), "{line}");
-    assert_eq!(line.matches("wixauth login").count(), 1, "one next step: {line}");
+    assert_eq!(
+        line.matches("wixauth login").count(),
+        1,
+        "one next step: {line}"
+    );
     assert_eq!(
         read(&env.secrets_file()),
         secrets_before,

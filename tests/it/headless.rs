@@ -302,7 +302,11 @@ fn a_rotated_refresh_token_replaces_the_stored_one_and_a_revoked_one_is_kept_wit
     let out = env.run(env.cmd().args(["token", "--no-cache"]));
     let line = assert_fails(&out, 3);
     assert!(line.contains("wixauth login --flow visitor"), "{line}");
-    assert_eq!(line.matches("wixauth login").count(), 1, "one next step: {line}");
+    assert_eq!(
+        line.matches("wixauth login").count(),
+        1,
+        "one next step: {line}"
+    );
     assert_eq!(
         stored_headless_refresh(&env).as_deref(),
         Some(kept.as_str())
