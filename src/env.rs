@@ -87,8 +87,8 @@ pub(crate) struct Env {
     /// `HOME` is set, so the config folder is found without a user-database lookup.
     pub home_is_set: bool,
     /// The proxy variables that are set, as (name, value); a value may hold a password
-    /// (`http://user:pass@host`), so it is shown only through `doctor`'s redaction.
-    pub proxies: Vec<(&'static str, String)>,
+    /// (`http://user:pass@host`), so it is a `Secret`, shown only through `doctor`'s redaction.
+    pub proxies: Vec<(&'static str, Secret)>,
 }
 
 /// The proxy variables reqwest honours, upper and lower case.
@@ -159,7 +159,7 @@ impl Env {
                 let mut set = Vec::new();
                 for name in PROXY_VARIABLES {
                     if let Some(value) = text(name)? {
-                        set.push((name, value));
+                        set.push((name, Secret::new(value)));
                     }
                 }
                 set
@@ -243,6 +243,13 @@ pub(crate) mod tests {
             assert_eq!(err.exit, crate::error::Exit::Usage, "{name}={value}");
             assert!(err.message().contains(name), "{err}");
         }
+    }
+
+    #[test]
+    fn debug_output_shows_no_proxy_password() {
+        let env = env_of(&[("HTTPS_PROXY", "http://user:hunter2@proxy:3128")]).unwrap();
+        assert_eq!(env.proxies[0].1.expose(), "http://user:hunter2@proxy:3128");
+        assert!(!format!("{env:?}").contains("hunter2"), "{env:?}");
     }
 
     #[test]

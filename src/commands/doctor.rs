@@ -346,6 +346,7 @@ fn proxies(ctx: &Context) -> Check {
     }
     let mut shown = Vec::new();
     for (name, value) in &ctx.env.proxies {
+        let value = value.expose();
         let is_list = name.eq_ignore_ascii_case("NO_PROXY");
         if is_list {
             shown.push(format!("{name}={}", printable(value, 200)));
@@ -353,7 +354,7 @@ fn proxies(ctx: &Context) -> Check {
         }
         // As reqwest does, a value without a scheme means http://.
         let with_scheme = match value.contains("://") {
-            true => value.clone(),
+            true => value.to_string(),
             false => format!("http://{value}"),
         };
         match Url::parse(&with_scheme) {
