@@ -323,8 +323,9 @@ fn redirect_ports(ctx: &Context) -> Vec<Check> {
 fn browser(ctx: &Context) -> Check {
     const NAME: &str = "browser";
     if let Some(b) = &ctx.env.browser {
-        let program = b.split(':').next().unwrap_or_default().trim();
-        let program = program.split_whitespace().next().unwrap_or_default();
+        let program = crate::ui::browser::browser_var_words(b)
+            .next()
+            .unwrap_or_default();
         return Check::ok(
             NAME,
             format!("$BROWSER ({}) opens login pages", printable(program, 80)),

@@ -77,11 +77,20 @@ fn spawn_without_secrets(mut command: Command) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `$BROWSER` may list several commands separated by `:`; the first one is used, with `%s`
-/// replaced by the URL, or the URL appended.
+/// `$BROWSER` may list several commands separated by `:`; the first one is used. Its words:
+/// the program, then its arguments.
+pub(crate) fn browser_var_words(browser: &str) -> std::str::SplitWhitespace<'_> {
+    browser
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+}
+
+/// The first `$BROWSER` command ([`browser_var_words`]), with `%s` replaced by the URL, or
+/// the URL appended.
 fn launch_browser_var(browser: &str, url: &str) -> Launch {
-    let command = browser.split(':').next().unwrap_or_default().trim();
-    let mut parts = command.split_whitespace();
+    let mut parts = browser_var_words(browser);
     let Some(program) = parts.next() else {
         return Launch::Failed("$BROWSER is empty".into());
     };
