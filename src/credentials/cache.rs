@@ -11,11 +11,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::Flow;
-use crate::error::Result;
-use crate::fsutil;
-use crate::log::{debug, Notes};
-use crate::secret::Secret;
+use crate::core::error::Result;
+use crate::core::fsutil;
+use crate::core::log::{debug, Notes};
+use crate::core::secret::Secret;
+use crate::settings::Flow;
 use crate::wix::TokenGrant;
 
 pub(crate) fn now_unix() -> u64 {
@@ -175,7 +175,7 @@ impl TokenCache {
         let text = match fsutil::read_private(&self.path(stem), &self.notes) {
             Ok(Some(text)) => text,
             Ok(None) => return Ok(None),
-            Err(e) if e.exit == crate::error::Exit::Usage => return Err(e),
+            Err(e) if e.exit == crate::core::error::Exit::Usage => return Err(e),
             Err(e) => {
                 debug!("token cache unreadable, ignoring it: {e}");
                 return Ok(None);

@@ -3,10 +3,11 @@
 //! never mints a new visitor: that would lose the visitor's cart and session.
 
 use super::{Session, Target};
-use crate::config::{Flow, Profile};
-use crate::error::{Error, Result};
-use crate::log::debug;
-use crate::secret::Secret;
+use crate::core::error::{Error, Result};
+use crate::core::log::debug;
+use crate::core::secret::Secret;
+use crate::settings::config::Profile;
+use crate::settings::Flow;
 use crate::wix::TokenGrant;
 use store::SecretKey;
 
@@ -49,7 +50,7 @@ impl<'a> Session<'a> {
         if let Some(id) = instance {
             return Err(Error::usage(format!(
                 "a Wix Headless client has no app instances, but instance {:?} was given: drop --instance / WIX_INSTANCE_ID",
-                crate::text::printable(id, 80)
+                crate::core::text::printable(id, 80)
             )));
         }
         if let Some(flow) = flow.filter(|f| !f.is_headless()) {
@@ -140,7 +141,7 @@ fn store_rotated(
     key: &SecretKey,
     old: &Secret,
     grant: &TokenGrant,
-    kind: crate::config::StoreKind,
+    kind: crate::settings::config::StoreKind,
 ) -> Result<()> {
     if let Some(next) = grant.refresh_token.as_ref().filter(|next| *next != old) {
         debug!("Wix returned a new refresh token; storing it in the {kind}");

@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::config::{Paths, StoreKind, StoreMode};
-use crate::error::{Error, Result};
-use crate::fsutil::{self, FileLock};
-use crate::log::{debug, Notes};
-use crate::secret::Secret;
+use crate::core::error::{Error, Result};
+use crate::core::fsutil::{self, FileLock};
+use crate::core::log::{debug, Notes};
+use crate::core::secret::Secret;
+use crate::settings::config::{Paths, StoreKind};
+use crate::settings::env::StoreMode;
 
 /// gh and stripe bound keyring calls the same way after users saw hangs on locked keyrings.
 const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
@@ -62,7 +63,7 @@ pub(crate) enum StoreError {
 impl StoreError {
     /// `fsutil`'s refusals (exit 2) stay refusals; other I/O errors are failures.
     fn from_file(e: Error) -> Self {
-        if e.exit == crate::error::Exit::Usage {
+        if e.exit == crate::core::error::Exit::Usage {
             StoreError::Untrusted(e.to_string())
         } else {
             StoreError::Failed(e.to_string())

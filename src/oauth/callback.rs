@@ -3,8 +3,8 @@
 
 use subtle::ConstantTimeEq;
 
-use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::core::error::{Error, Result};
+use crate::core::secret::Secret;
 
 /// What came back on the callback, checked state first, then `error`, then `code`.
 #[derive(Debug, PartialEq, Eq)]
@@ -57,7 +57,7 @@ pub(crate) fn parse_callback(query: &str, expected_state: &str, expect: Expect) 
     if let Some(error) = values("error").first() {
         let description = one("error_description").unwrap_or(error);
         // From the browser's URL, so anyone's: escaped before it reaches a terminal or a page.
-        let shown = crate::text::printable(description, 200);
+        let shown = crate::core::text::printable(description, 200);
         let denied = ["access_denied", "denied", "cancel"]
             .iter()
             .any(|d| error.to_ascii_lowercase().contains(d));

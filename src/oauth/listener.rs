@@ -38,9 +38,9 @@ use tokio::sync::{oneshot, watch};
 use url::Url;
 
 use super::pages;
-use crate::error::{Error, Result};
-use crate::log::debug;
-use crate::wix::urls::loopback_ips;
+use crate::core::error::{Error, Result};
+use crate::core::log::debug;
+use crate::serve::listen_addresses;
 
 /// The whole request head (request line and headers) must arrive within this.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
@@ -68,24 +68,6 @@ pub(crate) struct Listener {
     pub(crate) addresses: Vec<SocketAddr>,
     stop: watch::Sender<bool>,
     server: Option<JoinHandle<()>>,
-}
-
-/// Checks that a redirect URL is one wixauth can listen on: `http://` on a loopback host.
-pub(crate) fn listen_addresses(redirect: &Url) -> Result<Vec<SocketAddr>> {
-    let refuse = || {
-        Error::usage(format!(
-            "--redirect-url {redirect} must be an http:// URL on this machine (localhost, 127.0.0.1 or [::1]) so wixauth can listen there"
-        ))
-    };
-    if redirect.scheme() != "http" {
-        return Err(refuse());
-    }
-    let port = redirect.port_or_known_default().ok_or_else(refuse)?;
-    let ips = loopback_ips(redirect).ok_or_else(refuse)?;
-    Ok(ips
-        .into_iter()
-        .map(|ip| SocketAddr::new(ip, port))
-        .collect())
 }
 
 /// Binds the loopback sockets for a redirect URL (std sockets: the errors are the caller's).
@@ -939,35 +921,13 @@ mod tests {
     }
 
     #[test]
-    fn only_loopback_http_redirects() {
-        let ok = |u: &str| listen_addresses(&Url::parse(u).unwrap());
-        assert_eq!(ok("http://localhost:8338/callback").unwrap().len(), 2);
-        assert_eq!(
-            ok("http://127.0.0.1:9/cb").unwrap(),
-            vec!["127.0.0.1:9".parse().unwrap()]
-        );
-        assert_eq!(
-            ok("http://[::1]:9/cb").unwrap(),
-            vec!["[::1]:9".parse().unwrap()]
-        );
-        for bad in [
-            "https://localhost:8338/cb",
-            "http://example.com/cb",
-            "http://0.0.0.0:1/",
-            "http://10.1.2.3:1/",
-        ] {
-            assert!(ok(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn a_port_in_use_is_a_usage_error_naming_it() {
         let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = taken.local_addr().unwrap().port();
         let err = Listener::bind(&Url::parse(&format!("http://127.0.0.1:{port}/cb")).unwrap())
             .err()
             .expect("the port is taken");
-        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert_eq!(err.exit, crate::core::error::Exit::Usage);
         assert!(err.message().contains(&format!("port {port}")), "{err}");
         assert!(err.message().contains("--redirect-url"), "{err}");
     }

@@ -5,7 +5,6 @@
 
 mod callback;
 mod listener;
-pub(crate) use listener::listen_addresses;
 pub(crate) mod pages;
 mod pkce;
 
@@ -14,11 +13,11 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use crate::config::Flow;
-use crate::error::{Error, Result};
-use crate::log::{debug, Notes};
-use crate::secret::Secret;
-use crate::text::printable;
+use crate::core::error::{Error, Result};
+use crate::core::log::{debug, Notes};
+use crate::core::secret::Secret;
+use crate::core::text::printable;
+use crate::settings::Flow;
 use crate::ui::interrupt::{self, OnInterrupt};
 use crate::ui::spinner::{self, Spinner};
 use crate::ui::{Io, Launch};
@@ -337,8 +336,10 @@ impl Callbacks<'_> {
             started.elapsed().as_millis()
         );
         if login.flow == Flow::Advanced && login.close_window {
-            let mut close = match Url::parse(&urls::join(login.installer, "installer/close-window"))
-            {
+            let mut close = match Url::parse(&crate::core::net::join(
+                login.installer,
+                "installer/close-window",
+            )) {
                 Ok(url) => url,
                 Err(_) => login.installer.clone(),
             };

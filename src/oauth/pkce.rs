@@ -4,8 +4,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::core::error::{Error, Result};
+use crate::core::secret::Secret;
 
 pub(crate) struct Pkce {
     /// 43 unreserved characters (256 bits), as Wix's SDK makes them; sent only in the exchange.

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use crate::env::Env;
+use crate::settings::env::Env;
 
 /// What happened when we tried to open the browser.
 #[derive(Debug, PartialEq, Eq)]

@@ -32,7 +32,7 @@ static SAVED_TERMINAL: Mutex<Option<()>> = Mutex::new(None);
 pub(crate) fn on_interrupt(mode: OnInterrupt) {
     INSTALL.call_once(|| {
         if let Err(e) = ctrlc::set_handler(handle) {
-            crate::log::debug!("cannot catch Ctrl-C: {e}");
+            crate::core::log::debug!("cannot catch Ctrl-C: {e}");
         }
     });
     MODE.store(mode as u8, Ordering::SeqCst);

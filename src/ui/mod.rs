@@ -9,10 +9,10 @@ pub(crate) mod spinner;
 
 use std::io::{IsTerminal, Read, Write};
 
-use crate::env::Env;
-use crate::error::{Error, Result};
-use crate::log::Notes;
-use crate::secret::Secret;
+use crate::core::error::{Error, Result};
+use crate::core::log::Notes;
+use crate::core::secret::Secret;
+use crate::settings::env::Env;
 
 pub(crate) use browser::{Browser, Launch};
 pub(crate) use prompt::Prompter;
@@ -233,7 +233,7 @@ pub(crate) mod testing {
         );
         assert_eq!(
             io.read_secret_line(8, "x").unwrap_err().exit,
-            crate::error::Exit::Usage
+            crate::core::error::Exit::Usage
         );
     }
 }

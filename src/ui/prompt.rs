@@ -2,8 +2,8 @@
 //! waits for input.
 
 use super::interrupt::{self, OnInterrupt};
-use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::core::error::{Error, Result};
+use crate::core::secret::Secret;
 
 /// Questions asked of the person at the terminal (a trait so tests can answer them).
 pub(crate) trait Prompter {

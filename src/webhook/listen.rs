@@ -23,9 +23,10 @@ use url::{Host, Url};
 
 use super::verify::{verify, Event};
 use super::{is_app_id, PublicKey};
-use crate::config::{Config, Flow, Instance, Paths};
-use crate::error::{Error, Result};
-use crate::text::{is_wix_id, printable};
+use crate::core::error::{Error, Result};
+use crate::core::text::{is_wix_id, printable};
+use crate::settings::config::{Config, Instance, Paths};
+use crate::settings::Flow;
 use crate::ui::Io;
 
 /// Bodies larger than this get 413 (Wix's are a few KB).
@@ -259,7 +260,7 @@ fn start_saver(paths: Paths, profile: String) -> SaveQueue {
         });
     if let Err(e) = spawned {
         // Every save then fails (the sender's receiver is gone) and says so.
-        crate::log::debug!("cannot start the saver thread: {e}");
+        crate::core::log::debug!("cannot start the saver thread: {e}");
     }
     tx
 }
@@ -380,7 +381,7 @@ fn bind(port: u16) -> Result<Vec<std::net::TcpListener>> {
         Ok(v6) => sockets.push(v6),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => return Err(in_use(v6_addr)),
         // A machine without IPv6 still serves 127.0.0.1.
-        Err(e) => crate::log::debug!("not listening on {v6_addr}: {e}"),
+        Err(e) => crate::core::log::debug!("not listening on {v6_addr}: {e}"),
     }
     for socket in &sockets {
         socket
@@ -723,7 +724,7 @@ mod tests {
             "localhost:3000",
         ] {
             let err = check_forward_to(bad).unwrap_err();
-            assert_eq!(err.exit, crate::error::Exit::Usage, "{bad}");
+            assert_eq!(err.exit, crate::core::error::Exit::Usage, "{bad}");
         }
     }
 

@@ -14,8 +14,8 @@ use base64::Engine;
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{DecodePublicKey, EncodePublicKey, LineEnding};
 
-use crate::config::Profile;
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
+use crate::settings::config::Profile;
 
 /// The environment variable holding the key (PEM or base64 of it).
 pub const KEY_ENV: &str = "WIX_WEBHOOK_PUBLIC_KEY";
@@ -250,7 +250,7 @@ mod tests {
             "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
         ] {
             let err = PublicKey::parse(text, "--public-key").unwrap_err();
-            assert_eq!(err.exit, crate::error::Exit::Usage);
+            assert_eq!(err.exit, crate::core::error::Exit::Usage);
             assert!(err.message().contains("app dashboard"), "{err}");
         }
     }

@@ -9,8 +9,8 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde_json::{json, Map, Value};
 
 use super::PublicKey;
-use crate::error::{Error, Result};
-use crate::text::{printable, rfc3339};
+use crate::core::error::{Error, Result};
+use crate::core::text::{printable, rfc3339};
 
 /// Seconds of clock skew allowed on `exp`.
 const LEEWAY: u64 = 60;
@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn claims_data_must_be_a_string() {
         let err = decode_event(&claims(json!({"eventType": "AppInstalled"}))).unwrap_err();
-        assert_eq!(err.exit, crate::error::Exit::Failure);
+        assert_eq!(err.exit, crate::core::error::Exit::Failure);
         assert!(err.message().contains("object"), "{err}");
         for bad in [
             json!(null),
@@ -273,7 +273,7 @@ mod tests {
             "e30.e30.e30",
         ] {
             let err = split(token).err().expect(token);
-            assert_eq!(err.exit, crate::error::Exit::Usage, "{token}: {err}");
+            assert_eq!(err.exit, crate::core::error::Exit::Usage, "{token}: {err}");
         }
         assert_eq!(split("eyJhbGciOiJub25lIn0.e30.").unwrap().alg, "none");
     }

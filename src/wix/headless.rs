@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use super::tokens::{TokenGrant, BASIC_TOKEN_LIFETIME};
 use super::{Request, WixClient};
-use crate::error::{Error, Result};
-use crate::secret::Secret;
-use crate::text::printable;
+use crate::core::error::{Error, Result};
+use crate::core::secret::Secret;
+use crate::core::text::printable;
 
 /// What the member login asks Wix's redirect session for.
 pub(crate) struct AuthRequest<'a> {
@@ -103,7 +103,7 @@ impl WixClient {
             .and_then(|v| v.pointer("/redirectSession/fullUrl"))
             .and_then(Value::as_str)
             .and_then(|u| url::Url::parse(u).ok())
-            .filter(|u| u.scheme() == "https" || crate::wix::urls::is_loopback(u));
+            .filter(|u| u.scheme() == "https" || crate::core::net::is_loopback(u));
         url.map(|u| u.to_string()).ok_or_else(|| {
             Error::unavailable(format!(
                 "Wix answered the member login session without a usable redirectSession.fullUrl ({}); try again later",

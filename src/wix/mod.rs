@@ -1,6 +1,7 @@
 //! The Wix REST client: requests with the contract's timeouts, retries and failure
 //! classification. The only module that knows reqwest; no CLI code lives here.
 
+pub(crate) mod apps;
 pub(crate) mod headless;
 mod tokens;
 pub(crate) mod urls;
@@ -9,10 +10,10 @@ use std::cell::OnceCell;
 use std::time::{Duration, Instant};
 use url::Url;
 
-use crate::error::{Error, Result};
-use crate::log::{debug, redact_url};
-use crate::secret::Secret;
-use crate::text::printable;
+use crate::core::error::{Error, Result};
+use crate::core::log::{debug, redact_url};
+use crate::core::secret::Secret;
+use crate::core::text::printable;
 
 pub(crate) use tokens::{TokenGrant, CHECK_CREDENTIALS, MAX_TOKEN_LIFETIME};
 
@@ -187,7 +188,7 @@ pub(crate) struct WixClient {
 impl WixClient {
     pub(crate) fn new(api: Url, timeout: Duration) -> Result<WixClient> {
         // Before the resolver's first lookup (it runs on the runtime's blocking threads).
-        crate::nss::builtin_services_only();
+        crate::core::nss::builtin_services_only();
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("wixauth/", env!("CARGO_PKG_VERSION")))
             .timeout(timeout)
@@ -195,7 +196,7 @@ impl WixClient {
             // A redirect could carry a credential-bearing request elsewhere.
             .redirect(reqwest::redirect::Policy::none());
         if api.scheme() == "http" {
-            // Only loopback bases may be http:// (urls::checked_base): reach them directly, so
+            // Only loopback bases may be http:// (core::net::checked_base): reach them directly, so
             // no proxy ever sees a secret in clear text.
             builder = builder.no_proxy();
         }
@@ -216,7 +217,7 @@ impl WixClient {
 
     /// `{api}/path`.
     pub(crate) fn url(&self, path: &str) -> String {
-        urls::join(&self.api, path)
+        crate::core::net::join(&self.api, path)
     }
 
     /// Sends a request with bounded retries (see [`Request::idempotent`]).

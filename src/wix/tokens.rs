@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Request, WixClient, ATTEMPTS};
-use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::core::error::{Error, Result};
+use crate::core::secret::Secret;
 
 /// Client-credentials tokens live 4 hours; Wix may omit `expires_in`.
 pub(crate) const BASIC_TOKEN_LIFETIME: u64 = 14_400;
@@ -207,7 +207,7 @@ mod tests {
         for token in ["a\nb", "\u{1b}[31mred", "two words", "caf\u{e9}"] {
             let body = serde_json::json!({"access_token": token}).to_string();
             let err = parse_grant(body.as_bytes(), 300).unwrap_err();
-            assert_eq!(err.exit, crate::error::Exit::Unavailable, "{token:?}");
+            assert_eq!(err.exit, crate::core::error::Exit::Unavailable, "{token:?}");
             assert!(!err.message().contains(token), "{err}");
         }
     }
@@ -243,7 +243,7 @@ mod tests {
             br#"{"access_token":""}"#,
         ] {
             let e = parse_grant(body, 300).unwrap_err();
-            assert_eq!(e.exit, crate::error::Exit::Unavailable);
+            assert_eq!(e.exit, crate::core::error::Exit::Unavailable);
         }
     }
 }

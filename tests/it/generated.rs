@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use clap_complete::Shell;
-use wixauth::commands::generate;
+use wixauth::generate;
 
 fn check(file: &str, generated: &[u8]) {
     check_in("completions", file, generated)
@@ -182,13 +182,13 @@ fn environment_topic_lists_every_variable_the_source_reads() {
     let mut found = std::collections::BTreeSet::new();
     for entry in walk(&src) {
         let text = std::fs::read_to_string(&entry).unwrap();
-        let is_env_module = entry.ends_with("src/env.rs");
-        // The environment is read in one place: src/env.rs builds `Env` once at start-up.
+        let is_env_module = entry.ends_with("src/settings/env.rs");
+        // The environment is read in one place: src/settings/env.rs builds `Env` once at start-up.
         if !is_env_module {
             for reader in ["env::var(", "env::var_os(", "env::vars("] {
                 assert!(
                     !text.contains(reader),
-                    "{} reads the environment ({reader}); read it in src/env.rs instead",
+                    "{} reads the environment ({reader}); read it in src/settings/env.rs instead",
                     entry.display()
                 );
             }

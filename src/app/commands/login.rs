@@ -4,17 +4,18 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::cli::LoginArgs;
-use crate::config::{Config, Flow, Instance, Profile, StoreKind, DEFAULT_REDIRECT_URL};
-use crate::context::Context;
+use crate::app::cli::LoginArgs;
+use crate::app::context::Context;
+use crate::core::error::{Error, Result};
+use crate::core::log::debug;
+use crate::core::secret::Secret;
+use crate::core::text::{is_wix_id, printable};
 use crate::credentials::cache::{CacheKey, CachedToken};
 use crate::credentials::store::SecretKey;
 use crate::credentials::Cached;
-use crate::error::{Error, Result};
-use crate::log::debug;
 use crate::oauth::{self, Authorised, BrowserLogin};
-use crate::secret::Secret;
-use crate::text::{is_wix_id, printable};
+use crate::settings::config::{Config, Instance, Profile, StoreKind, DEFAULT_REDIRECT_URL};
+use crate::settings::Flow;
 use crate::ui::Io;
 
 /// The longest app secret `--secret-stdin` reads (Wix's are UUIDs).

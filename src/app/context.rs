@@ -4,12 +4,12 @@
 
 use std::cell::OnceCell;
 
-use crate::config::{Config, Paths, Profile, DEFAULT_PROFILE};
+use crate::core::error::Result;
+use crate::core::log::Notes;
 use crate::credentials::store::Secrets;
 use crate::credentials::Session;
-use crate::env::Env;
-use crate::error::Result;
-use crate::log::Notes;
+use crate::settings::config::{Config, Paths, Profile, DEFAULT_PROFILE};
+use crate::settings::env::Env;
 use crate::wix::LazyClient;
 
 pub(crate) struct Context {

@@ -4,10 +4,10 @@ use std::io::{Read, Write};
 
 use url::Url;
 
-use crate::cli::ApiArgs;
-use crate::context::Context;
-use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::app::cli::ApiArgs;
+use crate::app::context::Context;
+use crate::core::error::{Error, Result};
+use crate::core::secret::Secret;
 use crate::ui::Io;
 use crate::wix::{self, Method, Request};
 
@@ -45,7 +45,7 @@ pub(crate) fn api_url(api: &Url, path: &str) -> Result<Url> {
     } else if path.starts_with("//") {
         return Err(refuse());
     } else {
-        Url::parse(&wix::urls::join(api, path)).map_err(|_| refuse())?
+        Url::parse(&crate::core::net::join(api, path)).map_err(|_| refuse())?
     };
     let same_origin = url.scheme() == api.scheme()
         && url.host() == api.host()
@@ -180,7 +180,7 @@ fn for_terminal(body: &[u8], tty: bool) -> std::borrow::Cow<'_, [u8]> {
             Some(text) => (text.strip_suffix('\r').unwrap_or(text), "\n"),
             None => (line, ""),
         };
-        shown.push_str(&crate::text::printable(text, usize::MAX));
+        shown.push_str(&crate::core::text::printable(text, usize::MAX));
         shown.push_str(newline);
     }
     shown.into_bytes().into()

@@ -4,25 +4,12 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::cli::BiEventArgs;
-use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::app::cli::BiEventArgs;
+use crate::app::context::Context;
+use crate::core::error::{Error, Result};
 use crate::ui::Io;
+use crate::wix::apps::EVENTS;
 use crate::wix::Request;
-
-/// Wix's `eventName` values (apps.service.json).
-pub(crate) const EVENTS: &[&str] = &[
-    "APP_DASHBOARD_LOADED",
-    "APP_FINISHED_CONFIGURATION",
-    "APP_UPGRADED",
-    "PRIMARY_ACTION_PERFORMED",
-    "CUSTOM",
-    "CHARGE",
-    "FUNDS_RETURNED",
-    "APP_DEPLOYED",
-    "APP_SETUP_FINISHED",
-    "APP_FINISH_BUSINESS_SETUP",
-];
 
 pub(crate) struct BiEventOptions {
     pub event: String,
@@ -92,13 +79,13 @@ pub(crate) fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<(
     let body = event_body(opts)?;
     let session = ctx.session();
     if session.is_headless() {
-        return Err(crate::error::Error::usage(format!(
+        return Err(crate::core::error::Error::usage(format!(
             "bi-event is for app profiles (basic/advanced): BI events belong to an app instance, and profile {:?} is a Wix Headless client (visitor/member)",
             ctx.profile
         )));
     }
     let target = session.resolve(ctx.instance.as_deref(), None)?;
-    let url = crate::wix::urls::join(ctx.wix().api(), "apps/v1/bi-event");
+    let url = crate::core::net::join(ctx.wix().api(), "apps/v1/bi-event");
     // Reporting the same event twice is harmless; losing it to a blip is not.
     let request = Request::post_json(url, &body, true);
     let (response, _) = session.authorised_send(&target, request)?;
@@ -163,7 +150,7 @@ mod tests {
         ] {
             assert_eq!(
                 event_body(&o).unwrap_err().exit,
-                crate::error::Exit::Usage,
+                crate::core::error::Exit::Usage,
                 "{}",
                 o.event
             );

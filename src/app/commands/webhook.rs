@@ -3,10 +3,10 @@
 use std::io::Read;
 use std::path::PathBuf;
 
-use crate::cli::{WebhookArgs, WebhookCommand};
-use crate::config::Config;
-use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::app::cli::{WebhookArgs, WebhookCommand};
+use crate::app::context::Context;
+use crate::core::error::{Error, Result};
+use crate::settings::config::Config;
 use crate::ui::Io;
 use crate::webhook::listen::{self, ListenOptions, MAX_BODY};
 use crate::webhook::{self, verify, PublicKey};

@@ -8,44 +8,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::env::Env;
-use crate::error::{Error, Result};
-use crate::fsutil::{self, FileLock};
+use crate::core::error::{Error, Result};
+use crate::core::fsutil::{self, FileLock};
+use crate::settings::env::Env;
+use crate::settings::Flow;
 
 pub(crate) const DEFAULT_PROFILE: &str = "default";
 pub(crate) const DEFAULT_REDIRECT_URL: &str = "http://localhost:8338/callback";
-
-/// How an app gets tokens from Wix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum Flow {
-    /// Client credentials: app id + app secret + instance id → 4-hour tokens.
-    Basic,
-    /// Legacy custom authentication: browser consent → refresh token → 5-minute tokens.
-    Advanced,
-    /// Wix Headless: an anonymous visitor of the client's site (refresh token kept).
-    Visitor,
-    /// Wix Headless: a site member, logged in on Wix's page (PKCE, refresh token kept).
-    Member,
-}
-
-impl Flow {
-    /// A Wix Headless client flow (OAuth client id, no secret, no instance).
-    pub(crate) fn is_headless(self) -> bool {
-        matches!(self, Flow::Visitor | Flow::Member)
-    }
-}
-
-impl fmt::Display for Flow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Flow::Basic => "basic",
-            Flow::Advanced => "advanced",
-            Flow::Visitor => "visitor",
-            Flow::Member => "member",
-        })
-    }
-}
 
 /// Which secret store holds a profile's secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,28 +30,6 @@ impl fmt::Display for StoreKind {
             StoreKind::Keyring => "keyring",
             StoreKind::File => "file",
         })
-    }
-}
-
-/// How secrets are stored: `WIXAUTH_SECRET_STORE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StoreMode {
-    Auto,
-    Keyring,
-    File,
-}
-
-impl StoreMode {
-    /// The value of `WIXAUTH_SECRET_STORE` (unset: `auto`).
-    pub(crate) fn parse(value: Option<&str>) -> Result<StoreMode> {
-        match value.unwrap_or("auto") {
-            "auto" => Ok(StoreMode::Auto),
-            "keyring" => Ok(StoreMode::Keyring),
-            "file" => Ok(StoreMode::File),
-            other => Err(Error::usage(format!(
-                "WIXAUTH_SECRET_STORE={other:?} is not one of auto, keyring, file"
-            ))),
-        }
     }
 }
 
@@ -164,7 +111,7 @@ impl Paths {
         }
         if !env.home_is_set {
             // The home folder then comes from the user database.
-            crate::nss::builtin_services_only();
+            crate::core::nss::builtin_services_only();
         }
         let base = dirs::config_dir().ok_or_else(|| {
             Error::usage("cannot find a config folder for this user: set WIXAUTH_CONFIG_DIR")
@@ -245,7 +192,7 @@ mod tests {
             Path::new("/x/config.toml"),
         )
         .unwrap_err();
-        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert_eq!(err.exit, crate::core::error::Exit::Usage);
         assert!(err.message().contains("/x/config.toml"), "{err}");
         assert!(err.message().contains("line 3"), "{err}");
     }
@@ -264,7 +211,7 @@ mod tests {
     #[test]
     fn wrong_value_type_is_a_usage_error() {
         let err = Config::parse("[profiles.p]\nflow = \"sideways\"\n", Path::new("c")).unwrap_err();
-        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert_eq!(err.exit, crate::core::error::Exit::Usage);
         assert!(err.message().contains("line 2"), "{err}");
     }
 }

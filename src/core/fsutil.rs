@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use crate::error::{io_error, Error, Result};
-use crate::log::{debug, Notes};
+use crate::core::error::{io_error, Error, Result};
+use crate::core::log::{debug, Notes};
 
 /// The prefix of `write_private_atomic`'s temporary files, which `sweep_temp_files` removes.
 const TEMP_PREFIX: &str = ".wixauth-";
@@ -372,7 +372,7 @@ mod tests {
         );
         file.set_len(MAX_FILE + 1).unwrap();
         let err = read_optional(&path).unwrap_err();
-        assert_eq!(err.exit, crate::error::Exit::Usage);
+        assert_eq!(err.exit, crate::core::error::Exit::Usage);
         assert!(err.message().contains("move it away"), "{err}");
     }
 
@@ -440,7 +440,7 @@ mod tests {
                 FileLock::acquire(&dir.path().join("a.lock")).map(drop),
             ] {
                 let err = result.unwrap_err();
-                assert_eq!(err.exit, crate::error::Exit::Usage, "{mode:o}: {err}");
+                assert_eq!(err.exit, crate::core::error::Exit::Usage, "{mode:o}: {err}");
                 let fix = format!("chmod 700 {}", dir.path().display());
                 assert!(err.message().contains(&fix), "{err}");
             }
@@ -469,7 +469,7 @@ mod tests {
             (PathBuf::from("/"), fs::metadata("/").unwrap().uid())
         };
         let err = read_optional(&folder.join("config.toml")).unwrap_err();
-        assert_eq!(err.exit, crate::error::Exit::Usage, "{err}");
+        assert_eq!(err.exit, crate::core::error::Exit::Usage, "{err}");
         assert!(
             err.message()
                 .contains(&format!("owned by uid {owner}, not you")),
@@ -500,14 +500,14 @@ mod tests {
                 read_optional(path).unwrap_err(),
                 read_private(path, &Notes::default()).unwrap_err(),
             ] {
-                assert_eq!(err.exit, crate::error::Exit::Usage, "{err}");
+                assert_eq!(err.exit, crate::core::error::Exit::Usage, "{err}");
                 assert!(err.message().contains(what), "{err}");
                 assert!(err.message().contains(&path.display().to_string()), "{err}");
             }
         }
         // A lock file planted as a symlink is refused too, and its target left alone.
         let err = FileLock::acquire(&link).map(drop).unwrap_err();
-        assert_eq!(err.exit, crate::error::Exit::Usage, "{err}");
+        assert_eq!(err.exit, crate::core::error::Exit::Usage, "{err}");
         assert_eq!(fs::read_to_string(&real).unwrap(), "x = 1");
         // Writes replace a symlink rather than writing through it.
         write_private_atomic(&link, b"new").unwrap();

@@ -2,13 +2,13 @@
 
 use serde_json::json;
 
-use crate::cli::TokenArgs;
-use crate::config::Flow;
-use crate::context::Context;
+use crate::app::cli::TokenArgs;
+use crate::app::context::Context;
+use crate::core::error::Result;
+use crate::core::text::rfc3339;
 use crate::credentials::cache::now_unix;
 use crate::credentials::Freshness;
-use crate::error::Result;
-use crate::text::rfc3339;
+use crate::settings::Flow;
 use crate::ui::Io;
 
 pub(crate) struct TokenOptions {

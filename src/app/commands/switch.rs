@@ -1,10 +1,10 @@
 //! `wixauth switch`: the active profile (config.toml's `active_profile`) and a profile's
 //! default instance, by flags or, on a terminal, by picking from what is logged in.
 
-use crate::config::Config;
-use crate::context::Context;
-use crate::error::{Error, Result};
-use crate::text::printable;
+use crate::app::context::Context;
+use crate::core::error::{Error, Result};
+use crate::core::text::printable;
+use crate::settings::config::Config;
 use crate::ui::Io;
 
 pub(crate) struct SwitchOptions {

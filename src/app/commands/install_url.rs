@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
-use crate::cli::InstallUrlArgs;
-use crate::config::{Flow, DEFAULT_REDIRECT_URL};
-use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::app::cli::InstallUrlArgs;
+use crate::app::context::Context;
+use crate::core::error::{Error, Result};
+use crate::settings::config::DEFAULT_REDIRECT_URL;
+use crate::settings::Flow;
 use crate::ui::Io;
 use crate::wix::urls;
 

@@ -2,15 +2,16 @@
 
 use serde::Serialize;
 
-use crate::cli::StatusArgs;
-use crate::config::{Config, Flow, Profile, StoreKind};
-use crate::context::Context;
+use crate::app::cli::StatusArgs;
+use crate::app::context::Context;
+use crate::core::error::{Error, Exit, Result};
+use crate::core::fsutil;
 use crate::credentials::cache::now_unix;
 use crate::credentials::headless;
 use crate::credentials::store::{SecretKey, Secrets};
 use crate::credentials::Freshness;
-use crate::error::{Error, Exit, Result};
-use crate::fsutil;
+use crate::settings::config::{Config, Profile, StoreKind};
+use crate::settings::Flow;
 use crate::ui::Io;
 
 pub(crate) struct StatusOptions {
@@ -204,11 +205,11 @@ fn remember_site_name(
     let name = match session.authorised_send(target, request) {
         Ok((r, _)) if r.is_success() => serde_json::from_slice(&r.body)
             .ok()
-            .and_then(|v| crate::commands::whoami::parse_instance(&v).site_name),
+            .and_then(|v| crate::wix::apps::parse_instance(&v).site_name),
         _ => None,
     };
     let Some(name) = name else {
-        crate::log::debug!("no site name for instance {id}");
+        crate::core::log::debug!("no site name for instance {id}");
         return;
     };
     let profile = ctx.profile.clone();
@@ -242,7 +243,7 @@ fn short_check_error(e: &Error, profile: &str, flow: Flow) -> Error {
     let command = match e.exit {
         Exit::Rejected | Exit::Usage => {
             let mut c = String::from("wixauth");
-            if profile != crate::config::DEFAULT_PROFILE {
+            if profile != crate::settings::config::DEFAULT_PROFILE {
                 c.push_str(&format!(" --profile {profile}"));
             }
             c.push_str(" login");
@@ -372,7 +373,7 @@ fn headless_report(
         Some(client) => ctx
             .session()
             .cache()
-            .load(&crate::commands::headless_login::cache_key(
+            .load(&crate::app::commands::headless_login::cache_key(
                 ctx, client, name,
             ))?
             .map(|t| t.ttl(now_unix()))
@@ -488,7 +489,7 @@ fn human(report: &Report, secrets: &Secrets) -> String {
                 }
             };
             let cached = match i.cached_token_expires_in {
-                Some(s) => format!(", cached token expires {}", crate::text::relative(s)),
+                Some(s) => format!(", cached token expires {}", crate::core::text::relative(s)),
                 None => ", no cached token".into(),
             };
             let check = i
@@ -500,7 +501,7 @@ fn human(report: &Report, secrets: &Secrets) -> String {
             let site = i
                 .site_name
                 .as_deref()
-                .map(|s| format!(" \"{}\"", crate::text::printable(s, 80)))
+                .map(|s| format!(" \"{}\"", crate::core::text::printable(s, 80)))
                 .unwrap_or_default();
             out.push_str(&format!(
                 "  {mark} instance {}{site} ({}{refresh}{cached}{check})\n",

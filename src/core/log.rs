@@ -16,7 +16,7 @@ pub(crate) fn verbose() -> bool {
 /// `debug!(…)`: a line on stderr with `-v`, nothing otherwise.
 macro_rules! debug {
     ($($arg:tt)*) => {
-        if $crate::log::verbose() {
+        if $crate::core::log::verbose() {
             eprintln!("wixauth: debug: {}", format_args!($($arg)*));
         }
     };

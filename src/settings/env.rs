@@ -8,10 +8,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::config::StoreMode;
-use crate::error::{Error, Result};
-use crate::secret::Secret;
-use crate::wix::urls;
+use crate::core::error::{Error, Result};
+use crate::core::secret::Secret;
 
 pub(crate) const DEFAULT_API_BASE: &str = "https://www.wixapis.com";
 pub(crate) const DEFAULT_INSTALLER_BASE: &str = "https://www.wix.com";
@@ -58,6 +56,28 @@ pub(crate) fn help() -> String {
     out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID (for a Wix Headless\nclient: WIX_CLIENT_ID, and no WIX_INSTANCE_ID); WIX_APP_SECRET and WIX_REFRESH_TOKEN are removed from its environment.\n");
     out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
     out
+}
+
+/// How secrets are stored: `WIXAUTH_SECRET_STORE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StoreMode {
+    Auto,
+    Keyring,
+    File,
+}
+
+impl StoreMode {
+    /// The value of `WIXAUTH_SECRET_STORE` (unset: `auto`).
+    pub(crate) fn parse(value: Option<&str>) -> Result<StoreMode> {
+        match value.unwrap_or("auto") {
+            "auto" => Ok(StoreMode::Auto),
+            "keyring" => Ok(StoreMode::Keyring),
+            "file" => Ok(StoreMode::File),
+            other => Err(Error::usage(format!(
+                "WIXAUTH_SECRET_STORE={other:?} is not one of auto, keyring, file"
+            ))),
+        }
+    }
 }
 
 /// What the environment says, validated. Built once by `lib.rs`; commands see it through
@@ -129,7 +149,7 @@ impl Env {
         };
         let base = |name: &str, default: &str| -> Result<Url> {
             let given = text(name)?;
-            urls::checked_base(name, given.as_deref().unwrap_or(default))
+            crate::core::net::checked_base(name, given.as_deref().unwrap_or(default))
         };
         Ok(Env {
             profile: text("WIXAUTH_PROFILE")?,
@@ -168,10 +188,14 @@ impl Env {
     }
 }
 
-/// Whether a completion script asks for candidates: [`crate::complete::VAR`] set, and neither
+/// Set by the completion scripts only; the leading underscore marks it as their protocol
+/// with the binary, not a setting for people.
+pub(crate) const COMPLETE_VAR: &str = "_WIXAUTH_COMPLETE";
+
+/// Whether a completion script asks for candidates: [`COMPLETE_VAR`] set, and neither
 /// empty nor `0` (clap_complete's own test, which still decides).
 pub(crate) fn completion_requested() -> bool {
-    std::env::var_os(crate::complete::VAR).is_some_and(|v| !v.is_empty() && v != "0")
+    std::env::var_os(COMPLETE_VAR).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// `WIXAUTH_HTTP_TIMEOUT`: seconds per attempt (fractions allowed), or the default 15 s.
@@ -240,7 +264,7 @@ pub(crate) mod tests {
             ("WIXAUTH_INSTALLER_BASE", "not a url"),
         ] {
             let err = env_of(&[(name, value)]).unwrap_err();
-            assert_eq!(err.exit, crate::error::Exit::Usage, "{name}={value}");
+            assert_eq!(err.exit, crate::core::error::Exit::Usage, "{name}={value}");
             assert!(err.message().contains(name), "{err}");
         }
     }

@@ -7,15 +7,15 @@ use std::ffi::OsString;
 use std::rc::Rc;
 
 use super::{api, doctor, exec, login, logout, status, switch, token};
-use crate::config::Flow;
-use crate::context::Context;
+use crate::app::context::Context;
+use crate::core::error::Exit;
 use crate::credentials::Freshness;
-use crate::env::Env;
-use crate::error::Exit;
+use crate::settings::env::Env;
+use crate::settings::Flow;
 use crate::ui::testing::{fake_io, Buffer, Recorder, Script};
 use crate::ui::Io;
 
-#[path = "../../tests/it/support/emulator.rs"]
+#[path = "../../../tests/it/support/emulator.rs"]
 mod emulator;
 use emulator::Emulator;
 
@@ -358,7 +358,7 @@ fn an_answer_over_64_mib_is_refused_not_held() {
     );
     let (mut io, out, _) = quiet_io("");
     let e = api::run(&opts, &ctx, &mut io).unwrap_err();
-    assert_eq!(e.exit, crate::error::Exit::Unavailable, "{e}");
+    assert_eq!(e.exit, crate::core::error::Exit::Unavailable, "{e}");
     assert!(e.message().contains("over 64 MiB"), "{e}");
     assert!(out.text().is_empty());
 }
@@ -561,7 +561,7 @@ fn switch_to(
     instance: Option<&str>,
     tty: bool,
     script: Script,
-) -> (crate::error::Result<()>, String) {
+) -> (crate::core::error::Result<()>, String) {
     let mut ctx = h.ctx(None);
     let (mut io, out, err) = fake_io("", tty, script, Recorder::default());
     let opts = switch::SwitchOptions {

@@ -1,58 +1,13 @@
-//! Dynamic shell completion (clap_complete's engine).
-//!
-//! The committed scripts in `completions/` only register a function that calls
-//! `_WIXAUTH_COMPLETE=SHELL wixauth -- WORDS…`; [`run_if_requested`] answers that call with
-//! candidates computed now: profiles from config.toml, instances of the profile being typed,
-//! `bi-event` names and `help` topics. Nothing here may fail loudly: a broken config or
+//! Completion candidates computed at Tab time: profiles from config.toml, instances of the
+//! profile being typed, `bi-event` names. Nothing here may fail loudly: a broken config or
 //! environment just means fewer candidates.
 
 use std::ffi::OsString;
 
-use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
-use clap_complete::env::{Bash, Elvish, EnvCompleter, Fish, Powershell, Shells, Zsh};
-use clap_complete::{CompleteEnv, Shell};
 
-use crate::cli::Cli;
-use crate::config::{Config, Paths, DEFAULT_PROFILE};
-use crate::env::Env;
-
-/// Set by the completion scripts only; the leading underscore marks it as their protocol
-/// with the binary, not a setting for people.
-pub(crate) const VAR: &str = "_WIXAUTH_COMPLETE";
-const BIN: &str = "wixauth";
-const SHELLS: Shells<'static> = Shells(&[&Bash, &Elvish, &Fish, &Powershell, &Zsh]);
-
-/// Answers a completion request from a shell and exits; returns when this is a normal run.
-pub(crate) fn run_if_requested() {
-    // clap_complete collects the arguments and asks for the current folder before it looks at
-    // the variable: a normal run skips that.
-    if !crate::env::completion_requested() {
-        return;
-    }
-    CompleteEnv::with_factory(Cli::command)
-        .var(VAR)
-        .bin(BIN)
-        // The scripts call `wixauth` through PATH, so they stay valid across upgrades.
-        .completer(BIN)
-        .shells(SHELLS)
-        .complete();
-}
-
-/// The script `wixauth completions SHELL` prints: it registers the dynamic completer.
-pub(crate) fn registration(shell: Shell) -> Vec<u8> {
-    let completer: &dyn EnvCompleter = match shell {
-        Shell::Bash => &Bash,
-        Shell::Zsh => &Zsh,
-        Shell::Fish => &Fish,
-        Shell::Elvish => &Elvish,
-        _ => &Powershell,
-    };
-    let mut out = Vec::new();
-    // Writing into a Vec cannot fail.
-    let _ = completer.write_registration(VAR, BIN, BIN, BIN, &mut out);
-    out
-}
+use crate::settings::config::{Config, Paths, DEFAULT_PROFILE};
+use crate::settings::env::Env;
 
 /// Profiles in config.toml.
 pub(crate) fn profiles() -> Vec<CompletionCandidate> {
@@ -101,25 +56,11 @@ pub(crate) fn events() -> Vec<CompletionCandidate> {
         CompletionCandidate::new("finished").help(Some("APP_FINISHED_CONFIGURATION".into())),
     )
     .chain(
-        crate::commands::bi_event::EVENTS
+        crate::wix::apps::EVENTS
             .iter()
             .map(|e| CompletionCandidate::new(*e)),
     )
     .collect()
-}
-
-/// `help` topics: every visible command, and `environment`.
-pub(crate) fn help_topics() -> Vec<CompletionCandidate> {
-    let command = Cli::command();
-    command
-        .get_subcommands()
-        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
-        .map(|c| CompletionCandidate::new(c.get_name()).help(c.get_about().cloned()))
-        .chain(std::iter::once(
-            CompletionCandidate::new("environment")
-                .help(Some("environment variables wixauth reads".into())),
-        ))
-        .collect()
 }
 
 fn load() -> Option<(Env, Config)> {
@@ -199,17 +140,5 @@ mod tests {
             "no",
         ];
         assert_eq!(profile_on_command_line(words(&args)), None);
-    }
-
-    #[test]
-    fn help_topics_are_a_handful() {
-        let topics: Vec<String> = help_topics()
-            .iter()
-            .map(|c| c.get_value().to_string_lossy().into_owned())
-            .collect();
-        assert!(topics.contains(&"login".to_string()), "{topics:?}");
-        assert!(topics.contains(&"environment".to_string()), "{topics:?}");
-        assert!(!topics.contains(&"help".to_string()), "{topics:?}");
-        assert!(topics.len() < 20, "{topics:?}");
     }
 }

@@ -6,15 +6,16 @@ use std::time::{Duration, SystemTime};
 use serde::Serialize;
 use url::Url;
 
-use crate::cli::DoctorArgs;
-use crate::config::StoreMode;
-use crate::config::{Flow, Profile, StoreKind, DEFAULT_REDIRECT_URL};
-use crate::context::Context;
+use crate::app::cli::DoctorArgs;
+use crate::app::context::Context;
+use crate::core::error::{Exit, Result};
+use crate::core::fsutil;
+use crate::core::text::printable;
 use crate::credentials::store::StoreError;
 use crate::credentials::{Freshness, Session};
-use crate::error::{Exit, Result};
-use crate::fsutil;
-use crate::text::printable;
+use crate::settings::config::{Profile, StoreKind, DEFAULT_REDIRECT_URL};
+use crate::settings::env::StoreMode;
+use crate::settings::Flow;
 use crate::ui::Io;
 
 /// More than this between our clock and Wix's is reported: token times would read wrong.
@@ -290,7 +291,7 @@ fn redirect_ports(ctx: &Context) -> Vec<Check> {
             let url = p.redirect_url.as_deref().unwrap_or(DEFAULT_REDIRECT_URL);
             let addresses = Url::parse(url)
                 .map_err(|e| e.to_string())
-                .and_then(|u| crate::oauth::listen_addresses(&u).map_err(|e| e.message().to_string()));
+                .and_then(|u| crate::serve::listen_addresses(&u).map_err(|e| e.message().to_string()));
             let addresses = match addresses {
                 Ok(a) => a,
                 Err(why) => {

@@ -3,10 +3,10 @@
 use std::ffi::OsString;
 use std::process::Command;
 
-use crate::cli::ExecArgs;
-use crate::context::Context;
+use crate::app::cli::ExecArgs;
+use crate::app::context::Context;
+use crate::core::error::{Error, Exit, Result};
 use crate::credentials::Freshness;
-use crate::error::{Error, Exit, Result};
 use crate::ui::Io;
 
 pub(crate) struct ExecOptions {

@@ -1,12 +1,12 @@
 //! `wixauth logout`: forget an instance, or with `--all` a whole profile, from every local store.
 
-use crate::cli::LogoutArgs;
-use crate::config::Config;
-use crate::context::Context;
+use crate::app::cli::LogoutArgs;
+use crate::app::context::Context;
+use crate::core::error::{Error, Exit, Result};
+use crate::core::fsutil;
 use crate::credentials::store::SecretKey;
 use crate::credentials::Cached;
-use crate::error::{Error, Exit, Result};
-use crate::fsutil;
+use crate::settings::config::Config;
 use crate::ui::Io;
 
 pub(crate) struct LogoutOptions {

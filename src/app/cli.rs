@@ -1,9 +1,9 @@
 //! The command-line model. Completions, the man page and `--help` are all generated from it.
 
 use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand, ValueEnum};
-use clap_complete::engine::ArgValueCandidates;
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
-use crate::config::Flow;
+use crate::settings::Flow;
 
 pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
 /// No Wix token lives longer than this: a larger `--min-ttl` could never be met.
@@ -20,11 +20,11 @@ const MAX_MIN_TTL: u64 = crate::wix::MAX_TOKEN_LIFETIME;
 )]
 pub(crate) struct Cli {
     /// Profile: a named app configuration (one Wix app) [env: WIXAUTH_PROFILE]
-    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(crate::complete::profiles))]
+    #[arg(long, global = true, value_name = "NAME", add = ArgValueCandidates::new(crate::app::candidates::profiles))]
     pub profile: Option<String>,
 
     /// App instance (site) to act for [env: WIX_INSTANCE_ID] [default: the profile's last logged-in instance]
-    #[arg(long, global = true, value_name = "ID", add = ArgValueCandidates::new(crate::complete::instances))]
+    #[arg(long, global = true, value_name = "ID", add = ArgValueCandidates::new(crate::app::candidates::instances))]
     pub instance: Option<String>,
 
     /// Debug log on stderr (requests, cache, store); secrets are redacted
@@ -130,7 +130,7 @@ impl<T: Args> Args for Deferred<T> {
 #[derive(Debug, Args)]
 pub(crate) struct BiEventArgs {
     /// `finished` (APP_FINISHED_CONFIGURATION) or an upper-case Wix event name
-    #[arg(value_name = "EVENT", add = ArgValueCandidates::new(crate::complete::events))]
+    #[arg(value_name = "EVENT", add = ArgValueCandidates::new(crate::app::candidates::events))]
     pub event: String,
 
     /// The custom event's name (required with CUSTOM)
@@ -334,7 +334,7 @@ pub(crate) struct CompletionsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct HelpArgs {
     /// A command name, or the topic `environment`
-    #[arg(value_name = "COMMAND|TOPIC", add = ArgValueCandidates::new(crate::complete::help_topics))]
+    #[arg(value_name = "COMMAND|TOPIC", add = ArgValueCandidates::new(help_topics))]
     pub topic: Vec<String>,
 }
 
@@ -482,6 +482,20 @@ impl From<FlowArg> for Flow {
     }
 }
 
+/// `help` topics: every visible command, and `environment`.
+pub(crate) fn help_topics() -> Vec<CompletionCandidate> {
+    let command = <Cli as clap::CommandFactory>::command();
+    command
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+        .map(|c| CompletionCandidate::new(c.get_name()).help(c.get_about().cloned()))
+        .chain(std::iter::once(
+            CompletionCandidate::new("environment")
+                .help(Some("environment variables wixauth reads".into())),
+        ))
+        .collect()
+}
+
 fn min_ttl() -> clap::builder::RangedU64ValueParser {
     clap::value_parser!(u64).range(0..=MAX_MIN_TTL)
 }
@@ -510,5 +524,17 @@ mod tests {
     fn secret_has_no_argument_form() {
         let err = Cli::try_parse_from(["wixauth", "login", "--secret", "x"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn help_topics_are_a_handful() {
+        let topics: Vec<String> = help_topics()
+            .iter()
+            .map(|c| c.get_value().to_string_lossy().into_owned())
+            .collect();
+        assert!(topics.contains(&"login".to_string()), "{topics:?}");
+        assert!(topics.contains(&"environment".to_string()), "{topics:?}");
+        assert!(!topics.contains(&"help".to_string()), "{topics:?}");
+        assert!(topics.len() < 20, "{topics:?}");
     }
 }

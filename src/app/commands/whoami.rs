@@ -3,11 +3,14 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::WhoamiArgs;
-use crate::context::Context;
-use crate::error::Result;
-use crate::text::{printable, rfc3339};
+use crate::app::cli::WhoamiArgs;
+use crate::app::context::Context;
+use crate::core::error::Result;
+use crate::core::text::printable;
 use crate::ui::Io;
+use crate::wix::apps::{
+    parse_instance, parse_member, parse_token_info, InstanceInfo, MemberInfo, TokenInfo,
+};
 use crate::wix::Request;
 
 pub(crate) struct WhoamiOptions {
@@ -20,119 +23,16 @@ impl From<&WhoamiArgs> for WhoamiOptions {
     }
 }
 
-#[derive(Debug, Serialize, PartialEq)]
-pub(crate) struct TokenInfo {
-    pub active: bool,
-    pub app_id: Option<String>,
-    pub instance_id: Option<String>,
-    pub site_id: Option<String>,
-    pub subject_type: Option<String>,
-    pub subject_id: Option<String>,
-    /// RFC 3339.
-    pub expires_at: Option<String>,
-    pub issued_at: Option<String>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
-pub(crate) struct InstanceInfo {
-    pub app_name: Option<String>,
-    pub instance_id: Option<String>,
-    pub site_name: Option<String>,
-    pub site_url: Option<String>,
-    pub permissions: Vec<String>,
-}
-
 #[derive(Serialize)]
 struct Report {
     profile: String,
-    flow: crate::config::Flow,
+    flow: crate::settings::Flow,
     token: TokenInfo,
     instance: Option<InstanceInfo>,
     /// Headless member tokens: Get My Member.
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<MemberInfo>,
     warnings: Vec<String>,
-}
-
-#[derive(Debug, Serialize, PartialEq)]
-pub(crate) struct MemberInfo {
-    pub id: Option<String>,
-    pub login_email: Option<String>,
-    pub nickname: Option<String>,
-}
-
-pub(crate) fn parse_member(v: &Value) -> MemberInfo {
-    let at = |p: &str| {
-        v.pointer(p)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    MemberInfo {
-        id: at("/member/id"),
-        login_email: at("/member/loginEmail"),
-        nickname: at("/member/profile/nickname"),
-    }
-}
-
-/// Wix sends `exp`/`iat` as numbers or numeric strings, and `active` as a bool or a string.
-pub(crate) fn parse_token_info(v: &Value) -> TokenInfo {
-    let text = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-    };
-    let time = |k: &str| {
-        let secs = match v.get(k) {
-            Some(Value::Number(n)) => n.as_u64(),
-            Some(Value::String(s)) => s.trim().parse().ok(),
-            _ => None,
-        }?;
-        // A time out of range (Wix sends strings) is shown as unknown, never a panic.
-        rfc3339(secs)
-    };
-    let active = match v.get("active") {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    };
-    TokenInfo {
-        active,
-        app_id: text("clientId"),
-        instance_id: text("instanceId"),
-        site_id: text("siteId"),
-        subject_type: text("subjectType"),
-        subject_id: text("subjectId"),
-        expires_at: time("exp"),
-        issued_at: time("iat"),
-    }
-}
-
-pub(crate) fn parse_instance(v: &Value) -> InstanceInfo {
-    let at = |path: &[&str]| {
-        let mut cur = v;
-        for key in path {
-            cur = cur.get(key)?;
-        }
-        cur.as_str().filter(|s| !s.is_empty()).map(str::to_string)
-    };
-    InstanceInfo {
-        app_name: at(&["instance", "appName"]),
-        instance_id: at(&["instance", "instanceId"]),
-        site_name: at(&["site", "siteDisplayName"]),
-        site_url: at(&["site", "url"]),
-        permissions: v
-            .pointer("/instance/permissions")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    }
 }
 
 pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
@@ -151,7 +51,7 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
                 },
             )?
             .access_token;
-        if target.flow == crate::config::Flow::Member {
+        if target.flow == crate::settings::Flow::Member {
             member = Some(parse_member(&client.my_member(&token)?));
         }
         (None, token)
@@ -180,7 +80,9 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
                 return Err(instance_response
                     .as_ref()
                     .map(|r| r.failure("reading the app instance"))
-                    .unwrap_or_else(|| crate::error::Error::failure("reading the app instance")))
+                    .unwrap_or_else(|| {
+                        crate::core::error::Error::failure("reading the app instance")
+                    }))
             }
         },
     };
@@ -264,7 +166,7 @@ fn expiry(at: &Option<String>) -> String {
             Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
             Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
         };
-        crate::text::relative(secs)
+        crate::core::text::relative(secs)
     });
     match relative {
         Some(r) => format!("{r} ({at})"),

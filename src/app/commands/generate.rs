@@ -4,14 +4,14 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 use roff::{bold, italic, roman, Roff};
 
-use crate::cli::Cli;
-use crate::error::{Error, Result};
+use crate::app::cli::Cli;
+use crate::core::error::{Error, Result};
 use crate::ui::Io;
 
 /// The script `wixauth completions SHELL` prints (and `completions/` holds): it registers a
-/// function that asks `wixauth` itself for candidates (see `crate::complete`).
+/// function that asks `wixauth` itself for candidates (see `crate::app::complete`).
 pub fn completion_script(shell: Shell) -> Vec<u8> {
-    crate::complete::registration(shell)
+    crate::app::complete::registration(shell)
 }
 
 /// Exit codes as `EXIT STATUS` lists them (the contract's table).
@@ -183,7 +183,7 @@ fn main_page(command: clap::Command, commands: &[clap::Command]) -> Vec<u8> {
         .and_then(|()| clap_mangen::Man::new(command).render_subcommands_section(&mut out));
     let mut roff = Roff::new();
     roff.control("SH", ["ENVIRONMENT"]);
-    for (name, what) in crate::env::VARIABLES {
+    for (name, what) in crate::settings::env::VARIABLES {
         roff.control("TP", [])
             .text([bold(*name)])
             .text([roman(*what)]);
@@ -220,8 +220,8 @@ fn command_page(command: clap::Command, name: &str) -> Vec<u8> {
     let mut roff = Roff::new();
     if name == "completions" {
         roff.control("SH", ["INSTALLATION"]);
-        roff.text([roman(crate::cli::COMPLETIONS_ABOUT)]);
-        for (shell, line) in crate::cli::COMPLETIONS_INSTALL {
+        roff.text([roman(crate::app::cli::COMPLETIONS_ABOUT)]);
+        for (shell, line) in crate::app::cli::COMPLETIONS_INSTALL {
             roff.control("TP", []).text([bold(*shell)]);
             roff.control("EX", [])
                 .text([roman(*line)])
@@ -281,7 +281,7 @@ pub(crate) fn completions(shell: Shell, io: &mut Io) -> Result<()> {
 /// `wixauth help [COMMAND…|environment]`.
 pub(crate) fn help(topic: &[String], io: &mut Io) -> Result<()> {
     if topic.len() == 1 && topic[0] == "environment" {
-        return io.print(&crate::env::help());
+        return io.print(&crate::settings::env::help());
     }
     let mut command = Cli::command();
     // Building propagates global options and the `wixauth` prefix into subcommands.
