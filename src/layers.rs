@@ -157,7 +157,7 @@ fn blank_comments_and_strings(text: &str) -> Vec<String> {
 fn is_raw_start(chars: &[char], i: usize) -> bool {
     let before = i.checked_sub(1).map(|b| chars[b]);
     !before.is_some_and(|b| b.is_alphanumeric() || b == '_')
-        && chars[i + 1..].iter().skip_while(|&&h| h == '#').next() == Some(&'"')
+        && chars[i + 1..].iter().find(|&&h| h != '#') == Some(&'"')
 }
 
 /// `'x'` or `'\n'`, not a lifetime `'a`.

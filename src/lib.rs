@@ -47,15 +47,7 @@ pub fn main() -> u8 {
         }
     };
     core::log::set_verbose(cli.verbose);
-    let mut io = Io::system();
-    match app::run(cli, &mut io) {
-        Ok(code) => code,
-        Err(e) if e.exit == Exit::ClosedPipe => e.exit as u8,
-        Err(e) => {
-            io.note(&format!("wixauth: error: {e}"));
-            e.exit as u8
-        }
-    }
+    app::run(cli, &mut Io::system())
 }
 
 /// Keeps secrets in this process: no core file that could hold them, and (Linux) no other

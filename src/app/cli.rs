@@ -7,7 +7,7 @@ use crate::settings::Flow;
 
 pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
 /// No Wix token lives longer than this: a larger `--min-ttl` could never be met.
-const MAX_MIN_TTL: u64 = crate::wix::MAX_TOKEN_LIFETIME;
+const MAX_MIN_TTL: u64 = crate::settings::flow::MAX_TOKEN_LIFETIME;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -381,6 +381,10 @@ pub(crate) struct LoginArgs {
     /// Show a local success page instead of redirecting to Wix's close-window page
     #[arg(long)]
     pub no_close_window: bool,
+
+    /// Advanced flow: forward an install started inside Wix (its App URL request) without asking in the terminal
+    #[arg(long)]
+    pub accept_app_url: bool,
 
     /// Seconds to wait for the browser
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]

@@ -4,7 +4,7 @@
 
 use std::cell::OnceCell;
 
-use crate::core::error::Result;
+use crate::core::error::{Error, Invocation, Result};
 use crate::core::log::Notes;
 use crate::credentials::store::Secrets;
 use crate::credentials::Session;
@@ -22,6 +22,12 @@ pub(crate) struct Context {
     pub profile_from: &'static str,
     /// The instance asked for: `--instance`, else `WIX_INSTANCE_ID`; else the profile's default.
     pub instance: Option<String>,
+    /// `instance` came from `--instance`.
+    pub instance_flag: bool,
+    /// How wixauth was called: next steps are printed with the user's own flags.
+    pub how: Invocation,
+    /// Why config.toml could not be read, when `doctor` went on without it.
+    pub config_error: Option<Error>,
     pub config: Config,
     /// Warnings raised below the commands, printed through their `Io`.
     pub notes: Notes,
@@ -32,13 +38,38 @@ pub(crate) struct Context {
 impl Context {
     /// `profile` and `instance` are the global flags; the environment fills in what they leave.
     pub(crate) fn load(env: Env, profile: Option<&str>, instance: Option<&str>) -> Result<Context> {
+        Self::load_with(env, profile, instance, false)
+    }
+
+    /// As [`Context::load`], but a config.toml that cannot be read (an untrusted folder, a
+    /// malformed file) is kept in `config_error` with an empty config, and nothing is cached:
+    /// `doctor` reports such a folder among its checks and writes nothing there.
+    pub(crate) fn load_for_doctor(
+        mut env: Env,
+        profile: Option<&str>,
+        instance: Option<&str>,
+    ) -> Result<Context> {
+        env.no_cache = true;
+        Self::load_with(env, profile, instance, true)
+    }
+
+    fn load_with(
+        env: Env,
+        profile: Option<&str>,
+        instance: Option<&str>,
+        lenient: bool,
+    ) -> Result<Context> {
         let given = |v: Option<&str>| {
             v.map(str::trim)
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
         };
         let paths = Paths::new(&env)?;
-        let config = Config::load(&paths.config_file())?;
+        let (config, config_error) = match Config::load(&paths.config_file()) {
+            Ok(config) => (config, None),
+            Err(e) if lenient => (Config::default(), Some(e)),
+            Err(e) => return Err(e),
+        };
         let (profile, profile_from) = if let Some(p) = given(profile) {
             (p, "--profile")
         } else if let Some(p) = env.profile.clone() {
@@ -48,6 +79,7 @@ impl Context {
         } else {
             (DEFAULT_PROFILE.to_string(), "the default")
         };
+        let instance_flag = given(instance).is_some();
         let instance = given(instance).or_else(|| env.instance_id.clone());
         let wix = LazyClient::new(env.api_base.clone(), env.http_timeout);
         Ok(Context {
@@ -56,6 +88,9 @@ impl Context {
             profile,
             profile_from,
             instance,
+            instance_flag,
+            how: Invocation::default(),
+            config_error,
             config,
             notes: Notes::default(),
             secrets: OnceCell::new(),
@@ -89,6 +124,7 @@ impl Context {
             paths: &self.paths,
             config: &self.config,
             profile: &self.profile,
+            instance_flag: self.instance_flag,
             secrets: self.secrets(),
             wix: &self.wix,
             notes: &self.notes,

@@ -12,11 +12,61 @@ use crate::app::commands::{
     api, bi_event, exec, generate, install_url, login, logout, status, token, whoami,
 };
 use crate::app::context::Context;
-use crate::core::error::Result;
+use crate::core::error::{Exit, Invocation, Result};
 use crate::settings::env::Env;
 use crate::ui::Io;
 
-pub(crate) fn run(cli: Cli, io: &mut Io) -> Result<u8> {
+/// Runs the command line; a failure is one line on stderr, its next step carrying the user's
+/// own flags. Returns the exit code.
+pub(crate) fn run(cli: Cli, io: &mut Io) -> u8 {
+    let how = invocation(&cli);
+    match run_command(cli, how.clone(), io) {
+        Ok(code) => code,
+        Err(e) if e.exit == Exit::ClosedPipe => e.exit as u8,
+        Err(e) => {
+            io.note(&format!("wixauth: error: {}", e.render(&how)));
+            e.exit as u8
+        }
+    }
+}
+
+/// The flags a printed next step repeats: the global ones, and a login's own.
+fn invocation(cli: &Cli) -> Invocation {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let mut login = Vec::new();
+    let mut instance = given(&cli.instance);
+    if let Command::Login(args) = &cli.command {
+        // The hidden `--instance-id` is printed as the one flag for it, `--instance`.
+        instance = instance.or_else(|| given(&args.instance_id));
+        let flags = [
+            (
+                "--flow",
+                args.flow
+                    .map(|f| crate::settings::Flow::from(f).name().to_string()),
+            ),
+            ("--redirect-url", given(&args.redirect_url)),
+            ("--app-id", given(&args.app_id)),
+            ("--client-id", given(&args.client_id)),
+        ];
+        for (flag, value) in flags {
+            if let Some(value) = value {
+                login.push((flag.to_string(), value));
+            }
+        }
+    }
+    Invocation {
+        profile: given(&cli.profile),
+        instance,
+        login,
+    }
+}
+
+fn run_command(cli: Cli, how: Invocation, io: &mut Io) -> Result<u8> {
     // Commands that need no environment or config work even when those are broken.
     match &cli.command {
         Command::Completions(args) => return generate::completions(args.shell, io).map(|()| 0),
@@ -25,7 +75,12 @@ pub(crate) fn run(cli: Cli, io: &mut Io) -> Result<u8> {
     }
     let env = Env::from_process()?;
     io.set_browser_env(&env);
-    let mut ctx = Context::load(env, cli.profile.as_deref(), cli.instance.as_deref())?;
+    let (profile, instance) = (cli.profile.as_deref(), cli.instance.as_deref());
+    let mut ctx = match &cli.command {
+        Command::Doctor(_) => Context::load_for_doctor(env, profile, instance)?,
+        _ => Context::load(env, profile, instance)?,
+    };
+    ctx.how = how;
     let outcome = match &cli.command {
         // The flags themselves, not the environment: they say what to make active.
         Command::Switch(_) => {
@@ -41,7 +96,7 @@ pub(crate) fn run(cli: Cli, io: &mut Io) -> Result<u8> {
                 instance_flag: cli.instance.is_some(),
                 ..logout::LogoutOptions::from(&**args)
             };
-            logout::run(&opts, &mut ctx, io).map(|()| 0)
+            logout::run(&opts, &mut ctx, io)
         }
         command => dispatch(command, &mut ctx, io),
     };

@@ -34,10 +34,8 @@ pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
         Err(e) => return Err(io_error("cannot inspect folder", dir, &e)),
     };
     if !meta.is_dir() {
-        return Err(Error::usage(format!(
-            "{} is not a folder: move it away, or set WIXAUTH_CONFIG_DIR to a folder of your own",
-            dir.display()
-        )));
+        return Err(Error::usage(format!("{} is not a folder", dir.display()))
+            .hint("move it away, or set WIXAUTH_CONFIG_DIR to a folder of your own"));
     }
     #[cfg(unix)]
     {
@@ -46,18 +44,19 @@ pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
         let me = unsafe { libc::geteuid() };
         if meta.uid() != me {
             return Err(Error::usage(format!(
-                "folder {} is owned by uid {}, not you (uid {me}): `chown` it to yourself, or set WIXAUTH_CONFIG_DIR to a folder of your own",
+                "folder {} is owned by uid {}, not you (uid {me})",
                 dir.display(),
                 meta.uid()
-            )));
+            ))
+            .hint("`chown` it to yourself, or set WIXAUTH_CONFIG_DIR to a folder of your own"));
         }
         if meta.mode() & 0o022 != 0 {
             return Err(Error::usage(format!(
-                "folder {} is writable by other users (mode {:04o}): run `chmod 700 {}`",
+                "folder {} is writable by other users (mode {:04o})",
                 dir.display(),
                 meta.mode() & 0o7777,
-                dir.display()
-            )));
+            ))
+            .hint(format!("run `chmod 700 {}`", dir.display())));
         }
     }
     trusted().insert(dir.to_path_buf());
@@ -91,9 +90,10 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
 fn open_regular(path: &Path, options: &mut OpenOptions) -> Result<Option<(File, fs::Metadata)>> {
     let refused = |what: &str| {
         Error::usage(format!(
-            "{} is {what}, not a regular file, and wixauth does not follow or read those: replace it with a regular file of your own, or remove it",
+            "{} is {what}, not a regular file, and wixauth does not follow or read those",
             path.display()
         ))
+        .hint("replace it with a regular file of your own, or remove it")
     };
     #[cfg(unix)]
     {
@@ -149,10 +149,11 @@ fn read_open(path: &Path) -> Result<Option<(File, fs::Metadata, String)>> {
         .map_err(|e| io_error("cannot read", path, &e))?;
     if text.len() as u64 > MAX_FILE {
         return Err(Error::usage(format!(
-            "{} is over {} MiB, far more than wixauth ever writes: move it away",
+            "{} is over {} MiB, far more than wixauth ever writes",
             path.display(),
             MAX_FILE >> 20
-        )));
+        ))
+        .hint("move it away"));
     }
     Ok(Some((file, meta, text)))
 }

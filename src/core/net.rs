@@ -39,6 +39,16 @@ pub(crate) fn loopback_ips(url: &Url) -> Option<Vec<IpAddr>> {
     }
 }
 
+/// Whether a recorded base URL is the same place as `base` for a secret: same scheme, host
+/// and port (a trailing `/` or a path does not make another host).
+pub(crate) fn same_base(recorded: &str, base: &Url) -> bool {
+    Url::parse(recorded).is_ok_and(|r| {
+        r.scheme() == base.scheme()
+            && r.host() == base.host()
+            && r.port_or_known_default() == base.port_or_known_default()
+    })
+}
+
 /// `base` + `/path`, keeping any path prefix the base has.
 pub(crate) fn join(base: &Url, path: &str) -> String {
     format!(

@@ -22,15 +22,41 @@ const KEYRING_TIMEOUT: Duration = Duration::from_secs(3);
 /// The name of one secret in a store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum SecretKey {
-    AppSecret { profile: String },
-    RefreshToken { profile: String, instance: String },
+    /// An app's secret in a profile, named with the app id: a login to another app writes a
+    /// new entry, switches the config, and only then removes the old one, so a failure in
+    /// between never pairs the old app id with the new secret. `app: None` is the name
+    /// wixauth 0.1 wrote, still read.
+    AppSecret {
+        profile: String,
+        app: Option<String>,
+    },
+    RefreshToken {
+        profile: String,
+        instance: String,
+    },
 }
 
+/// Where a Wix Headless profile's refresh token is kept: named like an instance's, with this
+/// in the instance's place (never an instance id: those are checked to look like Wix's).
+const HEADLESS_ENTRY: &str = "headless-client";
+
 impl SecretKey {
-    pub(crate) fn app_secret(profile: &str) -> Self {
+    pub(crate) fn app_secret(profile: &str, app: &str) -> Self {
         SecretKey::AppSecret {
             profile: profile.to_string(),
+            app: Some(app.to_string()),
         }
+    }
+    /// The app secret's name before it carried the app id.
+    pub(crate) fn legacy_app_secret(profile: &str) -> Self {
+        SecretKey::AppSecret {
+            profile: profile.to_string(),
+            app: None,
+        }
+    }
+    /// A Wix Headless profile's refresh token (visitor or member).
+    pub(crate) fn headless_refresh(profile: &str) -> Self {
+        Self::refresh_token(profile, HEADLESS_ENTRY)
     }
     pub(crate) fn refresh_token(profile: &str, instance: &str) -> Self {
         SecretKey::RefreshToken {
@@ -41,7 +67,11 @@ impl SecretKey {
     /// The entry's name: the keyring account, or the key in the secrets file.
     pub(crate) fn entry_name(&self) -> String {
         match self {
-            SecretKey::AppSecret { profile } => format!("{profile}/app-secret"),
+            SecretKey::AppSecret { profile, app: None } => format!("{profile}/app-secret"),
+            SecretKey::AppSecret {
+                profile,
+                app: Some(app),
+            } => format!("{profile}/app-secret#{app}"),
             SecretKey::RefreshToken { profile, instance } => {
                 format!("{profile}/{instance}/refresh-token")
             }
@@ -49,10 +79,24 @@ impl SecretKey {
     }
 }
 
+/// Whether a secrets-file entry name is one `profile` wrote: exactly one of the names above,
+/// never another profile's whose name starts alike (`ci` and `ci/staging`).
+fn entry_of(name: &str, profile: &str) -> bool {
+    let Some(rest) = name.strip_prefix(profile).and_then(|r| r.strip_prefix('/')) else {
+        return false;
+    };
+    let one_word = |w: &str| !w.is_empty() && !w.contains('/');
+    rest == "app-secret"
+        || rest.strip_prefix("app-secret#").is_some_and(one_word)
+        || rest.strip_suffix("/refresh-token").is_some_and(one_word)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StoreError {
-    /// The store cannot be reached at all (no Secret Service, locked, no answer in time).
+    /// The store cannot be reached at all (no Secret Service, no answer in time).
     Unavailable(String),
+    /// The keyring is there but locked (its unlock prompt cannot be answered here).
+    Locked(String),
     /// The store answered with an error.
     Failed(String),
     /// The secrets file or its folder cannot be trusted (a symlink, a FIFO, another user's
@@ -82,9 +126,10 @@ impl StoreError {
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            StoreError::Unavailable(why) | StoreError::Failed(why) | StoreError::Untrusted(why) => {
-                f.write_str(why)
-            }
+            StoreError::Unavailable(why)
+            | StoreError::Locked(why)
+            | StoreError::Failed(why)
+            | StoreError::Untrusted(why) => f.write_str(why),
         }
     }
 }
@@ -141,7 +186,7 @@ impl KeyringStore {
 fn classify(err: keyring::Error) -> StoreError {
     match err {
         keyring::Error::PlatformFailure(e) => StoreError::Unavailable(e.to_string()),
-        keyring::Error::NoStorageAccess(e) => StoreError::Unavailable(e.to_string()),
+        keyring::Error::NoStorageAccess(e) => StoreError::Locked(e.to_string()),
         other => StoreError::Failed(other.to_string()),
     }
 }
@@ -271,25 +316,40 @@ impl Secrets {
         }
     }
 
-    fn warn_fallback(&self, why: &str) {
+    fn warn_fallback(&self, why: &StoreError) {
         if !self.warned.replace(true) {
+            let state = match why {
+                StoreError::Locked(_) => "is locked",
+                _ => "is not available",
+            };
             self.notes.warn(format!(
-                "the OS keyring is not available ({why}); using the plain-text file {} (mode 0600) instead. Set WIXAUTH_SECRET_STORE=keyring to make this an error.",
+                "the OS keyring {state} ({why}); using the plain-text file {} (mode 0600) instead. Set WIXAUTH_SECRET_STORE=keyring to make this an error.",
                 self.file.path.display()
             ));
         }
     }
 
-    fn keyring_unavailable(why: &str) -> Error {
-        Error::usage(format!(
-            "the OS keyring is not available ({why}): unlock or start it (on Linux a Secret Service such as gnome-keyring), or set WIXAUTH_SECRET_STORE=file"
-        ))
+    /// The keyring cannot be used. `holds_them`: it holds this profile's secrets, so the file
+    /// store would not find them (no use suggesting it).
+    fn keyring_error(&self, why: &StoreError, holds_them: bool) -> Error {
+        let error = match why {
+            StoreError::Locked(e) => Error::usage(format!("the OS keyring is locked ({e})")),
+            other => Error::usage(format!("the OS keyring is not available ({other})")),
+        };
+        let unlock = match why {
+            StoreError::Locked(_) => "unlock it (log in to the desktop session, or on Linux `gnome-keyring-daemon --unlock`), then run the command again",
+            _ => "start it (on Linux a Secret Service such as gnome-keyring), then run the command again",
+        };
+        match holds_them || self.mode != StoreMode::Keyring {
+            true => error.hint(unlock),
+            false => error.hint(format!("{unlock}, or set WIXAUTH_SECRET_STORE=file")),
+        }
     }
 
     /// Stores a secret and says where it went. In `auto` mode a keyring that cannot be
     /// reached sends it to the file, with a warning that names the file.
     pub(crate) fn put(&self, key: &SecretKey, value: &Secret) -> Result<StoreKind> {
-        let to_file = |why: Option<&str>| -> Result<StoreKind> {
+        let to_file = |why: Option<&StoreError>| -> Result<StoreKind> {
             if let Some(why) = why {
                 self.warn_fallback(why);
             }
@@ -308,14 +368,20 @@ impl Secrets {
             StoreMode::Keyring | StoreMode::Auto => match self.keyring.set(key, value) {
                 Ok(()) => {
                     debug!("stored {} in the keyring", key.entry_name());
-                    // A stale copy in the file would shadow nothing, but must not linger in plain text.
-                    let _ = self.file.delete(key);
+                    // A copy in the file would shadow nothing, but must not linger in plain text.
+                    self.file
+                        .delete(key)
+                        .map_err(|e| e.into_error("cannot remove the plain-text copy"))?;
                     Ok(StoreKind::Keyring)
                 }
-                Err(StoreError::Unavailable(why)) if self.mode == StoreMode::Auto => {
+                Err(why @ (StoreError::Unavailable(_) | StoreError::Locked(_)))
+                    if self.mode == StoreMode::Auto =>
+                {
                     to_file(Some(&why))
                 }
-                Err(StoreError::Unavailable(why)) => Err(Self::keyring_unavailable(&why)),
+                Err(why @ (StoreError::Unavailable(_) | StoreError::Locked(_))) => {
+                    Err(self.keyring_error(&why, false))
+                }
                 Err(StoreError::Failed(why) | StoreError::Untrusted(why)) => Err(Error::failure(
                     format!("the keyring refused the secret: {why}"),
                 )),
@@ -342,9 +408,12 @@ impl Secrets {
                     return Ok(Some((secret, kind)));
                 }
                 Ok(None) => {}
-                Err(StoreError::Unavailable(why)) if kind == StoreKind::Keyring => {
-                    if self.mode == StoreMode::Keyring || hint == Some(StoreKind::Keyring) {
-                        return Err(Self::keyring_unavailable(&why));
+                Err(why @ (StoreError::Unavailable(_) | StoreError::Locked(_)))
+                    if kind == StoreKind::Keyring =>
+                {
+                    let holds_them = hint == Some(StoreKind::Keyring);
+                    if self.mode == StoreMode::Keyring || holds_them {
+                        return Err(self.keyring_error(&why, holds_them));
                     }
                     self.warn_fallback(&why);
                 }
@@ -354,26 +423,26 @@ impl Secrets {
         Ok(None)
     }
 
-    /// Whether the keyring answers (a read of an entry that is never written): `wixauth doctor`.
-    pub(crate) fn probe_keyring(&self) -> Result<(), StoreError> {
-        self.keyring
-            .get(&SecretKey::app_secret("wixauth-doctor-probe"))
-            .map(|_| ())
+    /// Whether the keyring answers: a read of `key` (one of ours, which a locked keyring must
+    /// unlock for), else of an entry that is never written. `wixauth doctor`.
+    pub(crate) fn probe_keyring(&self, key: Option<&SecretKey>) -> Result<(), StoreError> {
+        let never = SecretKey::legacy_app_secret("wixauth-doctor-probe");
+        self.keyring.get(key.unwrap_or(&never)).map(|_| ())
     }
 
-    /// Removes every entry of `profile` from the secrets file (entries the keyring may hold
-    /// are removed by name, as the keyring cannot be listed).
+    /// Removes every entry of exactly `profile` from the secrets file, those of instances a
+    /// later login dropped included (the keyring cannot be listed: its entries are removed
+    /// by name). Another profile whose name starts alike keeps its own.
     pub(crate) fn delete_file_entries_of(&self, profile: &str) -> Result<()> {
-        let prefix = format!("{profile}/");
         let has_any = self
             .file
             .read()
             .map_err(|e| Error::failure(format!("cannot read the secrets file: {e}")))?
             .keys()
-            .any(|k| k.starts_with(&prefix));
+            .any(|k| entry_of(k, profile));
         if has_any {
             self.file
-                .rewrite(|entries| entries.retain(|k, _| !k.starts_with(&prefix)))
+                .rewrite(|entries| entries.retain(|k, _| !entry_of(k, profile)))
                 .map_err(|e| Error::failure(format!("cannot update the secrets file: {e}")))?;
         }
         Ok(())
@@ -391,7 +460,7 @@ impl Secrets {
         }
         match self.keyring.delete(key) {
             Ok(()) => Ok(()),
-            Err(StoreError::Unavailable(why)) => {
+            Err(why @ (StoreError::Unavailable(_) | StoreError::Locked(_))) => {
                 debug!(
                     "keyring not reachable while deleting {}: {why}",
                     key.entry_name()
@@ -428,7 +497,7 @@ mod tests {
     #[test]
     fn file_store_round_trip() {
         let (_dir, store) = file_store();
-        let key = SecretKey::app_secret("p");
+        let key = SecretKey::app_secret("p", "app");
         assert_eq!(store.get(&key).unwrap(), None);
         store.set(&key, &Secret::new("s1")).unwrap();
         store
@@ -452,7 +521,7 @@ mod tests {
     fn malformed_secrets_file_error_does_not_quote_it() {
         let (_dir, store) = file_store();
         std::fs::write(&store.path, "\"p/app-secret\" = \"topsecret\nbroken").unwrap();
-        let err = store.get(&SecretKey::app_secret("p")).unwrap_err();
+        let err = store.get(&SecretKey::app_secret("p", "app")).unwrap_err();
         assert!(!err.to_string().contains("topsecret"), "{err}");
         assert!(err.to_string().contains("malformed"), "{err}");
     }
@@ -460,7 +529,7 @@ mod tests {
     #[test]
     fn file_store_is_removed_when_empty() {
         let (_dir, store) = file_store();
-        let key = SecretKey::app_secret("p");
+        let key = SecretKey::app_secret("p", "app");
         store.set(&key, &Secret::new("s1")).unwrap();
         store.delete(&key).unwrap();
         assert!(!store.path.exists());
@@ -469,8 +538,32 @@ mod tests {
     #[test]
     fn entry_names_are_distinct() {
         assert_ne!(
-            SecretKey::app_secret("a").entry_name(),
+            SecretKey::legacy_app_secret("a").entry_name(),
             SecretKey::refresh_token("a", "app-secret").entry_name()
         );
+    }
+
+    #[test]
+    fn a_profile_owns_exactly_its_own_entries() {
+        let of_ci = |name: &str| entry_of(name, "ci");
+        for mine in [
+            "ci/app-secret",
+            "ci/app-secret#app-1",
+            "ci/inst-1/refresh-token",
+            "ci/headless-client/refresh-token",
+        ] {
+            assert!(of_ci(mine), "{mine}");
+        }
+        for theirs in [
+            "ci/staging/app-secret",
+            "ci/staging/app-secret#app-1",
+            "ci/staging/inst-1/refresh-token",
+            "cib/app-secret",
+            "ci",
+            "ci/app-secret#a/b",
+        ] {
+            assert!(!of_ci(theirs), "{theirs}");
+        }
+        assert!(entry_of("ci/staging/app-secret", "ci/staging"));
     }
 }

@@ -63,6 +63,10 @@ pub(crate) struct Profile {
     pub secret_store: Option<StoreKind>,
     #[serde(default)]
     pub instances: BTreeMap<String, Instance>,
+    /// The Wix API base the profile's secrets were stored for: they are sent nowhere else.
+    /// Unset (a profile from wixauth 0.1): Wix's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_base: Option<String>,
     /// The app's webhook public key (PEM; public, so not in the secret store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_public_key: Option<String>,
@@ -73,11 +77,33 @@ pub(crate) struct Profile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Instance {
     pub flow: Flow,
-    /// The site's name as Wix last gave it (`status --check`), for people choosing an instance.
+    /// The site's name as Wix last gave it (a login, `whoami`, `status --check`), for people
+    /// choosing an instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_name: Option<String>,
+    /// The site's URL as Wix last gave it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_url: Option<String>,
+    /// How wixauth learnt of the instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<InstanceSource>,
+    /// When it was last logged in, delivered or refreshed (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<u64>,
+    /// Wix said the app is no longer installed there (`instances refresh`); kept until pruned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub removed: bool,
     #[serde(flatten)]
     pub unknown: toml::Table,
+}
+
+/// How an instance came to be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum InstanceSource {
+    Login,
+    Webhook,
+    Import,
 }
 
 impl Profile {
@@ -88,10 +114,14 @@ impl Profile {
 }
 
 impl Instance {
-    pub(crate) fn new(flow: Flow) -> Self {
+    pub(crate) fn new(flow: Flow, source: InstanceSource, now: u64) -> Self {
         Instance {
             flow,
             site_name: None,
+            site_url: None,
+            source: Some(source),
+            last_seen: Some(now),
+            removed: false,
             unknown: toml::Table::new(),
         }
     }

@@ -1,10 +1,11 @@
-//! How a profile gets tokens from Wix, and every rule that depends on it.
+//! How a profile gets tokens from Wix, and every rule that depends on it, in one place: adding
+//! a flow is one arm in each `match` below, which the compiler asks for (no `_ =>` over `Flow`).
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// How an app gets tokens from Wix.
+/// How a profile gets tokens from Wix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Flow {
@@ -18,20 +19,171 @@ pub(crate) enum Flow {
     Member,
 }
 
+/// What a profile holds: a Wix app (its instances are sites), or a Wix Headless client (bound
+/// to one site, no instances).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Kind {
+    App,
+    Headless,
+}
+
+/// Client-credentials tokens live 4 hours; Wix may omit `expires_in`.
+pub(crate) const BASIC_TOKEN_LIFETIME: u64 = 14_400;
+/// Legacy (`oauth/access`) tokens live 5 minutes and come without `expires_in`.
+pub(crate) const ADVANCED_TOKEN_LIFETIME: u64 = 300;
+/// No Wix token lives longer than a day; a larger `expires_in` is taken as this.
+pub(crate) const MAX_TOKEN_LIFETIME: u64 = 86_400;
+
 impl Flow {
-    /// A Wix Headless client flow (OAuth client id, no secret, no instance).
+    /// Every flow, in the order the first login offers them (basic first: every app has it).
+    pub(crate) const ALL: [Flow; 4] = [Flow::Basic, Flow::Advanced, Flow::Visitor, Flow::Member];
+
+    pub(crate) fn kind(self) -> Kind {
+        match self {
+            Flow::Basic | Flow::Advanced => Kind::App,
+            Flow::Visitor | Flow::Member => Kind::Headless,
+        }
+    }
+
+    /// A Wix Headless client flow (OAuth client id, no app secret, no instance).
     pub(crate) fn is_headless(self) -> bool {
-        matches!(self, Flow::Visitor | Flow::Member)
+        self.kind() == Kind::Headless
+    }
+
+    /// The name on the command line and in config.toml.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Flow::Basic => "basic",
+            Flow::Advanced => "advanced",
+            Flow::Visitor => "visitor",
+            Flow::Member => "member",
+        }
+    }
+
+    /// One line for the first login's menu.
+    pub(crate) fn menu_line(self) -> &'static str {
+        match self {
+            Flow::Basic => {
+                "basic: app secret + instance id → 4-hour tokens (Wix's OAuth, what every app has)"
+            }
+            Flow::Advanced => {
+                "advanced: custom authentication (legacy, existing apps only) → 5-minute tokens"
+            }
+            Flow::Visitor => {
+                "visitor: a Wix Headless client's anonymous visitor (client id, no secret)"
+            }
+            Flow::Member => "member: a Wix Headless client's site member, logged in on Wix's page",
+        }
+    }
+
+    /// Seconds a token lives when Wix's answer does not say.
+    pub(crate) fn default_lifetime(self) -> u64 {
+        match self {
+            Flow::Basic | Flow::Visitor | Flow::Member => BASIC_TOKEN_LIFETIME,
+            Flow::Advanced => ADVANCED_TOKEN_LIFETIME,
+        }
+    }
+
+    /// Whether its login waits on the local redirect listener (so the redirect URL's port must
+    /// be free): always for the consent and member logins, for basic only without an instance
+    /// id (Wix's external install comes back to it).
+    pub(crate) fn uses_listener(self, instance_given: bool) -> bool {
+        match self {
+            Flow::Advanced | Flow::Member => true,
+            Flow::Basic => !instance_given,
+            Flow::Visitor => false,
+        }
+    }
+
+    /// Whether a profile of this flow keeps its redirect URL (the listener's address).
+    pub(crate) fn keeps_redirect_url(self) -> bool {
+        match self {
+            Flow::Advanced | Flow::Member => true,
+            Flow::Basic | Flow::Visitor => false,
+        }
+    }
+
+    /// Whether tokens come from a refresh token the store keeps (per instance for advanced,
+    /// per profile for a Headless client).
+    pub(crate) fn has_refresh_token(self) -> bool {
+        match self {
+            Flow::Advanced | Flow::Visitor | Flow::Member => true,
+            Flow::Basic => false,
+        }
+    }
+
+    /// Whether an app secret is needed for its tokens.
+    pub(crate) fn needs_app_secret(self) -> bool {
+        self.kind() == Kind::App
+    }
+
+    /// Commands that belong to an app instance (BI events, the installer): `Err` with why not.
+    pub(crate) fn allows_app_command(self, command: &str) -> Result<(), String> {
+        match self.kind() {
+            Kind::App => Ok(()),
+            Kind::Headless => Err(format!(
+                "{command} is for app profiles (basic/advanced): a Wix Headless client ({self} flow) has no app instance and no installer"
+            )),
+        }
+    }
+
+    /// The `login` arguments that log in again with this flow (`--flow` only where the
+    /// profile's own flow would not be chosen anyway).
+    pub(crate) fn login_args(self) -> &'static [&'static str] {
+        match self {
+            Flow::Basic => &["login"],
+            Flow::Advanced => &["login", "--flow", "advanced"],
+            Flow::Visitor => &["login", "--flow", "visitor"],
+            Flow::Member => &["login", "--flow", "member"],
+        }
+    }
+}
+
+impl Kind {
+    /// What a person calls it.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Kind::App => "an app",
+            Kind::Headless => "a Wix Headless client",
+        }
+    }
+
+    /// The CI variables that stand in for a stored login of this kind.
+    pub(crate) fn ci_variables(self) -> &'static str {
+        match self {
+            Kind::App => "WIX_APP_ID and WIX_APP_SECRET",
+            Kind::Headless => "WIX_CLIENT_ID and WIX_REFRESH_TOKEN",
+        }
     }
 }
 
 impl fmt::Display for Flow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Flow::Basic => "basic",
-            Flow::Advanced => "advanced",
-            Flow::Visitor => "visitor",
-            Flow::Member => "member",
-        })
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_through_config() {
+        for flow in Flow::ALL {
+            let text = serde_json::to_string(&flow).unwrap();
+            assert_eq!(text, format!("\"{}\"", flow.name()));
+            assert_eq!(serde_json::from_str::<Flow>(&text).unwrap(), flow);
+            assert!(flow.login_args().starts_with(&["login"]));
+        }
+    }
+
+    #[test]
+    fn the_member_login_needs_the_listener_and_the_visitor_does_not() {
+        assert!(Flow::Member.uses_listener(false) && Flow::Advanced.uses_listener(true));
+        assert!(!Flow::Visitor.uses_listener(false) && !Flow::Basic.uses_listener(true));
+        assert!(Flow::Basic.uses_listener(false));
+        assert!(Flow::Member.allows_app_command("bi-event").is_err());
+        assert!(Flow::Basic.allows_app_command("bi-event").is_ok());
     }
 }

@@ -182,19 +182,25 @@ pub(crate) mod testing {
         }
     }
 
-    /// Records the URLs it is asked to open and hands each to `visit` (a test's "browser").
+    /// Records what it is asked to open and hands each URL to `visit` (a test's "browser"):
+    /// a login's private forwarder file is followed to the URL inside, as a browser would.
     #[derive(Clone, Default)]
     pub(crate) struct Recorder {
+        /// The URLs, forwarder files followed.
         pub opened: Rc<RefCell<Vec<String>>>,
+        /// What the launcher was given as its argument.
+        pub launched: Rc<RefCell<Vec<String>>>,
         #[allow(clippy::type_complexity)]
         pub visit: Option<Rc<dyn Fn(&str)>>,
     }
 
     impl Browser for Recorder {
-        fn open(&mut self, url: &str) -> Launch {
-            self.opened.borrow_mut().push(url.to_string());
+        fn open(&mut self, target: &str) -> Launch {
+            self.launched.borrow_mut().push(target.to_string());
+            let url = browser::forwarded_url(target).unwrap_or_else(|| target.to_string());
+            self.opened.borrow_mut().push(url.clone());
             if let Some(visit) = &self.visit {
-                visit(url);
+                visit(&url);
             }
             Launch::Opened("the test browser".into())
         }

@@ -21,12 +21,11 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use url::{Host, Url};
 
-use super::instances::{start_saver, SaveQueue, Saved};
+use super::instances::{start_saver, SaveQueue, Saved, Saver};
 use super::verify::{verify, Event};
 use super::PublicKey;
 use crate::core::error::{Error, Result};
 use crate::core::text::printable;
-use crate::settings::config::Paths;
 use crate::ui::Io;
 
 /// Bodies larger than this get 413 (Wix's are a few KB).
@@ -228,13 +227,7 @@ fn interrupt() -> Arc<Notify> {
 
 /// Runs the receiver until Ctrl-C (an `interrupted` error: exit 130) or, with `--once`, the
 /// first valid event.
-pub fn run(
-    opts: &ListenOptions,
-    key: PublicKey,
-    paths: &Paths,
-    profile: &str,
-    io: &mut Io,
-) -> Result<()> {
+pub fn run(opts: &ListenOptions, key: PublicKey, saver: Saver, io: &mut Io) -> Result<()> {
     check_path(&opts.path)?;
     let sockets = bind(opts.port)?;
     let port = sockets[0]
@@ -252,8 +245,8 @@ pub fn run(
         key,
         path: opts.path.clone(),
         save: opts.save_instances.then(|| {
-            let saver = start_saver(paths.clone(), profile.to_string());
-            (profile.to_string(), Mutex::new(saver))
+            let profile = saver.profile.clone();
+            (profile, Mutex::new(start_saver(saver)))
         }),
         forward,
         reports,

@@ -5,7 +5,7 @@
 //! argv, the environment or config.toml. What must never happen is echoing back a *private*
 //! key someone pasted by mistake: errors name the kind of PEM block, never its content.
 
-mod instances;
+pub mod instances;
 pub mod listen;
 pub mod verify;
 

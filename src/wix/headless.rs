@@ -3,11 +3,12 @@
 
 use serde_json::{json, Value};
 
-use super::tokens::{TokenGrant, BASIC_TOKEN_LIFETIME};
-use super::{Request, WixClient};
+use super::tokens::TokenGrant;
+use super::{Request, WixClient, TRY_LATER};
 use crate::core::error::{Error, Result};
 use crate::core::secret::Secret;
 use crate::core::text::printable;
+use crate::settings::Flow;
 
 /// What the member login asks Wix's redirect session for.
 pub(crate) struct AuthRequest<'a> {
@@ -20,32 +21,22 @@ pub(crate) struct AuthRequest<'a> {
     pub prompt: Option<&'a str>,
 }
 
-/// The error text every rejected headless grant carries: what to check.
-const CHECK_CLIENT: &str =
-    "check the client id (Headless Settings → OAuth apps in the site's dashboard)";
-
 impl WixClient {
     /// The anonymous grant: a new visitor's access and refresh token.
     pub(crate) fn visitor_token(&self, client_id: &str) -> Result<TokenGrant> {
         let body = json!({"clientId": client_id, "grantType": "anonymous"});
-        self.headless_grant(body, CHECK_CLIENT)
+        self.headless_grant(body)
             .map_err(|e| e.context("getting a visitor token"))
     }
 
     /// The refresh grant, for a visitor or a member.
-    /// A new token by the refresh grant; `check` is what to do when Wix rejects it.
-    pub(crate) fn headless_refresh(
-        &self,
-        client_id: &str,
-        refresh: &Secret,
-        check: &str,
-    ) -> Result<TokenGrant> {
+    pub(crate) fn headless_refresh(&self, client_id: &str, refresh: &Secret) -> Result<TokenGrant> {
         let body = json!({
             "clientId": client_id,
             "grantType": "refresh_token",
             "refreshToken": refresh.expose(),
         });
-        self.headless_grant(body, check)
+        self.headless_grant(body)
             .map_err(|e| e.context("refreshing the headless token"))
     }
 
@@ -64,7 +55,7 @@ impl WixClient {
             "code": code.expose(),
             "codeVerifier": verifier.expose(),
         });
-        self.headless_grant(body, "the code may have expired or been used already: run `wixauth login --flow member` again")
+        self.headless_grant(body)
             .map_err(|e| e.context("exchanging the member login code"))
     }
 
@@ -106,9 +97,10 @@ impl WixClient {
             .filter(|u| u.scheme() == "https" || crate::core::net::is_loopback(u));
         url.map(|u| u.to_string()).ok_or_else(|| {
             Error::unavailable(format!(
-                "Wix answered the member login session without a usable redirectSession.fullUrl ({}); try again later",
+                "Wix answered the member login session without a usable redirectSession.fullUrl ({})",
                 response.error_summary()
             ))
+            .hint(TRY_LATER)
         })
     }
 
@@ -121,18 +113,12 @@ impl WixClient {
             return Err(response.failure("reading the member (Get My Member)"));
         }
         serde_json::from_slice(&response.body).map_err(|_| {
-            Error::unavailable("Wix answered Get My Member with malformed JSON; try again later")
+            Error::unavailable("Wix answered Get My Member with malformed JSON").hint(TRY_LATER)
         })
     }
 
-    fn headless_grant(&self, body: Value, check: &str) -> Result<TokenGrant> {
-        self.grant(
-            "oauth2/token",
-            &body,
-            BASIC_TOKEN_LIFETIME,
-            "Wix rejected the request",
-            check,
-        )
+    fn headless_grant(&self, body: Value) -> Result<TokenGrant> {
+        self.grant("oauth2/token", &body, Flow::Visitor.default_lifetime())
     }
 }
 
@@ -141,8 +127,9 @@ impl WixClient {
 pub(crate) fn require_refresh(grant: &TokenGrant, what: &str) -> Result<Secret> {
     grant.refresh_token.clone().ok_or_else(|| {
         Error::unavailable(format!(
-            "Wix returned no refresh token for {}: try again later",
+            "Wix returned no refresh token for {}",
             printable(what, 80)
         ))
+        .hint(TRY_LATER)
     })
 }

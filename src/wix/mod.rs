@@ -10,18 +10,20 @@ use std::cell::OnceCell;
 use std::time::{Duration, Instant};
 use url::Url;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, Rejected, Result};
 use crate::core::log::{debug, redact_url};
 use crate::core::secret::Secret;
 use crate::core::text::printable;
 
-pub(crate) use tokens::{TokenGrant, CHECK_CREDENTIALS, MAX_TOKEN_LIFETIME};
+pub(crate) use tokens::TokenGrant;
 
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 /// The most of one answer wixauth holds (`wixauth api` can fetch large listings).
 const MAX_BODY: usize = 64 << 20;
+/// The next step after Wix failed on its side.
+pub(crate) const TRY_LATER: &str = "try again later";
 
 /// An HTTP method (a thin wrapper, so no reqwest type leaves this module).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,13 +109,7 @@ impl Response {
     /// `HTTP 400, request id …: Wix's message` — the status and request id are what Wix
     /// support asks for; the message is Wix's `message` (or an OAuth `error_description`/`error`).
     pub(crate) fn error_summary(&self) -> String {
-        let parsed: Option<serde_json::Value> = serde_json::from_slice(&self.body).ok();
-        let text = parsed.as_ref().and_then(|v| {
-            ["message", "error_description", "errorDescription", "error"]
-                .iter()
-                .find_map(|k| v.get(k).and_then(|m| m.as_str()).filter(|m| !m.is_empty()))
-                .map(str::to_string)
-        });
+        let text = self.wix_message();
         let mut status = format!("HTTP {}", self.status);
         if let Some(id) = self.header("x-wix-request-id") {
             status.push_str(&format!(", request id {}", printable(id, 80)));
@@ -124,19 +120,34 @@ impl Response {
         }
     }
 
-    /// A failed authenticated call as one line with the contract's exit code.
+    /// Wix's own words in an error answer: `message` (or an OAuth `error_description`/`error`).
+    pub(crate) fn wix_message(&self) -> Option<String> {
+        let parsed: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
+        ["message", "error_description", "errorDescription", "error"]
+            .iter()
+            .find_map(|k| {
+                parsed
+                    .get(k)
+                    .and_then(|m| m.as_str())
+                    .filter(|m| !m.is_empty())
+            })
+            .map(str::to_string)
+    }
+
+    /// A failed authenticated call as one line with the contract's exit code. A 401 is marked
+    /// as a token Wix turned down: the caller, who knows what minted it, says what to do.
     pub(crate) fn failure(&self, what: &str) -> Error {
         let summary = self.error_summary();
         match self.status {
-            401 => Error::rejected(format!(
-                "{what}: Wix rejected the token ({summary}): run `wixauth login` again"
-            )),
-            403 => Error::failure(format!(
-                "{what}: Wix refused ({summary}): the app needs the permission for this call (for app management, \"Manage Your App\") in its dashboard"
-            )),
-            429 | 500..=599 => Error::unavailable(format!(
-                "{what}: Wix failed ({summary}) after retries; try again later"
-            )),
+            401 => Error::rejected(format!("{what}: Wix rejected the token ({summary})"))
+                .turned_down(Rejected::Token),
+            403 => Error::failure(format!("{what}: Wix refused ({summary})")).hint(
+                "the app needs the permission for this call (for app management, \"Manage Your App\") in its dashboard",
+            ),
+            429 | 500..=599 => {
+                Error::unavailable(format!("{what}: Wix failed ({summary}) after retries"))
+                    .hint(TRY_LATER)
+            }
             _ => Error::failure(format!("{what}: Wix answered {summary}")),
         }
     }
@@ -215,6 +226,16 @@ impl WixClient {
         })
     }
 
+    /// Said after the URL in "cannot reach Wix" when the base is not Wix's own: the override
+    /// is the first thing to check.
+    fn overridden(&self) -> &'static str {
+        let default = Url::parse(crate::settings::env::DEFAULT_API_BASE).ok();
+        match default.as_ref() == Some(&self.api) {
+            true => "",
+            false => " (set by WIXAUTH_API_BASE)",
+        }
+    }
+
     /// `{api}/path`.
     pub(crate) fn url(&self, path: &str) -> String {
         crate::core::net::join(&self.api, path)
@@ -261,8 +282,10 @@ impl WixClient {
                     );
                     if attempt == ATTEMPTS || (sent && !request.idempotent) {
                         return Err(Error::unavailable(format!(
-                            "cannot reach Wix at {shown}: {why} (after {attempt} attempts); check your network or proxy and try again"
-                        )));
+                            "cannot reach Wix at {shown}{}: {why} (after {attempt} attempts)",
+                            self.overridden()
+                        ))
+                        .hint("check your network or proxy and try again"));
                     }
                     backoff(attempt)
                 }

@@ -4,16 +4,11 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Request, WixClient, ATTEMPTS};
-use crate::core::error::{Error, Result};
+use super::{Request, WixClient, ATTEMPTS, TRY_LATER};
+use crate::core::error::{Error, Rejected, Result};
 use crate::core::secret::Secret;
-
-/// Client-credentials tokens live 4 hours; Wix may omit `expires_in`.
-pub(crate) const BASIC_TOKEN_LIFETIME: u64 = 14_400;
-/// Legacy (`oauth/access`) tokens live 5 minutes and come without `expires_in`.
-pub(crate) const ADVANCED_TOKEN_LIFETIME: u64 = 300;
-/// No Wix token lives longer than a day; a larger `expires_in` is taken as this.
-pub(crate) const MAX_TOKEN_LIFETIME: u64 = 86_400;
+use crate::settings::flow::MAX_TOKEN_LIFETIME;
+use crate::settings::Flow;
 
 /// What a token endpoint gave us.
 #[derive(Debug, Clone)]
@@ -47,13 +42,8 @@ impl WixClient {
             "client_secret": secret.expose(),
             "instance_id": instance_id,
         });
-        self.token_request(
-            "oauth2/token",
-            body,
-            BASIC_TOKEN_LIFETIME,
-            CHECK_CREDENTIALS,
-        )
-        .map_err(|e| e.context("creating an access token"))
+        self.grant("oauth2/token", &body, Flow::Basic.default_lifetime())
+            .map_err(|e| e.context("creating an access token"))
     }
 
     /// Request an Access Token: the authorization code from the installer redirect.
@@ -69,23 +59,16 @@ impl WixClient {
             "client_secret": secret.expose(),
             "code": code.expose(),
         });
-        self.token_request(
-            "oauth/access",
-            body,
-            ADVANCED_TOKEN_LIFETIME,
-            CHECK_CREDENTIALS,
-        )
-        .map_err(|e| e.context("exchanging the authorization code"))
+        self.grant("oauth/access", &body, Flow::Advanced.default_lifetime())
+            .map_err(|e| e.context("exchanging the authorization code"))
     }
 
-    /// Refresh an Access Token with a refresh token; `check` is what to do when Wix rejects it
-    /// (it depends on where the refresh token came from).
+    /// Refresh an Access Token with a refresh token.
     pub(crate) fn refresh_access_token(
         &self,
         app_id: &str,
         secret: &Secret,
         refresh: &Secret,
-        check: &str,
     ) -> Result<TokenGrant> {
         let body = json!({
             "grant_type": "refresh_token",
@@ -93,7 +76,7 @@ impl WixClient {
             "client_secret": secret.expose(),
             "refresh_token": refresh.expose(),
         });
-        self.token_request("oauth/access", body, ADVANCED_TOKEN_LIFETIME, check)
+        self.grant("oauth/access", &body, Flow::Advanced.default_lifetime())
             .map_err(|e| e.context("refreshing the access token"))
     }
 
@@ -109,61 +92,66 @@ impl WixClient {
             return Err(response.failure("reading token info"));
         }
         serde_json::from_slice(&response.body).map_err(|_| {
-            Error::unavailable("Wix answered token info with malformed JSON; try again later")
+            Error::unavailable("Wix answered token info with malformed JSON").hint(TRY_LATER)
         })
     }
 
-    fn token_request(
-        &self,
-        path: &str,
-        body: serde_json::Value,
-        default_lifetime: u64,
-        check: &str,
-    ) -> Result<TokenGrant> {
-        self.grant(
-            path,
-            &body,
-            default_lifetime,
-            "Wix rejected the credentials",
-            check,
-        )
-    }
-
     /// POSTs a token grant and reads its answer. A token request is never retried after a 4xx
-    /// other than 429: that is Wix rejecting it (exit 3, `rejected` and what to `check`);
+    /// other than 429: that is Wix rejecting it (exit 3, marked with which credential its
+    /// answer names; the caller, who knows where each came from, says what to check);
     /// 429/5xx after the retries is Wix failing (exit 4).
     pub(super) fn grant(
         &self,
         path: &str,
         body: &serde_json::Value,
         default_lifetime: u64,
-        rejected: &str,
-        check: &str,
     ) -> Result<TokenGrant> {
         let response = self.send(&Request::post_json(self.url(path), body, true))?;
         if !response.is_success() {
             let summary = response.error_summary();
             return Err(if response.status == 429 || response.status >= 500 {
-                Error::unavailable(format!(
-                    "Wix failed ({summary}) after {ATTEMPTS} attempts; try again later"
-                ))
+                Error::unavailable(format!("Wix failed ({summary}) after {ATTEMPTS} attempts"))
+                    .hint(TRY_LATER)
             } else {
-                Error::rejected(format!("{rejected} ({summary}); {check}"))
+                Error::rejected(format!("Wix rejected the credentials ({summary})"))
+                    .turned_down(rejection(&response))
             });
         }
         parse_grant(&response.body, default_lifetime)
     }
 }
 
-/// What to do when Wix rejects an app's credentials (exit 3).
-pub(crate) const CHECK_CREDENTIALS: &str =
-    "check the app id, secret and instance, then run `wixauth login` again";
+/// Which credential a token endpoint's refusal names. Wix documents no endpoint-specific
+/// errors, so this reads its message (UNCONFIRMED wording, README): "Invalid client
+/// credentials" is the secret, "Invalid client" the id, an instance "not found" or "not
+/// installed" the instance.
+pub(crate) fn rejection(response: &super::Response) -> Rejected {
+    let text = response
+        .wix_message()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let has = |w: &str| text.contains(w);
+    if has("instance") || has("not installed") {
+        Rejected::Instance
+    } else if has("client credentials") || has("secret") {
+        Rejected::Secret
+    } else if has("refresh token") || has("refresh_token") {
+        Rejected::RefreshToken
+    } else if has("code") {
+        Rejected::Code
+    } else if has("client") {
+        Rejected::Client
+    } else {
+        Rejected::Unknown
+    }
+}
 
 pub(crate) fn parse_grant(body: &[u8], default_lifetime: u64) -> Result<TokenGrant> {
     let malformed = |what: &str| {
         Error::unavailable(format!(
-            "Wix answered with a malformed token response ({what}); try again later"
+            "Wix answered with a malformed token response ({what})"
         ))
+        .hint(TRY_LATER)
     };
     let parsed: TokenBody =
         serde_json::from_slice(body).map_err(|_| malformed("not the expected JSON"))?;

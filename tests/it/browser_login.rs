@@ -117,7 +117,7 @@ fn advanced_login_end_to_end() {
     assert!(env.emu.refresh_tokens().contains(&refresh));
     assert!(!config.contains(&refresh));
     assert_eq!(
-        env.stored_secret("default/app-secret").as_deref(),
+        env.stored_secret(APP_SECRET_ENTRY).as_deref(),
         Some(env.secret.as_str())
     );
     #[cfg(unix)]
@@ -201,7 +201,7 @@ fn no_close_window_shows_a_local_success_page_and_json_summary() {
 fn the_app_url_forwards_wix_token_to_the_installer() {
     let env = TestEnv::new();
     env.emu.set_next_instance("inst-app-url");
-    let (mut login, url) = env.start_advanced(&[]);
+    let (mut login, url) = env.start_advanced(&["--accept-app-url"]);
     let state = query_param(&url, "state").unwrap();
 
     // Without Wix's token: an error page, and the login goes on.
@@ -442,7 +442,7 @@ fn a_callback_naming_another_instance_than_token_info_is_exit_3() {
 fn the_app_url_forwards_only_the_first_request() {
     let env = TestEnv::new();
     env.emu.set_next_instance("inst-app-once");
-    let (mut login, _) = env.start_advanced(&[]);
+    let (mut login, _) = env.start_advanced(&["--accept-app-url"]);
     let first = get(&login.url("/app?token=first"));
     assert!((300..400).contains(&first.status), "{}", first.status);
     let second = get(&login.url("/app?token=second"));
@@ -460,6 +460,38 @@ fn the_app_url_forwards_only_the_first_request() {
     let out = login.wait();
     env.assert_no_leak(&out);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Another local user (or any page) can ask `/app` first, in a login whose browser never
+/// calls it: without a terminal to confirm in, and without `--accept-app-url`, it is refused
+/// and the state is not handed out.
+#[test]
+fn without_a_terminal_the_app_url_is_refused_unless_accepted() {
+    let env = TestEnv::new();
+    env.emu.set_next_instance("inst-app-refused");
+    let (mut login, url) = env.start_advanced(&[]);
+    let state = query_param(&url, "state").unwrap();
+    let asked = get(&login.url("/app?token=from-someone"));
+    assert_eq!(asked.status, 403, "{}", asked.text());
+    assert!(asked.header("location").is_none());
+    assert!(
+        !asked.text().contains(&state),
+        "the state is not handed out"
+    );
+    assert!(
+        asked.text().contains("--accept-app-url"),
+        "{}",
+        asked.text()
+    );
+    login.assert_running("a refused /app");
+    env.browse(&url);
+    let out = login.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("refused a request to the App URL"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -739,8 +771,8 @@ fn browser_gets_the_printed_url() {
     let (dir, record) = recording_browser();
     let script = dir.path().join("browser.sh");
     let (mut login, printed) = login_with_launcher(&env, &[("BROWSER", script.to_str().unwrap())]);
-    let opened = wait_for_file(&record);
-    assert_eq!(opened, printed, "$BROWSER gets exactly the printed URL");
+    let launched = wait_for_file(&record);
+    let opened = assert_private_forwarder(&launched, &printed);
     login.assert_running("the launch");
     assert!(
         !login.stderr_text().contains("Not opening"),
@@ -849,9 +881,33 @@ fn with_a_display_the_system_opener_gets_the_url() {
     let env = TestEnv::new();
     let (_dir, record, path) = recording_openers();
     let (mut login, printed) = login_with_launcher(&env, &[("PATH", &path), ("DISPLAY", ":99")]);
-    let opened = wait_for_file(&record);
-    assert_eq!(opened, printed);
+    let launched = wait_for_file(&record);
+    let opened = assert_private_forwarder(&launched, &printed);
     complete(&env, &mut login, &opened);
+}
+
+/// The launcher's argument is a private file (0600 in a 0700 folder) that carries no `state`
+/// in its name and forwards the browser to exactly the printed URL: whoever reads the
+/// launcher's command line learns nothing that completes the login.
+fn assert_private_forwarder(launched: &str, printed: &str) -> String {
+    let state = printed.split("state=").nth(1).unwrap_or("no state printed");
+    assert!(
+        !launched.contains(state),
+        "the launcher saw the state: {launched}"
+    );
+    assert!(
+        !launched.contains("://"),
+        "the launcher got a URL: {launched}"
+    );
+    let path = std::path::Path::new(launched);
+    assert_eq!(mode(path) & 0o777, 0o600, "{launched}");
+    assert_eq!(mode(path.parent().unwrap()) & 0o777, 0o700, "{launched}");
+    let forwarded = forwarded_url(path);
+    assert_eq!(
+        forwarded, printed,
+        "the file forwards the browser to the printed URL"
+    );
+    forwarded
 }
 
 #[test]

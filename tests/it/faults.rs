@@ -147,7 +147,8 @@ fn rejected_credentials_on_refresh_are_exit_3_once() {
     let out = env.run(env.cmd().args(["token", "--no-cache"]));
     let line = assert_fails(&out, 3);
     assert!(
-        line.contains("not installed") && line.contains("wixauth login"),
+        line.contains("not installed")
+            && line.contains(&format!("wixauth logout --instance {INSTANCE}")),
         "{line}"
     );
     assert_eq!(env.token_requests(), 2);
@@ -233,9 +234,10 @@ fn connection_refused_is_exit_4() {
     env.login_basic();
     let before = snapshot(&env);
     let closed = closed_base();
+    let mut cmd = env.cmd();
+    env.ci(&mut cmd);
     let out = env.run(
-        env.cmd()
-            .args(["token", "--no-cache"])
+        cmd.args(["token", "--no-cache"])
             .env("WIXAUTH_API_BASE", &closed),
     );
     let line = assert_fails(&out, 4);
@@ -369,6 +371,7 @@ fn https_and_loopback_bases_are_accepted() {
     // https to any host is accepted (a network failure through the closed proxy, 4, not 2); the
     // token cached for the emulator is not handed out for another API base.
     let mut cmd = env.cmd();
+    env.ci(&mut cmd);
     cmd.arg("token")
         .env("WIXAUTH_API_BASE", "https://www.wixapis.com");
     local_only(&mut cmd, &env);
@@ -381,9 +384,10 @@ fn https_and_loopback_bases_are_accepted() {
     let port = closed_base()
         .trim_start_matches("http://127.0.0.1:")
         .to_string();
+    let mut cmd = env.cmd();
+    env.ci(&mut cmd);
     let out = env.run(
-        env.cmd()
-            .args(["token", "--no-cache"])
+        cmd.args(["token", "--no-cache"])
             .env("WIXAUTH_API_BASE", format!("https://127.0.0.1:{port}")),
     );
     assert_fails(&out, 4);
@@ -393,9 +397,10 @@ fn https_and_loopback_bases_are_accepted() {
         format!("http://localhost:{port}"),
         format!("http://127.0.0.1:{port}/"),
     ] {
+        let mut cmd = env.cmd();
+        env.ci(&mut cmd);
         let out = env.run(
-            env.cmd()
-                .args(["token", "--no-cache"])
+            cmd.args(["token", "--no-cache"])
                 .env("WIXAUTH_API_BASE", &base),
         );
         assert!(out.status.success(), "{base}: {}", stderr(&out));

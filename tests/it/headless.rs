@@ -158,7 +158,7 @@ fn a_login_that_cannot_store_its_secret_keeps_the_previous_login() {
     );
     assert_fails(&out, 2);
     assert_eq!(
-        env.stored_secret("default/app-secret").as_deref(),
+        env.stored_secret(APP_SECRET_ENTRY).as_deref(),
         Some(env.secret.as_str())
     );
     assert_eq!(env.default_profile()["app_id"].as_str(), Some(APP_ID));
@@ -393,7 +393,7 @@ fn status_json_shows_the_profile_kind() {
 fn switching_kinds_needs_force_without_a_tty_and_leaves_nothing_behind() {
     let env = headless_env();
     env.login_basic();
-    let app_secret_entry = "default/app-secret";
+    let app_secret_entry = APP_SECRET_ENTRY;
     assert!(env.stored_secret(app_secret_entry).is_some());
     let out = login_visitor(&env, &[]);
     let line = assert_fails(&out, 2);

@@ -138,7 +138,7 @@ fn keyring_mode_stores_reads_and_deletes_the_secret() {
         "want exactly the app secret in the keyring"
     );
     assert!(
-        keyring_lookup(&env, "default/app-secret").as_deref() == Some(env.secret.as_str()),
+        keyring_lookup(&env, APP_SECRET_ENTRY).as_deref() == Some(env.secret.as_str()),
         "the keyring entry default/app-secret does not hold the app secret"
     );
     assert!(
@@ -297,7 +297,7 @@ fn a_failed_login_leaves_the_keyring_entry_intact() {
 
     assert_eq!(keyring_items(&env), 1);
     assert!(
-        keyring_lookup(&env, "default/app-secret").as_deref() == Some(env.secret.as_str()),
+        keyring_lookup(&env, APP_SECRET_ENTRY).as_deref() == Some(env.secret.as_str()),
         "a failed login must not replace the stored secret"
     );
     let out = env.run(

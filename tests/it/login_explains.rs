@@ -47,7 +47,7 @@ fn every_login_says_which_profile_app_and_flow_and_where_they_came_from() {
     let err = stderr(&out);
     assert!(
         err.contains(&format!(
-            "Logged in: profile default (the default), app {APP_ID} (--app-id), instance {INSTANCE}, flow basic (--flow);"
+            "Logged in: profile default (the default), app {APP_ID} (--app-id), instance {INSTANCE} (site \"Emulated Site\" (https://example.wixsite.com/emulated)), flow basic (--flow);"
         )),
         "{err}"
     );
@@ -60,7 +60,7 @@ fn every_login_says_which_profile_app_and_flow_and_where_they_came_from() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!(
-            "Logged in: profile default (--profile), app {APP_ID} (stored), instance {INSTANCE}, flow basic (an instance id was given);"
+            "Logged in: profile default (--profile), app {APP_ID} (stored), instance {INSTANCE} (site \"Emulated Site\" (https://example.wixsite.com/emulated)), flow basic (an instance id was given);"
         )),
         "{}",
         stderr(&out)

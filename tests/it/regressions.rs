@@ -276,7 +276,7 @@ fn logout_removes_an_advanced_instances_refresh_token() {
         Some(two.as_str())
     );
     assert!(
-        env.stored_secret("default/app-secret").is_some(),
+        env.stored_secret(APP_SECRET_ENTRY).is_some(),
         "the app secret stays"
     );
 
@@ -458,6 +458,8 @@ fn every_json_shape_has_exactly_the_documented_keys() {
             "flow",
             "secret_store",
             "secrets_file",
+            "site_name",
+            "site_url",
         ],
     );
 

@@ -83,9 +83,10 @@ fn localhost_in_the_api_base_resolves() {
     env.login_basic();
     let before = env.token_requests();
     let base = format!("http://localhost:{}", env.emu.addr.port());
+    let mut cmd = env.cmd();
+    env.ci(&mut cmd);
     let out = env.run(
-        env.cmd()
-            .args(["token", "--no-cache"])
+        cmd.args(["token", "--no-cache"])
             .env("WIXAUTH_API_BASE", &base),
     );
     assert!(out.status.success(), "{}", stderr(&out));

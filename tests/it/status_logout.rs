@@ -167,8 +167,10 @@ fn status_check_asks_wix() {
         "{} chars: {line}",
         line.chars().count()
     );
-    assert!(line.ends_with("; run `wixauth login`"), "{line}");
-    assert_eq!(line.matches("wixauth login").count(), 1, "{line}");
+    // The app left the site: the one next step forgets that instance.
+    let logout = format!("; run `wixauth logout --instance {INSTANCE}`");
+    assert!(line.ends_with(&logout), "{line}");
+    assert_eq!(line.matches("wixauth ").count(), 1, "{line}");
     let out = env.run(env.cmd().args(["status", "--check", "--json"]));
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let v = json_out(&out);
@@ -237,7 +239,18 @@ fn logout_forgets_the_instance_and_keeps_the_secret() {
         "the app secret is kept"
     );
 
-    // The other instance works, as the new default, with and without the cache.
+    // The other site is never made the default behind the user's back: the next step says
+    // how to choose it, and that command works as printed.
+    assert!(err.contains("has none now"), "{err}");
+    let line = assert_fails(&env.run(env.cmd().arg("token")), 2);
+    let switch = format!("wixauth switch --instance {INSTANCE}");
+    assert!(
+        line.contains("no default instance") && line.contains(&switch),
+        "{line}"
+    );
+    let out = env.run(env.cmd().args(["switch", "--instance", INSTANCE]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The other instance works, as the chosen default, with and without the cache.
     let info = env.emu.token_info(&env.token_ok(&[])).unwrap();
     assert_eq!(info.instance_id, INSTANCE);
     env.assert_credentials_work();

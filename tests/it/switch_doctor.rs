@@ -146,8 +146,13 @@ fn an_unreachable_keyring_still_gets_a_listing_and_a_doctor_line() {
 fn status_check_learns_the_site_name_and_status_shows_it() {
     let env = TestEnv::new();
     env.login_basic();
+    // The login learnt the site's name on the way.
     let out = env.run(env.cmd().arg("status"));
-    assert!(!stdout(&out).contains("Emulated Site"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("Emulated Site"), "{}", stdout(&out));
+    // A site renamed since is learnt by --check.
+    env.emu.set_site_name("Renamed Site");
+    let out = env.run(env.cmd().arg("status"));
+    assert!(!stdout(&out).contains("Renamed Site"), "{}", stdout(&out));
     let out = env.run(env.cmd().args(["status", "--check"]));
     assert!(out.status.success(), "{}", stderr(&out));
     let out = env.run(env.cmd().arg("status"));
@@ -157,7 +162,7 @@ fn status_check_learns_the_site_name_and_status_shows_it() {
         .find(|l| l.contains(INSTANCE))
         .unwrap_or_default();
     assert!(
-        line.contains(&format!("instance {INSTANCE} \"Emulated Site")),
+        line.contains(&format!("instance {INSTANCE} \"Renamed Site")),
         "{text}"
     );
     let out = env.run(env.cmd().args(["status", "--json"]));
@@ -165,5 +170,5 @@ fn status_check_learns_the_site_name_and_status_shows_it() {
     let site = v["profiles"][0]["instances"][0]["site_name"]
         .as_str()
         .unwrap_or_default();
-    assert!(site.starts_with("Emulated Site"), "{v}");
+    assert!(site.starts_with("Renamed Site"), "{v}");
 }

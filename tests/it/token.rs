@@ -111,14 +111,25 @@ fn cache_hit_makes_no_request_even_when_wix_would_fail() {
     let second = env.token_ok(&["--header"]);
     assert_eq!(second, format!("Authorization: {first}"));
     assert_eq!(env.token_requests(), 1, "cache hits must not ask Wix");
-    // A token is only handed out for the API base that minted it: another base is a miss,
-    // and here one that cannot be reached (exit 4), never the emulator's token.
+    // A token is only handed out for the API base that minted it, and the stored secret only
+    // goes there: another base is refused (exit 2), never the emulator's token.
     let out = env.run(
         env.cmd()
             .arg("token")
             .env("WIXAUTH_API_BASE", closed_base()),
     );
-    assert_fails(&out, 4);
+    let line = assert_fails(&out, 2);
+    assert!(
+        line.contains("was logged in at") && line.contains("WIXAUTH_API_BASE"),
+        "{line}"
+    );
+    // With environment credentials (the user's own choice for this run) it is a miss there.
+    let mut cmd = env.cmd();
+    env.ci(&mut cmd);
+    assert_fails(
+        &env.run(cmd.arg("token").env("WIXAUTH_API_BASE", closed_base())),
+        4,
+    );
 }
 
 #[test]

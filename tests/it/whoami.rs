@@ -96,10 +96,11 @@ fn it_asks_wix_with_the_instance_token() {
     assert_eq!(info[0].method, "POST");
     let body: Value = serde_json::from_str(&info[0].body).unwrap();
     assert_eq!(body, serde_json::json!({"token": token}));
+    // The login asked once (which site?), whoami once more, with the token it hands out.
     let instance = env.seen_at("/apps/v1/instance");
-    assert_eq!(instance.len(), 1);
-    assert_eq!(instance[0].method, "GET");
-    assert_eq!(instance[0].header("authorization"), Some(token.as_str()));
+    assert_eq!(instance.len(), 2);
+    assert_eq!(instance[1].method, "GET");
+    assert_eq!(instance[1].header("authorization"), Some(token.as_str()));
 }
 
 #[test]

@@ -6,7 +6,7 @@ use url::Url;
 
 use crate::app::cli::ApiArgs;
 use crate::app::context::Context;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
 use crate::ui::Io;
 use crate::wix::{self, Method, Request};
@@ -148,11 +148,11 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         if !body.is_empty() && !body.ends_with(b"\n") {
             io.note("");
         }
-        return Err(Error::failure(format!(
-            "{method} {} answered HTTP {}",
-            url.path(),
-            response.status
-        )));
+        // The contract's exit for any non-2xx is 1; the line says what Wix said and what to do.
+        let what = format!("{method} {}", url.path());
+        return Err(session
+            .call_failure(&target, &response, &what)
+            .exit_as(Exit::Failure));
     }
     io.print(&out)?;
     let pretty = io

@@ -78,13 +78,11 @@ pub(crate) fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
 pub(crate) fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let body = event_body(opts)?;
     let session = ctx.session();
-    if session.is_headless() {
-        return Err(crate::core::error::Error::usage(format!(
-            "bi-event is for app profiles (basic/advanced): BI events belong to an app instance, and profile {:?} is a Wix Headless client (visitor/member)",
-            ctx.profile
-        )));
-    }
     let target = session.resolve(ctx.instance.as_deref(), None)?;
+    target
+        .flow
+        .allows_app_command("bi-event")
+        .map_err(|why| Error::usage(format!("profile {:?}: {why}", ctx.profile)))?;
     let url = crate::core::net::join(ctx.wix().api(), "apps/v1/bi-event");
     // Reporting the same event twice is harmless; losing it to a blip is not.
     let request = Request::post_json(url, &body, true);
@@ -93,7 +91,7 @@ pub(crate) fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<(
     let event = body["eventName"].as_str().unwrap_or_default().to_string();
     let instance = target.instance_id.clone().unwrap_or_default();
     if !response.is_success() {
-        return Err(response.failure(&format!("sending {event}")));
+        return Err(session.call_failure(&target, &response, &format!("sending {event}")));
     }
     io.note(&format!(
         "Sent {event} for instance {instance} of app {}.",

@@ -8,13 +8,14 @@ use url::Url;
 
 use crate::app::cli::DoctorArgs;
 use crate::app::context::Context;
-use crate::core::error::{Exit, Result};
+use crate::core::error::{Cmd, Error, Exit, Fix, Invocation, Result};
 use crate::core::fsutil;
 use crate::core::text::printable;
-use crate::credentials::store::StoreError;
+use crate::credentials::store::{SecretKey, StoreError};
 use crate::credentials::{Freshness, Session};
 use crate::settings::config::{Profile, StoreKind, DEFAULT_REDIRECT_URL};
 use crate::settings::env::StoreMode;
+use crate::settings::flow::Kind;
 use crate::settings::Flow;
 use crate::ui::Io;
 
@@ -102,16 +103,21 @@ pub(crate) fn run(opts: &DoctorOptions, ctx: &mut Context, io: &mut Io) -> Resul
     Ok(if ok { 0 } else { Exit::Failure as u8 })
 }
 
+impl Check {
+    /// A problem from an error: its what and its one next step, as the terminal says them.
+    fn from_error(name: impl Into<String>, e: &Error, how: &Invocation) -> Check {
+        let fix = e
+            .next_step()
+            .map(|f| f.render(how))
+            .unwrap_or_else(|| "run `wixauth doctor -v` to see each step".into());
+        Check::problem(name, e.what().to_string(), fix)
+    }
+}
+
 fn secret_store(ctx: &Context) -> Check {
     const NAME: &str = "secret store";
     let file = ctx.secrets().file_path().display().to_string();
-    let fallen_back: Vec<&str> = ctx
-        .config
-        .profiles
-        .iter()
-        .filter(|(_, p)| p.secret_store == Some(StoreKind::File))
-        .map(|(n, _)| n.as_str())
-        .collect();
+    let in_file: Vec<&str> = profiles_in(ctx, StoreKind::File);
     if ctx.config.profiles.is_empty() && ctx.env.app_secret.is_some() {
         return Check::not_applicable(
             NAME,
@@ -124,17 +130,31 @@ fn secret_store(ctx: &Context) -> Check {
             format!("plain-text file {file} (mode 0600), as WIXAUTH_SECRET_STORE=file asks; the OS keyring is not used"),
         );
     }
-    match ctx.secrets().probe_keyring() {
-        Ok(()) if fallen_back.is_empty() => Check::ok(NAME, "the OS keyring answers"),
+    // A locked keyring answers a search for an entry it does not hold; reading one of ours
+    // asks it to unlock, as `token` would.
+    let probe = profiles_in(ctx, StoreKind::Keyring)
+        .first()
+        .and_then(|name| ctx.config.profile(name).map(|p| (*name, p)))
+        .map(|(name, p)| match &p.app_id {
+            Some(app) => SecretKey::app_secret(name, app),
+            None => SecretKey::headless_refresh(name),
+        });
+    match ctx.secrets().probe_keyring(probe.as_ref()) {
+        Ok(()) if in_file.is_empty() => Check::ok(NAME, "the OS keyring answers"),
         Ok(()) => Check::problem(
             NAME,
-            format!("the OS keyring answers, but profile {} keeps its secrets in the plain-text fallback {file}", fallen_back.join(", ")),
+            format!("the OS keyring answers, but profile {} keeps its secrets in the plain-text fallback {file}", in_file.join(", ")),
             "run `wixauth login` again for it, which moves them to the keyring",
+        ),
+        Err(StoreError::Locked(why)) => Check::problem(
+            NAME,
+            format!("the OS keyring is locked ({why})"),
+            "unlock it (log in to the desktop session, or on Linux `gnome-keyring-daemon --unlock`)",
         ),
         Err(StoreError::Unavailable(why)) => Check::problem(
             NAME,
-            format!("the OS keyring is not reachable or is locked ({why}); secrets would go to the plain-text file {file}"),
-            "unlock or start the keyring (on Linux a Secret Service such as gnome-keyring), or set WIXAUTH_SECRET_STORE=file to choose the file",
+            format!("the OS keyring is not reachable ({why}); secrets would go to the plain-text file {file}"),
+            "start the keyring (on Linux a Secret Service such as gnome-keyring), or set WIXAUTH_SECRET_STORE=file to choose the file",
         ),
         Err(e) => Check::problem(
             NAME,
@@ -144,9 +164,23 @@ fn secret_store(ctx: &Context) -> Check {
     }
 }
 
+fn profiles_in(ctx: &Context, kind: StoreKind) -> Vec<&str> {
+    ctx.config
+        .profiles
+        .iter()
+        .filter(|(_, p)| p.secret_store == Some(kind))
+        .map(|(n, _)| n.as_str())
+        .collect()
+}
+
+/// The folder, its files' modes, and (when config.toml could not be loaded because of the
+/// folder) that refusal, reported here instead of stopping every other check.
 fn config_dir(ctx: &Context) -> Check {
     const NAME: &str = "config folder";
     let dir = &ctx.paths.dir;
+    if let Some(e) = &ctx.config_error {
+        return Check::from_error(NAME, e, &ctx.how);
+    }
     if !dir.exists() {
         return Check::ok(
             NAME,
@@ -157,7 +191,7 @@ fn config_dir(ctx: &Context) -> Check {
         );
     }
     if let Err(e) = fsutil::ensure_trusted_dir(dir) {
-        return Check::problem(NAME, e.message().to_string(), "as the message says");
+        return Check::from_error(NAME, &e, &ctx.how);
     }
     // Files that can hold secrets or say where they are must be ours alone.
     for path in [ctx.paths.config_file(), ctx.paths.secrets_file()] {
@@ -184,19 +218,7 @@ fn clock(ctx: &Context) -> Check {
             format!("Wix's answer at {} had no Date header", ctx.env.api_base),
             "check that WIXAUTH_API_BASE and any proxy reach Wix",
         ),
-        Err(e) => {
-            // The fix is said once, in `fix`.
-            let message = e.message();
-            let detail = message
-                .split("; check your network")
-                .next()
-                .unwrap_or(message);
-            Check::problem(
-                NAME,
-                detail,
-                "check your network or proxy (`wixauth doctor -v` shows each attempt)",
-            )
-        }
+        Err(e) => Check::from_error(NAME, &e, &ctx.how),
     }
 }
 
@@ -219,25 +241,25 @@ fn skew_check(ours: SystemTime, theirs: SystemTime) -> Check {
     }
 }
 
-/// For each profile (or the `WIX_*` credentials when no profile exists): a token can be minted.
+/// For each profile (and the `WIX_*` credentials in CI): a token can be minted.
 fn credentials(ctx: &Context) -> Vec<Check> {
-    let mint = |session: &Session, name: String| -> Check {
-        let outcome = session.resolve(None, None).and_then(|t| {
-            session
-                .fresh_token(
-                    &t,
-                    Freshness {
-                        min_ttl: 0,
-                        force: true,
-                    },
-                )
-                .map(|_| t)
-        });
+    let mint = |session: &Session, instance: Option<&str>, name: String| -> Check {
+        let fresh = Freshness {
+            min_ttl: 0,
+            force: true,
+        };
+        let outcome = session
+            .resolve(instance, None)
+            .and_then(|t| session.fresh_token(&t, fresh).map(|_| t));
         match outcome {
             Ok(t) => Check::ok(
                 name,
                 format!(
-                    "Wix minted a token for app {}{} ({} flow)",
+                    "Wix minted a token for {} {}{} ({} flow)",
+                    match t.flow.kind() {
+                        Kind::App => "app",
+                        Kind::Headless => "Wix Headless client",
+                    },
                     t.app_id,
                     t.instance_id
                         .map(|i| format!(", instance {i}"))
@@ -245,80 +267,108 @@ fn credentials(ctx: &Context) -> Vec<Check> {
                     t.flow
                 ),
             ),
-            Err(e) => Check::problem(name, e.message().to_string(), "as the message says"),
+            Err(e) => Check::from_error(name, &e, &ctx.how),
         }
     };
+    let session = ctx.session();
+    let ci = ctx.env.app_id.is_some() || ctx.env.client_id.is_some();
     if ctx.config.profiles.is_empty() {
-        if ctx.env.app_id.is_some() {
-            return vec![mint(&ctx.session(), "credentials (environment)".into())];
+        if ci {
+            return vec![mint(
+                &session,
+                ctx.instance.as_deref(),
+                "credentials (environment)".into(),
+            )];
         }
-        return vec![Check::problem(
+        return vec![Check::from_error(
             "credentials",
-            "nothing is logged in",
-            "run `wixauth login`, or set WIX_APP_ID and WIX_APP_SECRET (CI)",
+            &Error::usage("nothing is logged in").fix(Fix::RunOr(
+                Cmd::login(),
+                "set WIX_APP_ID and WIX_APP_SECRET, or WIX_CLIENT_ID and WIX_REFRESH_TOKEN (CI)"
+                    .into(),
+            )),
+            &ctx.how,
         )];
     }
     ctx.config
         .profiles
         .keys()
         .map(|name| {
-            let session = Session {
-                profile: name,
-                ..ctx.session()
-            };
-            mint(&session, format!("credentials of profile {name}"))
+            // The instance asked for (`--instance`, WIX_INSTANCE_ID) is the active profile's.
+            let instance = (*name == ctx.profile)
+                .then_some(ctx.instance.as_deref())
+                .flatten();
+            mint(
+                &session.for_profile(name),
+                instance,
+                format!("credentials of profile {name}"),
+            )
         })
         .collect()
 }
 
-/// The redirect URL's port, for each profile whose flow uses the browser.
+/// Whether a profile's login waits on the local listener (its redirect URL's port).
+fn uses_listener(p: &Profile) -> bool {
+    p.flow
+        .is_some_and(|f| f.uses_listener(!p.instances.is_empty()))
+        || p.instances.values().any(|i| i.flow.uses_listener(true))
+}
+
+/// The redirect URL's port, for each profile whose login uses the local listener.
 fn redirect_ports(ctx: &Context) -> Vec<Check> {
-    let uses_browser = |p: &Profile| {
-        p.flow == Some(Flow::Advanced) || p.instances.values().any(|i| i.flow == Flow::Advanced)
-    };
-    if !ctx.config.profiles.values().any(uses_browser) {
+    if !ctx.config.profiles.values().any(uses_listener) {
         return vec![Check::not_applicable(
             "redirect port",
-            "no profile uses the browser flow (advanced)",
+            "no profile logs in through the local listener (advanced, member, or basic without an instance)",
         )];
     }
     ctx.config
         .profiles
         .iter()
-        .filter(|(_, p)| uses_browser(p))
-        .map(|(name, p)| {
-            let check = format!("redirect port of profile {name}");
-            let url = p.redirect_url.as_deref().unwrap_or(DEFAULT_REDIRECT_URL);
-            let addresses = Url::parse(url)
-                .map_err(|e| e.to_string())
-                .and_then(|u| crate::serve::listen_addresses(&u).map_err(|e| e.message().to_string()));
-            let addresses = match addresses {
-                Ok(a) => a,
-                Err(why) => {
-                    return Check::problem(
-                        check,
-                        format!("redirect URL {}: {why}", printable(url, 200)),
-                        "run `wixauth login --flow advanced --redirect-url http://localhost:PORT/callback` with a URL registered in the app dashboard",
-                    )
-                }
-            };
-            // Bound and released at once: a listener's port only has to be free.
-            let busy = addresses.iter().find_map(|a| match std::net::TcpListener::bind(a) {
-                Ok(_) => None,
-                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Some(a.to_string()),
-                // ::1 missing on a machine without IPv6 is fine: 127.0.0.1 serves.
-                Err(_) => None,
-            });
-            match busy {
-                None => Check::ok(check, format!("{url} can be listened on")),
-                Some(addr) => Check::problem(
-                    check,
-                    format!("{addr} (from {url}) is in use by another program"),
-                    "stop that program, or log in with --redirect-url on a free port registered in the app dashboard",
-                ),
-            }
-        })
+        .filter(|(_, p)| uses_listener(p))
+        .map(|(name, p)| port_check(ctx, name, p))
         .collect()
+}
+
+fn port_check(ctx: &Context, name: &str, p: &Profile) -> Check {
+    let check = format!("redirect port of profile {name}");
+    let url = p.redirect_url.as_deref().unwrap_or(DEFAULT_REDIRECT_URL);
+    let flow = p.flow.unwrap_or(Flow::Advanced);
+    let addresses =
+        crate::oauth::parse_redirect(url).and_then(|u| crate::serve::listen_addresses(&u));
+    let addresses = match addresses {
+        Ok(a) => a,
+        Err(e) => {
+            return Check::problem(
+                check,
+                format!("redirect URL {}: {}", printable(url, 200), e.what()),
+                format!(
+                    "run `{}` with a URL registered in the dashboard",
+                    Cmd::new(flow.login_args())
+                        .arg("--redirect-url")
+                        .arg("http://localhost:PORT/callback")
+                        .render(&ctx.how)
+                ),
+            )
+        }
+    };
+    // Bound and released at once: a listener's port only has to be free.
+    let busy = addresses
+        .iter()
+        .find_map(|a| match std::net::TcpListener::bind(a) {
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => Some(a.to_string()),
+            // ::1 missing on a machine without IPv6 is fine: 127.0.0.1 serves.
+            Err(_) => None,
+        });
+    match busy {
+        None => Check::ok(check, format!("{url} can be listened on")),
+        Some(addr) => Check::problem(
+            check,
+            format!("{addr} (from {url}) is in use by another program"),
+            "stop that program, or log in with --redirect-url on a free port registered in the dashboard",
+        ),
+    }
 }
 
 fn browser(ctx: &Context) -> Check {

@@ -6,6 +6,7 @@ use std::process::Command;
 use crate::app::cli::ExecArgs;
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
+use crate::credentials::profile::child_env;
 use crate::credentials::Freshness;
 use crate::ui::Io;
 
@@ -41,21 +42,14 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
     )?;
     io.flush_notes(&ctx.notes);
     let mut child = Command::new(program);
-    child
-        .args(args)
-        .env("WIX_ACCESS_TOKEN", token.access_token.expose())
-        .env("WIX_APP_ID", &target.app_id)
-        // The child needs the token, not the long-lived credentials that made it.
-        .env_remove("WIX_APP_SECRET")
-        .env_remove("WIX_REFRESH_TOKEN");
-    if target.flow.is_headless() {
-        // For a Wix Headless client the id is its OAuth client id.
-        child.env("WIX_CLIENT_ID", &target.app_id);
+    child.args(args);
+    let vars = child_env(&target, &token.access_token);
+    for (name, value) in &vars.set {
+        child.env(name, value.expose());
     }
-    match &target.instance_id {
-        Some(instance) => child.env("WIX_INSTANCE_ID", instance),
-        None => child.env_remove("WIX_INSTANCE_ID"),
-    };
+    for name in vars.removed {
+        child.env_remove(name);
+    }
     // Ctrl-C goes to the child (same process group); we stay to report how it ended.
     crate::ui::interrupt::on_interrupt(crate::ui::interrupt::OnInterrupt::Ignore);
     let shown = program.to_string_lossy();

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::app::cli::InstallUrlArgs;
 use crate::app::context::Context;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Cmd, Error, Fix, Result};
 use crate::settings::config::DEFAULT_REDIRECT_URL;
 use crate::settings::Flow;
 use crate::ui::Io;
@@ -28,17 +28,17 @@ pub(crate) fn run(opts: &InstallUrlOptions, ctx: &Context, io: &mut Io) -> Resul
     // As everywhere else: WIX_APP_ID wins, and a profile for another app is not consulted
     // (its redirect URL and flow belong to that other app).
     if ctx.session().is_headless() {
-        return Err(Error::usage(format!(
-            "install-url is for app profiles (basic/advanced); profile {:?} is a Wix Headless client (visitor/member), which has no installer",
-            ctx.profile
-        )));
+        let flow = ctx
+            .active_profile()
+            .and_then(|p| p.flow)
+            .unwrap_or(Flow::Visitor);
+        flow.allows_app_command("install-url")
+            .map_err(|why| Error::usage(format!("profile {:?}: {why}", ctx.profile)))?;
     }
     let (app_id, profile) = ctx.session().app_and_profile();
     let app_id = app_id.ok_or_else(|| {
-        Error::usage(format!(
-            "no app id for profile {:?}: run `wixauth login` or set WIX_APP_ID",
-            ctx.profile
-        ))
+        Error::usage(format!("no app id for profile {:?}", ctx.profile))
+            .fix(Fix::RunOr(Cmd::login(), "set WIX_APP_ID".into()))
     })?;
     let flow = opts
         .flow

@@ -4,9 +4,6 @@ use crate::app::cli::LogoutArgs;
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::fsutil;
-use crate::credentials::store::SecretKey;
-use crate::credentials::Cached;
-use crate::settings::config::Config;
 use crate::ui::Io;
 
 pub(crate) struct LogoutOptions {
@@ -53,29 +50,18 @@ fn sweep_temp_files(ctx: &Context) -> Result<()> {
 
 const LOCAL_ONLY: &str = "This removes local state only: Wix has no revocation endpoint for app tokens; uninstall the app from the site to revoke them.";
 
-pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+/// Returns the exit code: 1 when the person declined the question (nothing was removed).
+pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Result<u8> {
     if opts.all && opts.instance_flag {
-        return Err(Error::usage(
-            "--all forgets the whole profile and --instance one instance: pass one of them",
-        ));
+        return Err(
+            Error::usage("--all forgets the whole profile and --instance one instance")
+                .hint("pass one of them"),
+        );
     }
-    if opts.all && !opts.yes && io.can_prompt() {
-        if let Some(profile) = ctx.active_profile() {
-            let question = format!(
-                "Forget profile {} (app secret, {} instance(s), cached tokens)?",
-                ctx.profile,
-                profile.instances.len()
-            );
-            let answer = io
-                .prompter
-                .select(&question, &["no, keep it", "yes, forget it"], 0)?;
-            if answer != 1 {
-                return Err(Error::new(
-                    Exit::Failure,
-                    "logout cancelled: nothing was removed (pass --yes to skip the question)",
-                ));
-            }
-        }
+    if opts.all && !opts.yes && io.can_prompt() && !confirmed(ctx, io)? {
+        // A person's answer, not a failure: said plainly, exit 1 as the contract says.
+        io.note("Logout cancelled: nothing was removed (--yes skips the question).");
+        return Ok(Exit::Failure as u8);
     }
     // First, so that also "nothing to log out" leaves no secret in a leftover.
     sweep_temp_files(ctx)?;
@@ -86,71 +72,58 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
         ));
         // Scripts get the documented shape whatever there was to forget.
         let profile = ctx.profile.clone();
-        return print_json(io, opts, &profile, None);
+        return print_json(io, opts, &profile, None).map(|()| 0);
     };
     let name = ctx.profile.clone();
-    if profile.is_headless() {
-        // A headless client has one refresh token and no instances: both forms forget it all.
-        super::headless_login::forget(ctx, &name)?;
-        Config::update(&ctx.paths, |c| remove_profile(c, &name))?;
-        ctx.reload_config()?;
-        io.flush_notes(&ctx.notes);
-        io.note(&format!("Logged out of profile {name}: the Wix Headless refresh token and cached tokens are removed. This removes local state only: Wix documents no public revocation route for them."));
-        return print_json(io, opts, &name, None);
-    }
-    let secrets = ctx.secrets();
     let session = ctx.session();
-    let name = ctx.profile.clone();
-    let hint = profile.secret_store;
-
-    if opts.all {
-        for instance in profile.instances.keys() {
-            secrets.delete_everywhere(&SecretKey::refresh_token(&name, instance), hint)?;
-            if let Some(app_id) = &profile.app_id {
-                session.forget_cached(app_id, Cached::Instance(instance))?;
-            }
-        }
-        secrets.delete_everywhere(&SecretKey::app_secret(&name), hint)?;
-        // Whatever else the profile ever wrote: secrets of instances a later login dropped,
-        // cached tokens minted with other credentials or another API base.
-        secrets.delete_file_entries_of(&name)?;
-        if let Some(app_id) = &profile.app_id {
-            session.forget_cached(app_id, Cached::EveryInstance)?;
-        }
-        Config::update(&ctx.paths, |c| remove_profile(c, &name))?;
+    let lifecycle = session.lifecycle();
+    if profile.is_headless() || opts.all {
+        // A Headless client has one refresh token and no instances: both forms forget it all.
+        lifecycle.forget_profile()?;
         io.flush_notes(&ctx.notes);
-        io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}"));
-        return print_json(io, opts, &name, None);
-    }
-
-    let Some(instance) = ctx.instance.clone().or(profile.default_instance.clone()) else {
-        io.note(&format!("Nothing to log out: profile {name} has no instance. Use --all to forget the app secret too."));
-        return print_json(io, opts, &name, None);
-    };
-    secrets.delete_everywhere(&SecretKey::refresh_token(&name, &instance), hint)?;
-    if let Some(app_id) = &profile.app_id {
-        session.forget_cached(app_id, Cached::Instance(&instance))?;
-    }
-    Config::update(&ctx.paths, |c| {
-        if let Some(p) = c.profiles.get_mut(&name) {
-            p.instances.remove(&instance);
-            if p.default_instance.as_deref() == Some(instance.as_str()) {
-                p.default_instance = p.instances.keys().next().cloned();
-            }
+        match profile.is_headless() {
+            true => io.note(&format!("Logged out of profile {name}: the Wix Headless refresh token and cached tokens are removed. This removes local state only: Wix documents no public revocation route for them.")),
+            false => io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}")),
         }
-    })?;
+        ctx.reload_config()?;
+        return print_json(io, opts, &name, None).map(|()| 0);
+    }
+    let Some(instance) = ctx.instance.clone().or(profile.default_instance.clone()) else {
+        io.note(&format!("Nothing to log out: profile {name} has no default instance. Pass --instance ID, or --all to forget the app secret too."));
+        return print_json(io, opts, &name, None).map(|()| 0);
+    };
+    let forgotten = lifecycle.forget_instance(&instance)?;
     ctx.reload_config()?;
     io.flush_notes(&ctx.notes);
+    if !forgotten.was_stored {
+        // Idempotent (exit 0), and truthful: nothing of it was stored.
+        io.note(&format!("Not logged in: instance {instance} is not stored in profile {name}; nothing to log out."));
+        return print_json(io, opts, &name, Some(&instance)).map(|()| 0);
+    }
     io.note(&format!(
         "Logged out instance {instance} of profile {name}; the app secret is kept (use --all to remove it). {LOCAL_ONLY}"
     ));
-    print_json(io, opts, &name, Some(&instance))
+    if forgotten.was_default {
+        io.note("It was the profile's default instance, so the profile has none now: `wixauth switch --instance ID` sets one.");
+    }
+    print_json(io, opts, &name, Some(&instance)).map(|()| 0)
 }
 
-/// Removes a profile; a removed profile is no longer the one `wixauth switch` made active.
-fn remove_profile(config: &mut Config, name: &str) {
-    config.profiles.remove(name);
-    if config.active_profile.as_deref() == Some(name) {
-        config.active_profile = None;
-    }
+/// On a terminal `logout --all` asks first, in the words of the profile's kind.
+fn confirmed(ctx: &Context, io: &mut Io) -> Result<bool> {
+    let Some(profile) = ctx.active_profile() else {
+        return Ok(true);
+    };
+    let what = match profile.is_headless() {
+        true => "its Wix Headless refresh token and cached tokens".to_string(),
+        false => format!(
+            "app secret, {} instance(s), cached tokens",
+            profile.instances.len()
+        ),
+    };
+    let question = format!("Forget profile {} ({what})?", ctx.profile);
+    let answer = io
+        .prompter
+        .select(&question, &["no, keep it", "yes, forget it"], 0)?;
+    Ok(answer == 1)
 }

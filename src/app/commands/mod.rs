@@ -7,7 +7,6 @@ pub(crate) mod bi_event;
 pub(crate) mod doctor;
 pub(crate) mod exec;
 pub mod generate;
-mod headless_login;
 pub(crate) mod install_url;
 pub(crate) mod login;
 pub(crate) mod logout;

@@ -2,9 +2,8 @@
 //! default instance, by flags or, on a terminal, by picking from what is logged in.
 
 use crate::app::context::Context;
-use crate::core::error::{Error, Result};
+use crate::core::error::{Cmd, Error, Result};
 use crate::core::text::printable;
-use crate::settings::config::Config;
 use crate::ui::Io;
 
 pub(crate) struct SwitchOptions {
@@ -28,11 +27,16 @@ pub(crate) fn run(opts: &SwitchOptions, ctx: &mut Context, io: &mut Io) -> Resul
         (None, instance) => (ctx.profile.clone(), instance, false),
     };
     let Some(stored) = ctx.config.profile(&name) else {
+        let known: Vec<&str> = ctx.config.profiles.keys().map(String::as_str).collect();
+        let known = match known.is_empty() {
+            true => String::new(),
+            false => format!(" (profiles: {})", known.join(", ")),
+        };
         return Err(Error::usage(format!(
-            "profile {:?} is not logged in: run `wixauth --profile {} login` first",
-            printable(&name, 80),
+            "profile {:?} is not logged in{known}",
             printable(&name, 80)
-        )));
+        ))
+        .run(Cmd::login().arg("--profile").arg(name.as_str())));
     };
     if let Some(id) = &instance {
         if !stored.instances.contains_key(id) {
@@ -42,19 +46,22 @@ pub(crate) fn run(opts: &SwitchOptions, ctx: &mut Context, io: &mut Io) -> Resul
                 false => known.join(", "),
             };
             return Err(Error::usage(format!(
-                "instance {:?} is not logged in for profile {name} (logged in: {known}): run `wixauth --profile {name} login` for it first",
+                "instance {:?} is not logged in for profile {name} (logged in: {known})",
                 printable(id, 80)
-            )));
+            ))
+            .run(
+                Cmd::login()
+                    .arg("--profile")
+                    .arg(name.as_str())
+                    .arg("--instance")
+                    .arg(id.as_str()),
+            ));
         }
     }
-    Config::update(&ctx.paths, |c| {
-        if set_active {
-            c.active_profile = Some(name.clone());
-        }
-        if let (Some(id), Some(p)) = (&instance, c.profiles.get_mut(&name)) {
-            p.default_instance = Some(id.clone());
-        }
-    })?;
+    ctx.session()
+        .for_profile(&name)
+        .lifecycle()
+        .switch(set_active, instance.as_deref())?;
     ctx.reload_config()?;
     let default = ctx
         .config
@@ -83,15 +90,13 @@ pub(crate) fn run(opts: &SwitchOptions, ctx: &mut Context, io: &mut Io) -> Resul
 /// several); both become active.
 fn pick(ctx: &Context, io: &mut Io) -> Result<(String, Option<String>, bool)> {
     if !io.can_prompt() {
-        return Err(Error::usage(
-            "no terminal to ask on: pass --profile NAME and/or --instance ID",
-        ));
+        return Err(
+            Error::usage("no terminal to ask on").hint("pass --profile NAME and/or --instance ID")
+        );
     }
     let names: Vec<&str> = ctx.config.profiles.keys().map(String::as_str).collect();
     if names.is_empty() {
-        return Err(Error::usage(
-            "no profile is logged in: run `wixauth login` first",
-        ));
+        return Err(Error::usage("no profile is logged in").run(Cmd::login()));
     }
     let current = names.iter().position(|n| *n == ctx.profile).unwrap_or(0);
     let chosen = match names.len() {

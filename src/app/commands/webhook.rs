@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use crate::app::cli::{WebhookArgs, WebhookCommand};
 use crate::app::context::Context;
 use crate::core::error::{Error, Result};
-use crate::settings::config::Config;
 use crate::ui::Io;
+use crate::webhook::instances::Saver;
 use crate::webhook::listen::{self, ListenOptions, MAX_BODY};
 use crate::webhook::{self, verify, PublicKey};
 
@@ -77,8 +77,22 @@ pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> 
             io.print(&format!("{}\n", event.to_json()))
         }
         Action::Listen(listen_opts) => {
+            if listen_opts.save_instances && ctx.session().is_headless() {
+                return Err(Error::usage(format!(
+                    "--save-instances adds app instances, and profile {} is a Wix Headless client",
+                    ctx.profile
+                ))
+                .hint("pass --profile NAME of an app profile"));
+            }
             let key = key(opts, ctx, io)?;
-            listen::run(listen_opts, key, &ctx.paths, &ctx.profile, io)
+            let saver = Saver {
+                paths: ctx.paths.clone(),
+                store_mode: ctx.env.secret_store,
+                keyring_service: ctx.env.keyring_service.clone(),
+                api: ctx.env.api_base.clone(),
+                profile: ctx.profile.clone(),
+            };
+            listen::run(listen_opts, key, saver, io)
         }
     }
 }
@@ -121,12 +135,7 @@ fn set_key(
             )),
         };
     let profile = ctx.profile.clone();
-    Config::update(&ctx.paths, |c| {
-        c.profiles
-            .entry(profile.clone())
-            .or_default()
-            .webhook_public_key = Some(key.pem.clone());
-    })?;
+    ctx.session().lifecycle().set_webhook_key(&key.pem)?;
     ctx.reload_config()?;
     io.note(&format!(
         "Stored the webhook public key in profile {profile} ({}; it is public). `wixauth webhook verify` and `listen` use it.",

@@ -79,7 +79,7 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
             _ => {
                 return Err(instance_response
                     .as_ref()
-                    .map(|r| r.failure("reading the app instance"))
+                    .map(|r| session.call_failure(&target, r, "reading the app instance"))
                     .unwrap_or_else(|| {
                         crate::core::error::Error::failure("reading the app instance")
                     }))
@@ -101,12 +101,27 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
     for w in &report.warnings {
         io.warn(w);
     }
+    // What Wix said of the site is kept for `status`, `switch` and completion.
+    if let (Some(i), Some(id)) = (&report.instance, &target.instance_id) {
+        let remembered =
+            session
+                .lifecycle()
+                .remember_site(id, i.site_name.as_deref(), i.site_url.as_deref());
+        if let Err(e) = remembered {
+            crate::core::log::debug!("cannot keep the site name: {e}");
+        }
+    }
     if opts.json {
         return io.print(&format!(
             "{}\n",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         ));
     }
+    io.print(&human(&report))
+}
+
+/// One row per fact, for a person.
+fn human(report: &Report) -> String {
     // Names and URLs come from Wix: printed with control characters escaped.
     let dash = |v: &Option<String>| {
         v.as_deref()
@@ -151,8 +166,7 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
             },
         ));
     }
-    let out: String = rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect();
-    io.print(&out)
+    rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect()
 }
 
 /// `in 3h 59m (2026-12-01T23:59:00Z)`: relative for a person, the exact time beside it.

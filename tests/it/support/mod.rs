@@ -15,6 +15,8 @@ pub use emulator::{Emulator, Fault};
 
 pub const APP_ID: &str = "app-11111111";
 pub const INSTANCE: &str = "inst-22222222";
+/// Where the default profile keeps the test app's secret (the entry is named with the app id).
+pub const APP_SECRET_ENTRY: &str = "default/app-secret#app-11111111";
 
 /// Every variable wixauth reads, removed so the developer's own setup never leaks in.
 const WIXAUTH_VARS: &[&str] = &[
@@ -85,6 +87,14 @@ impl TestEnv {
         let mut cmd = assert_cmd::Command::from_std(self.std_cmd());
         cmd.timeout(std::time::Duration::from_secs(60));
         cmd
+    }
+
+    /// The test app's CI credentials on `cmd` (environment credentials go to any base the
+    /// user names; stored ones only to the base they were stored for).
+    pub fn ci<'c>(&self, cmd: &'c mut assert_cmd::Command) -> &'c mut assert_cmd::Command {
+        cmd.env("WIX_APP_ID", APP_ID)
+            .env("WIX_APP_SECRET", &self.secret)
+            .env("WIX_INSTANCE_ID", INSTANCE)
     }
 
     /// Runs a command and checks no secret leaked into its output.
@@ -446,4 +456,15 @@ impl TestEnv {
             Err(e) => panic!("`script` (util-linux) is needed for the terminal tests: {e}"),
         }
     }
+}
+
+/// The URL a login's private forwarder file sends the browser to.
+pub fn forwarded_url(path: &std::path::Path) -> String {
+    let html = std::fs::read_to_string(path).expect("the forwarder file");
+    let json = html
+        .split("location.replace(")
+        .nth(1)
+        .and_then(|rest| rest.split(")</script>").next())
+        .expect("a forward in the file");
+    serde_json::from_str(&json.replace("\\u003c", "<")).expect("a JSON string")
 }

@@ -1,0 +1,124 @@
+//! The one next step when a token cannot be had, chosen by which credential Wix turned down
+//! and where that credential came from: a wrong `WIX_APP_SECRET` is checked there, a stored
+//! secret that was rotated is replaced by logging in again, an instance the app left is logged
+//! out. This is the only place that knows both.
+
+use super::{Session, Source, Target};
+use crate::core::error::{Cmd, Error, Exit, Fix, Rejected, Result};
+use crate::settings::env::DEFAULT_API_BASE;
+use crate::settings::Flow;
+
+impl Session<'_> {
+    /// `e` with the next step for `target`'s credentials, when Wix turned them down.
+    pub(crate) fn advise(&self, target: &Target, e: Error) -> Error {
+        if e.exit != Exit::Rejected {
+            return e;
+        }
+        let which = e.rejection().unwrap_or(Rejected::Unknown);
+        let login = || Cmd::new(target.flow.login_args());
+        let env_secret = self.env.app_secret.is_some();
+        let env_refresh = self.env.refresh_token.is_some();
+        match (which, target.flow) {
+            (Rejected::Client, Flow::Visitor | Flow::Member) => e.hint(match target.app_from {
+                Source::Env => "check WIX_CLIENT_ID (Headless Settings → OAuth apps in the site's dashboard)",
+                _ => "check the client id (Headless Settings → OAuth apps in the site's dashboard)",
+            }),
+            (Rejected::Client, Flow::Basic | Flow::Advanced) => match target.app_from {
+                Source::Env => e.hint("check WIX_APP_ID (the app dashboard's OAuth page)"),
+                _ => e.run(login().arg("--app-id").arg("ID")),
+            },
+            (Rejected::Secret, Flow::Basic | Flow::Advanced | Flow::Visitor | Flow::Member) if env_secret => {
+                e.hint("check WIX_APP_SECRET (the app dashboard's OAuth page)")
+            }
+            (Rejected::Secret, Flow::Basic | Flow::Advanced | Flow::Visitor | Flow::Member) => e.fix(Fix::RunOr(
+                login(),
+                "pipe the current secret into `wixauth login --secret-stdin` (it may have been rotated in the app dashboard)".into(),
+            )),
+            (Rejected::Instance, Flow::Basic | Flow::Advanced | Flow::Visitor | Flow::Member) => match target.instance_from {
+                Source::Env => e.hint("check WIX_INSTANCE_ID: the app may not be installed on that site"),
+                Source::Flag => e.hint("check --instance: the app may not be installed on that site"),
+                Source::Stored => self.instance_gone(target, e),
+            },
+            (Rejected::RefreshToken | Rejected::Code | Rejected::Token | Rejected::Unknown, Flow::Visitor | Flow::Member) => {
+                match env_refresh {
+                    true => e.hint("check WIX_REFRESH_TOKEN: it may have been revoked, or belong to another client than WIX_CLIENT_ID"),
+                    false => e.run(login()),
+                }
+            }
+            (Rejected::RefreshToken | Rejected::Code | Rejected::Token | Rejected::Unknown, Flow::Advanced) if env_refresh => {
+                e.hint("check WIX_REFRESH_TOKEN: it may have been revoked, or belong to another app than WIX_APP_ID")
+            }
+            (Rejected::RefreshToken | Rejected::Code, Flow::Advanced) => self.instance_gone(target, e),
+            (Rejected::RefreshToken | Rejected::Code | Rejected::Token | Rejected::Unknown, Flow::Basic | Flow::Advanced) => {
+                match env_secret {
+                    true => e.hint("check WIX_APP_ID, WIX_APP_SECRET and WIX_INSTANCE_ID"),
+                    false => e.run(login()),
+                }
+            }
+        }
+    }
+
+    /// The stored instance Wix no longer takes: the app was likely uninstalled from that site.
+    /// Reinstalled, the instance keeps its id, and client credentials work again; a refresh
+    /// token does not, so the advanced flow logs in again.
+    fn instance_gone(&self, target: &Target, e: Error) -> Error {
+        let instance = target.instance_id.clone().unwrap_or_default();
+        let logout = Cmd::new(&["logout", "--instance", instance.as_str()]);
+        match target.flow {
+            Flow::Advanced => e.fix(Fix::RunOr(
+                Cmd::new(target.flow.login_args()),
+                format!(
+                    "if the app is gone from that site, `{}`",
+                    logout.render(&Default::default())
+                ),
+            )),
+            Flow::Basic | Flow::Visitor | Flow::Member => e.fix(Fix::RunOr(
+                logout,
+                "install the app on that site again (its instance id stays the same)".into(),
+            )),
+        }
+    }
+
+    /// No secret is stored for an app profile.
+    pub(crate) fn no_stored_secret(&self, target: &Target) -> Error {
+        Error::usage(format!(
+            "no app secret is stored for profile {:?}",
+            target.profile
+        ))
+        .fix(Fix::RunOr(Cmd::login(), "set WIX_APP_SECRET (CI)".into()))
+    }
+
+    /// No refresh token is stored where the flow needs one (after logout, say).
+    pub(crate) fn no_stored_refresh_token(&self, target: &Target) -> Error {
+        let login = Cmd::new(target.flow.login_args());
+        let what = match &target.instance_id {
+            Some(instance) => format!("no refresh token is stored for instance {instance}"),
+            None => format!(
+                "no refresh token is stored for client {} in profile {:?}",
+                target.app_id, target.profile
+            ),
+        };
+        Error::usage(what).fix(Fix::RunOr(login, "set WIX_REFRESH_TOKEN (CI)".into()))
+    }
+
+    /// A stored secret goes only to the API base it was stored for (gh binds credentials to
+    /// their host): another `WIXAUTH_API_BASE` would receive the app secret or refresh token.
+    pub(crate) fn stored_base_matches(&self) -> Result<()> {
+        let Some(profile) = self.config.profile(self.profile) else {
+            return Ok(());
+        };
+        let recorded = profile.api_base.as_deref().unwrap_or(DEFAULT_API_BASE);
+        if crate::core::net::same_base(recorded, &self.env.api_base) {
+            return Ok(());
+        }
+        Err(Error::usage(format!(
+            "profile {:?} was logged in at {recorded}, and its stored secrets are sent only there, not to {} (WIXAUTH_API_BASE)",
+            self.profile,
+            self.env.api_base.as_str().trim_end_matches('/')
+        ))
+        .fix(Fix::RunOr(
+            Cmd::login(),
+            "unset WIXAUTH_API_BASE (logging in again binds the profile to this base)".into(),
+        )))
+    }
+}
