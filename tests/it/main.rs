@@ -18,6 +18,10 @@ mod headless;
 mod keyring;
 mod listener_hostile;
 mod login_explains;
+// The npm packages and the JS API (Node.js needed: #[ignore]d, run by scripts/test.sh).
+mod npm;
+mod npm_install;
+mod npm_sdk;
 mod output;
 // The terminal is played with util-linux `script`: Linux only (macOS has BSD `script`).
 #[cfg(target_os = "linux")]
