@@ -15,6 +15,7 @@ mod exec;
 mod faults;
 mod generated;
 mod headless;
+mod install_script;
 mod keyring;
 mod listener_hostile;
 mod login_explains;
@@ -27,6 +28,7 @@ mod output;
 #[cfg(target_os = "linux")]
 mod prompts;
 mod regressions;
+mod release_meta;
 mod start_up;
 mod status_logout;
 mod switch_doctor;
