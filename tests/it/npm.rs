@@ -174,7 +174,7 @@ impl Project {
 }
 
 /// One line on stderr, `wixauth: error: …`, and nothing from npm around it.
-fn the_one_error_line(out: &Output, code: i32) -> String {
+pub fn the_one_error_line(out: &Output, code: i32) -> String {
     let err = stderr(out);
     assert_eq!(out.status.code(), Some(code), "{:?}: {err}", out.status);
     let lines: Vec<&str> = err.lines().collect();

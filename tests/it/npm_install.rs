@@ -3,20 +3,10 @@
 //! `#[ignore]`d: they need Node.js, npm, and npm/test's `npm ci` (pnpm); scripts/test.sh.
 #![cfg(unix)]
 
-use crate::npm::{packed, run_ok, Project};
-use crate::support::{stderr, stdout, TestEnv, APP_ID, INSTANCE};
+use crate::npm::{packed, run_ok, the_one_error_line, Project};
+use crate::support::{stdout, TestEnv, APP_ID, INSTANCE};
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Exit 1 and exactly one line on stderr, `wixauth: error: …`; returns it.
-fn one_line(out: &std::process::Output) -> String {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(1), "{:?}: {err}", out.status);
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "want one line: {err}");
-    assert!(lines[0].starts_with("wixauth: error: "), "{err}");
-    lines[0].to_string()
-}
 
 /// What the JS API says in `project` when it cannot start wixauth: `code exitCode message`.
 fn strategy_failure(project: &Project, env: &TestEnv) -> String {
@@ -37,7 +27,7 @@ fn a_pruned_platform_package_is_one_line_with_the_fix() {
     let project = Project::installed();
     std::fs::remove_dir_all(project.path().join("node_modules/@wixauth/linux-x64")).unwrap();
     let out = project.npx(&env, &["--version"]).output().unwrap();
-    let line = one_line(&out);
+    let line = the_one_error_line(&out, 1);
     for part in [
         "linux-x64",
         &format!("@wixauth/linux-x64@{VERSION}"),
@@ -66,7 +56,7 @@ fn a_platform_package_of_another_version_is_one_line() {
     assert_ne!(text, older);
     std::fs::write(&manifest, older).unwrap();
     let out = project.npx(&env, &["token"]).output().unwrap();
-    let line = one_line(&out);
+    let line = the_one_error_line(&out, 1);
     assert!(line.contains("0.0.1") && line.contains(VERSION), "{line}");
     let said = strategy_failure(&project, &env);
     assert!(said.starts_with("WixauthError NO_BINARY 1 "), "{said}");
@@ -91,7 +81,7 @@ fn a_platform_without_a_package_is_one_line() {
         .arg("--version")
         .output()
         .unwrap();
-    let line = one_line(&out);
+    let line = the_one_error_line(&out, 1);
     assert!(line.contains("freebsd-x64"), "{line}");
     assert!(line.contains("cargo install --locked wixauth"), "{line}");
 }
