@@ -118,7 +118,7 @@ test('a wixauth that hangs is stopped after timeoutMs', async () => {
   const started = Date.now();
   const err = await rejection(WixauthStrategy({ bin: fake('exec sleep 30').bin, timeoutMs: 300 }).getAuthHeaders());
   assert.equal(err.code, 'TIMEOUT');
-  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
 });
 
 test('wixauth failing: its exit code, its error line, the request id; not cached', async () => {
