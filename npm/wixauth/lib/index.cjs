@@ -29,36 +29,10 @@ function WixauthStrategy(options) {
 
   const view = (t) => ({ accessToken: t.token, expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt), ...t.info });
 
-  async function fetchToken(ttl, force) {
-    let bin = opts.bin;
-    if (bin === undefined) {
-      try {
-        bin = s.findBinary().path;
-      } catch (err) {
-        throw new WixauthError(err.message, { code: 'NO_BINARY' });
-      }
-    } else {
-      await s.checkBinVersion(bin, timeoutMs);
-    }
-    const args = ['token', '--json', `--min-ttl=${ttl}`, ...scope];
-    if (force) {
-      args.push('--no-cache');
-    }
-    const result = await s.run(bin, args, timeoutMs);
-    if (result.status !== 0 || result.signal) {
-      throw s.failure(result);
-    }
-    const parsed = s.parseToken(result.stdout, result.stderr);
-    if (parsed instanceof WixauthError) {
-      throw parsed;
-    }
-    // wixauth's warnings (a secret store fallback, say) are for the person running this.
-    if (result.stderr) {
-      process.stderr.write(result.stderr);
-    }
-    current = parsed;
-    return parsed;
-  }
+  const fetchToken = async (ttl, force) => {
+    current = await s.fetchToken(opts.bin, [`--min-ttl=${ttl}`, ...scope, ...(force ? ['--no-cache'] : [])], timeoutMs);
+    return current;
+  };
 
   // Calls that miss at the same time share one spawn (per minTtl and force), and a failure is
   // not cached: the next call tries again.

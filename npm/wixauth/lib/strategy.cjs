@@ -227,15 +227,38 @@ function checkBinVersion(bin, timeoutMs) {
   return versionChecks.get(bin);
 }
 
+// One `wixauth token --json EXTRA…` run: the parsed token, or a WixauthError. `bin` undefined
+// means this platform's package binary.
+async function fetchToken(bin, extra, timeoutMs) {
+  if (bin === undefined) {
+    try {
+      bin = findBinary().path;
+    } catch (err) {
+      throw new WixauthError(err.message, { code: 'NO_BINARY' });
+    }
+  } else {
+    await checkBinVersion(bin, timeoutMs);
+  }
+  const result = await run(bin, ['token', '--json', ...extra], timeoutMs);
+  if (result.status !== 0 || result.signal) {
+    throw failure(result);
+  }
+  const parsed = parseToken(result.stdout, result.stderr);
+  if (parsed instanceof WixauthError) {
+    throw parsed;
+  }
+  // wixauth's warnings (a secret store fallback, say) are for the person running this.
+  if (result.stderr) {
+    process.stderr.write(result.stderr);
+  }
+  return parsed;
+}
+
 module.exports = {
   WixauthError,
   DEFAULT_MIN_TTL,
   DEFAULT_TIMEOUT_MS,
   checkMinTtl,
   checkOptions,
-  run,
-  failure,
-  parseToken,
-  checkBinVersion,
-  findBinary,
+  fetchToken,
 };
