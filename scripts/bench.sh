@@ -6,6 +6,9 @@
 #   wixauth token --json       (cache hit)     vs  cat of a file of the same size as its output  target: 1.1x
 #   wixauth token --no-cache   (the emulator)  vs  a bare curl POST of the same request          target: 1.3x
 #
+#   and, in a separate part at the end, the npm packages: the bin shim against the bare binary and
+#   `node -e 0`, WixauthStrategy's getAuthHeaders() warm and cold, the platform package's size
+#
 #   scripts/bench.sh [RUNS]        (default 300 runs per command, in 20 rounds, after warm-up runs)
 #   WIXAUTH_BENCH_BIN=path/to/wixauth scripts/bench.sh     (measure another build)
 #
@@ -236,5 +239,109 @@ mkdir -p "$(dirname "$out")"
 } >"$out"
 echo
 echo "the medians, the ratios and hyperfine's tables: $out"
+
+# ================================================================ npm: the bin shim and the JS API
+# The npm packages built from the measured binary (scripts/npm-pack.sh) and installed offline into
+# a throwaway project. One more hyperfine run of interleaved rounds, cache hits all:
+#   wixauth token (the bare binary)  vs  node_modules/.bin/wixauth token (the shim)  vs  node -e 0
+#   and npx wixauth token (npm's own start-up on top; reported, no target)
+# target: the shim adds at most Node's own start-up (node -e 0) + 15 ms to the bare binary.
+# Then WixauthStrategy (npm/test/bench-strategy.mjs): getAuthHeaders() warm (token in memory,
+# target <= 0.05 ms a call) and cold (a new strategy: one `token --json` start on a cache hit,
+# target <= 10 ms, median), and the packed size of the platform package.
+# WIXAUTH_BENCH_NPM=0 skips this part (no Node.js); WIXAUTH_BENCH_NPM_RUNS (default 100) sets
+# the runs per command, in 10 rounds. Results: $BENCH_NPM_OUT (default target/bench/npm.md).
+npm_failed=0
+if [[ ${WIXAUTH_BENCH_NPM:-1} != 0 ]]; then
+    section "npm packages (scripts/npm-pack.sh on the measured binary)"
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || die "node and npm are needed (WIXAUTH_BENCH_NPM=0 skips this part)"
+    echo "node $(node --version), npm $(npm --version)"
+    export npm_config_offline=true npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+    export npm_config_cache="$tmp/npm-cache"
+    mapfile -t tarballs < <(scripts/npm-pack.sh "$wixauth" "$tmp/npm")
+    ((${#tarballs[@]} == 2)) || die "scripts/npm-pack.sh did not print its two tarballs"
+    platform_tgz=${tarballs[0]}
+    project="$tmp/npm-project"
+    mkdir -p "$project"
+    echo '{"private": true}' >"$project/package.json"
+    (cd "$project" && npm install --silent "${tarballs[@]}")
+    cp npm/test/bench-strategy.mjs "$project/"
+    shim="$project/node_modules/.bin/wixauth"
+    debug_log=$(cd "$project" && "$shim" -v token 2>&1 >/dev/null)
+    [[ $debug_log == *"cache hit"* ]] || die "the shim's wixauth token is not a cache hit"
+    platform_files=$(tar -tzf "$platform_tgz" | tr '\n' ' ')
+    platform_size=$(wc -c <"$platform_tgz")
+    echo "platform package: $(basename "$platform_tgz"), $platform_size bytes packed, holding: $platform_files"
+
+    npm_rounds=10
+    npm_runs=${WIXAUTH_BENCH_NPM_RUNS:-100}
+    npm_per_round=$(( (npm_runs + npm_rounds - 1) / npm_rounds ))
+    section "Benchmark: the shim ($npm_rounds rounds of 3 warm-up + $npm_per_round runs per command)"
+    npm_names=('wixauth token (bare binary)' 'node_modules/.bin/wixauth token (shim)' 'node -e 0' 'npx wixauth token')
+    npm_commands=("$wixauth token" "$shim token" "node -e 0" "npx wixauth token")
+    args=()
+    for ((r = 0; r < npm_rounds; r++)); do
+        for ((k = 0; k < ${#npm_names[@]}; k++)); do
+            i=$(( (k + r) % ${#npm_names[@]} )) # each round starts with the next command
+            args+=(-n "${npm_names[$i]}" "${npm_commands[$i]}")
+        done
+    done
+    (cd "$project" && hyperfine -N --warmup 3 --runs "$npm_per_round" --style basic \
+        --export-json "$tmp/npm-results.json" "${args[@]}" >"$tmp/npm-hyperfine.out" 2>&1) ||
+        die "hyperfine failed: $(tail -n 5 "$tmp/npm-hyperfine.out")"
+    mapfile -t npm_stats < <(python3 - "$tmp/npm-results.json" "${npm_names[@]}" <<'PY'
+import json, statistics, sys
+results = json.load(open(sys.argv[1]))["results"]
+for name in sys.argv[2:]:
+    ms = [t * 1000 for r in results if r["command"] == name for t in r["times"]]
+    print(f"{statistics.median(ms):.3f} {min(ms):.3f} {max(ms):.3f} {len(ms)}")
+PY
+)
+    npm_medians=()
+    for i in "${!npm_names[@]}"; do
+        read -r median min max n <<<"${npm_stats[$i]}"
+        npm_medians+=("$median")
+        printf '  %-42s %8.3f ms  (min %s, max %s, %s runs)\n' "${npm_names[$i]}" "$median" "$min" "$max" "$n"
+    done
+    shim_verdict=$(awk -v bare="${npm_medians[0]}" -v shim="${npm_medians[1]}" -v node="${npm_medians[2]}" 'BEGIN {
+        added = shim - bare; limit = node + 15
+        printf "the shim adds %.2f ms to the bare binary; limit: node -e 0 + 15 ms = %.2f ms: %s", added, limit, (added <= limit ? "met" : "NOT met")
+    }')
+    echo "  $shim_verdict"
+    [[ $shim_verdict == *": met" ]] || npm_failed=1
+
+    section "Benchmark: WixauthStrategy.getAuthHeaders() (npm/test/bench-strategy.mjs)"
+    strategy=$(cd "$project" && node bench-strategy.mjs 50 200000) || die "bench-strategy.mjs failed"
+    strategy_verdict=$(python3 - "$strategy" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+cold, warm = r["cold_ms"], r["warm_ms_per_call"]
+ok = cold["median"] <= 10 and warm <= 0.05
+print(f"warm {warm * 1000:.2f} µs a call over {r['warm_calls']} calls (target <= 50 µs); "
+      f"cold {cold['median']:.2f} ms median, p90 {cold['p90']:.2f}, min {cold['min']:.2f}, max {cold['max']:.2f} over {cold['runs']} new strategies (target <= 10 ms): "
+      + ("met" if ok else "NOT met"))
+PY
+)
+    echo "  $strategy_verdict"
+    [[ $strategy_verdict == *": met" ]] || npm_failed=1
+
+    npm_out=${BENCH_NPM_OUT:-$target_dir/bench/npm.md}
+    mkdir -p "$(dirname "$npm_out")"
+    {
+        echo "<!-- scripts/bench.sh (npm part), $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) CPUs, node $(node --version), load average $(cut -d' ' -f1-3 /proc/loadavg) -->"
+        echo "| command (cache hit, $npm_rounds rounds) | median [ms] |"
+        echo "|:---|---:|"
+        for i in "${!npm_names[@]}"; do
+            printf '| `%s` | %.3f |\n' "${npm_names[$i]}" "${npm_medians[$i]}"
+        done
+        echo
+        echo "- $shim_verdict"
+        echo "- WixauthStrategy: $strategy_verdict"
+        echo "- platform package $(basename "$platform_tgz"): $platform_size bytes packed; files: $platform_files"
+    } >"$npm_out"
+    echo
+    echo "the npm numbers: $npm_out"
+fi
+
 # The exit status says whether every target was met (hyperfine's numbers are above either way).
-exit "$failed"
+(( failed == 0 && npm_failed == 0 ))

