@@ -11,12 +11,32 @@ pub(crate) fn printable(text: &str, max: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        {
+        if unsafe_for_terminal(c) {
             out.push_str(&c.escape_unicode().to_string());
         } else {
             out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether a character must not reach a terminal as it is: C0 and C1 controls, DEL, and the
+/// bidi controls that can make a line read as something else.
+fn unsafe_for_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// JSON for a terminal: what a JSON writer leaves raw inside strings (DEL, C1 controls, bidi
+/// overrides) as `\uXXXX` escapes, so the text stays valid JSON and writes nothing to the
+/// terminal but itself. (A pipe or a file gets the bytes as they are: see the callers.)
+pub(crate) fn json_for_terminal(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '\n' | '\t' | '\r' => out.push(c),
+            c if unsafe_for_terminal(c) => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
         }
     }
     out
@@ -99,6 +119,23 @@ mod tests {
         assert_eq!(printable("x\ny\u{202e}", 10), "x\\u{a}y\\u{202e}");
         assert_eq!(printable("abcdef", 3), "abc…");
         assert_eq!(printable("é\u{9b}", 10), "é\\u{9b}");
+    }
+
+    #[test]
+    fn json_for_a_terminal_stays_json_and_holds_no_control() {
+        let value = serde_json::json!({"site": "a\u{9b}31m\u{202e}b\u{7f}", "n": 1});
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let shown = json_for_terminal(&text);
+        assert!(
+            !shown.chars().any(unsafe_for_terminal_but_layout),
+            "{shown:?}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&shown).unwrap();
+        assert_eq!(back, value);
+    }
+
+    fn unsafe_for_terminal_but_layout(c: char) -> bool {
+        unsafe_for_terminal(c) && !matches!(c, '\n' | '\t' | '\r')
     }
 
     #[test]

@@ -60,6 +60,23 @@ impl Io {
         self.write_out(text.as_bytes())
     }
 
+    /// Writes JSON to stdout (pretty or one line): on a terminal with every control character
+    /// from outside escaped, still valid JSON; into a pipe or file as the writer made it.
+    pub(crate) fn print_json(&mut self, value: &impl serde::Serialize, pretty: bool) -> Result<()> {
+        let text = match pretty {
+            true => serde_json::to_string_pretty(value),
+            false => serde_json::to_string(value),
+        }
+        .unwrap_or_default();
+        match self.stdout_tty {
+            true => self.print(&format!(
+                "{}\n",
+                crate::core::text::json_for_terminal(&text)
+            )),
+            false => self.print(&format!("{text}\n")),
+        }
+    }
+
     /// Writes bytes to stdout as they are (an API response body).
     pub(crate) fn write_out(&mut self, bytes: &[u8]) -> Result<()> {
         self.out

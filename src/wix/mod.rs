@@ -160,6 +160,14 @@ impl Response {
     }
 }
 
+/// Why one attempt failed.
+enum Failed {
+    /// Why, and whether the request may have reached the server.
+    Network(String, bool),
+    /// The answer is over [`MAX_BODY`].
+    TooLarge,
+}
+
 /// The client, built on first use: a cache hit never pays for the HTTP stack or the runtime.
 pub(crate) struct LazyClient {
     api: Url,
@@ -274,7 +282,15 @@ impl WixClient {
                     }
                     retry_after(&r).unwrap_or_else(|| backoff(attempt))
                 }
-                Err((why, sent)) => {
+                Err(Failed::TooLarge) => {
+                    // Asking again would fetch it again: once is enough to know.
+                    return Err(Error::unavailable(format!(
+                        "Wix's answer at {shown} is over {} MiB, more than wixauth holds",
+                        MAX_BODY >> 20
+                    ))
+                    .hint("ask for less (a page size, a filter), or use curl with `wixauth token` for a large download"));
+                }
+                Err(Failed::Network(why, sent)) => {
                     debug!(
                         "{} {shown} failed after {} ms: {why} (attempt {attempt}/{ATTEMPTS})",
                         request.method,
@@ -296,8 +312,8 @@ impl WixClient {
         }
     }
 
-    /// One try. On failure: why, and whether the request may have reached the server.
-    async fn attempt(&self, request: &Request) -> Result<Response, (String, bool)> {
+    /// One try.
+    async fn attempt(&self, request: &Request) -> Result<Response, Failed> {
         let mut builder = self.http.request(request.method.0.clone(), &request.url);
         if let Some(token) = &request.auth {
             builder = builder.header("authorization", token.expose());
@@ -310,21 +326,19 @@ impl WixClient {
                 .header("content-type", content_type)
                 .body(body.expose().to_string());
         }
-        let describe = |e: reqwest::Error| -> (String, bool) {
+        let describe = |e: reqwest::Error| -> Failed {
             // The root cause, without reqwest's wrapping (which repeats the URL).
             let mut root: &dyn std::error::Error = &e;
             while let Some(next) = root.source() {
                 root = next;
             }
             if e.is_connect() {
-                (format!("connection failed ({root})"), false)
+                Failed::Network(format!("connection failed ({root})"), false)
             } else if e.is_timeout() {
-                (
-                    format!("no answer within {} s", self.timeout.as_secs_f64()),
-                    true,
-                )
+                let why = format!("no answer within {} s", self.timeout.as_secs_f64());
+                Failed::Network(why, true)
             } else {
-                (format!("connection dropped ({root})"), true)
+                Failed::Network(format!("connection dropped ({root})"), true)
             }
         };
         let response = builder.send().await.map_err(describe)?;
@@ -344,7 +358,7 @@ impl WixClient {
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(describe)? {
             if body.len() + chunk.len() > MAX_BODY {
-                return Err((format!("the answer is over {} MiB", MAX_BODY >> 20), true));
+                return Err(Failed::TooLarge);
             }
             body.extend_from_slice(&chunk);
         }

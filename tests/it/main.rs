@@ -19,6 +19,7 @@ mod install_script;
 mod keyring;
 mod listener_hostile;
 mod login_explains;
+mod one_home;
 // The npm packages and the JS API (Node.js needed: #[ignore]d, run by scripts/test.sh).
 mod npm;
 mod npm_install;

@@ -605,6 +605,27 @@ fn app_removed_forgets_the_instance_and_its_cached_token() {
     l.interrupt();
 }
 
+/// Issue 15, bug 2: the receiver forgets an instance through the profile lifecycle, so an
+/// advanced instance's refresh token goes with it (the receiver's own copy skipped it).
+#[test]
+fn app_removed_forgets_an_advanced_instances_refresh_token() {
+    let env = TestEnv::new();
+    env.login_advanced_via_browser(SITE);
+    let refresh = env.stored_refresh_token(SITE).expect("the login stored it");
+    env.add_secret(&refresh);
+    let mut l = Listener::start(&env, &["--save-instances"]);
+    assert_eq!(l.post(&sign(&removed(SITE))).status, 200);
+    l.run.wait_line("the summary", |s| {
+        s.contains("forgotten by profile default")
+    });
+    assert_eq!(env.stored_refresh_token(SITE), None);
+    assert!(!read(&env.secrets_file()).contains(&refresh));
+    // It was the default: the profile is left with none, and says so.
+    assert!(profile(&env).get("default_instance").is_none());
+    let out = l.interrupt();
+    assert!(stderr(&out).contains("has none now"), "{}", stderr(&out));
+}
+
 #[test]
 fn sixteen_parallel_installs_are_all_saved() {
     let env = TestEnv::new();

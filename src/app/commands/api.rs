@@ -57,17 +57,32 @@ pub(crate) fn api_url(api: &Url, path: &str) -> Result<Url> {
     Ok(url)
 }
 
-/// The body from `-d`: literal JSON, `@file` or `@-` (stdin); it must be valid JSON.
+/// The largest body `-d @file` or `@-` reads.
+const MAX_BODY: u64 = 16 << 20;
+
+/// The body from `-d`: literal JSON, `@file` or `@-` (stdin), at most [`MAX_BODY`]; it must be
+/// valid JSON.
 pub(crate) fn read_body(data: &str, stdin: &mut dyn Read) -> Result<String> {
-    let text = if data == "@-" {
+    let bounded = |source: &mut dyn Read, name: &str| -> Result<String> {
         let mut text = String::new();
-        stdin
+        source
+            .take(MAX_BODY + 1)
             .read_to_string(&mut text)
-            .map_err(|e| Error::usage(format!("cannot read the body from stdin: {e}")))?;
-        text
+            .map_err(|e| Error::usage(format!("cannot read the body from {name}: {e}")))?;
+        match text.len() as u64 > MAX_BODY {
+            true => Err(Error::usage(format!(
+                "the body from {name} is over {} MiB, more than `wixauth api` sends",
+                MAX_BODY >> 20
+            ))),
+            false => Ok(text),
+        }
+    };
+    let text = if data == "@-" {
+        bounded(stdin, "stdin")?
     } else if let Some(file) = data.strip_prefix('@') {
-        std::fs::read_to_string(file)
-            .map_err(|e| Error::usage(format!("cannot read the body file {file}: {e}")))?
+        let mut opened = std::fs::File::open(file)
+            .map_err(|e| Error::usage(format!("cannot read the body file {file}: {e}")))?;
+        bounded(&mut opened, file)?
     } else {
         data.to_string()
     };
@@ -134,7 +149,13 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let mut out = String::new();
     if opts.include {
         out.push_str(&format!("HTTP/1.1 {}\n", response.status));
+        // Header values are Wix's text: escaped on a terminal, raw into a pipe.
+        let tty = io.stdout_tty || !response.is_success() && io.stderr_tty;
         for (name, value) in &response.headers {
+            let value = match tty {
+                true => crate::core::text::printable(value, usize::MAX),
+                false => value.clone(),
+            };
             out.push_str(&format!("{name}: {value}\n"));
         }
         out.push('\n');
@@ -160,10 +181,7 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         .then(|| serde_json::from_slice::<serde_json::Value>(&response.body).ok())
         .flatten();
     match pretty {
-        Some(value) => io.print(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        )),
+        Some(value) => io.print_json(&value, true),
         None => io.write_out(&for_terminal(&response.body, io.stdout_tty)),
     }
 }

@@ -74,7 +74,7 @@ pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> 
             let key = key(opts, ctx, io)?;
             let body = read_delivery(file.as_deref(), io)?;
             let event = verify::verify(&body, &key, *ignore_expiry)?;
-            io.print(&format!("{}\n", event.to_json()))
+            io.print_json(&event.to_json(), false)
         }
         Action::Listen(listen_opts) => {
             if listen_opts.save_instances && ctx.session().is_headless() {

@@ -112,10 +112,7 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
         }
     }
     if opts.json {
-        return io.print(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ));
+        return io.print_json(&report, true);
     }
     io.print(&human(&report))
 }

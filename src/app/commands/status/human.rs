@@ -116,10 +116,10 @@ pub(super) fn human(report: &Report, secrets: &Secrets) -> String {
         }
     }
     if let Some(env) = &report.environment {
-        let mut parts = vec![format!(
-            "app id {}",
-            env.app_id.as_deref().unwrap_or("(unset)")
-        )];
+        let mut parts = Vec::new();
+        if let Some(a) = &env.app_id {
+            parts.push(format!("app id {a}"));
+        }
         if let Some(c) = &env.client_id {
             parts.push(format!("Wix Headless client {c}"));
         }

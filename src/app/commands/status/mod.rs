@@ -47,10 +47,7 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
     };
     io.flush_notes(&ctx.notes);
     if opts.json {
-        io.print(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        ))?;
+        io.print_json(&report, true)?;
     } else {
         io.print(&human::human(&report, secrets))?;
     }

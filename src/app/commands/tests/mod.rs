@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::rc::Rc;
 
+mod bounds;
 mod doctor_logout;
 mod headless_switch;
 
