@@ -111,6 +111,10 @@ if [[ "${1:-}" == "--inside-dbus-session" ]]; then
 fi
 
 # ---------------------------------------------------------------- outside
+# It turns the generated-file checks into writes that always pass: never in a test run.
+if [[ -n ${WIXAUTH_UPDATE_GENERATED:-} ]]; then
+    die "WIXAUTH_UPDATE_GENERATED is set: it rewrites completions/ and man/ instead of checking them; unset it"
+fi
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 self="$repo/scripts/test.sh"
 cd "$repo"

@@ -28,6 +28,23 @@ pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
     if trusted().contains(dir) {
         return Ok(());
     }
+    check_trusted_dir(dir)?;
+    trusted().insert(dir.to_path_buf());
+    Ok(())
+}
+
+/// As [`ensure_trusted_dir`], never from an earlier look: before a write, so a process that
+/// runs for long (a login waiting, `webhook listen`) notices a folder changed under it.
+pub(crate) fn ensure_trusted_dir_now(dir: &Path) -> Result<()> {
+    check_trusted_dir(dir)?;
+    TRUSTED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(dir.to_path_buf());
+    Ok(())
+}
+
+fn check_trusted_dir(dir: &Path) -> Result<()> {
     let meta = match fs::metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -58,8 +75,39 @@ pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
             ))
             .hint(format!("run `chmod 700 {}`", dir.display())));
         }
+        check_parents(dir, me)?;
     }
-    trusted().insert(dir.to_path_buf());
+    Ok(())
+}
+
+/// The folders above `dir` (where it really is, links followed): each owned by the user or
+/// root, and not writable by others unless sticky (`/tmp`), or another user could swap `dir`.
+#[cfg(unix)]
+fn check_parents(dir: &Path, me: u32) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let real = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    for parent in real.ancestors().skip(1) {
+        let Ok(meta) = fs::metadata(parent) else {
+            continue;
+        };
+        let owner_ok = meta.uid() == me || meta.uid() == 0;
+        let writable = meta.mode() & 0o022 != 0 && meta.mode() & 0o1000 == 0;
+        if !owner_ok || writable {
+            let why = match owner_ok {
+                false => format!("is owned by uid {}", meta.uid()),
+                true => format!(
+                    "is writable by other users (mode {:04o})",
+                    meta.mode() & 0o7777
+                ),
+            };
+            return Err(Error::usage(format!(
+                "folder {} (above {}) {why}, so another user could replace wixauth's folder",
+                parent.display(),
+                dir.display()
+            ))
+            .hint("set WIXAUTH_CONFIG_DIR to a folder whose parents only you or root can change"));
+        }
+    }
     Ok(())
 }
 
@@ -79,10 +127,14 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
+    // Nothing is created under a folder another user could swap.
+    #[cfg(unix)]
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    check_parents(dir, unsafe { libc::geteuid() })?;
     builder
         .create(dir)
         .map_err(|e| io_error("cannot create folder", dir, &e))?;
-    ensure_trusted_dir(dir)
+    ensure_trusted_dir_now(dir)
 }
 
 /// Opens `path` for reading without following a symlink and without blocking on a FIFO,

@@ -7,6 +7,7 @@
 //!
 //! The other tests need no daemon: they point wixauth at a D-Bus address that does not exist.
 
+use crate::support::loopback::*;
 use crate::support::*;
 
 use std::process::Command;
@@ -525,4 +526,64 @@ fn logout_reports_keyring_entries_it_could_not_remove() {
     let out = env.run(&mut cmd);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(warnings(&out).is_empty(), "{}", stderr(&out));
+}
+
+/// `logout --all` removes the refresh tokens it put in the keyring, not only the app secret
+/// (issue 16: a planted bug that kept them survived the whole suite).
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn logout_all_removes_the_refresh_tokens_from_the_keyring() {
+    let env = keyring_env();
+    env.emu.set_next_instance(INSTANCE_2);
+    let (port, redirect) = env.new_redirect();
+    let mut cmd = env.std_cmd();
+    cmd.args(["login", "--flow", "advanced", "--app-id", APP_ID])
+        .args(["--redirect-url", &redirect, "--no-browser"])
+        .env("WIXAUTH_SECRET_STORE", "keyring");
+    let (mut login, url) = env.start_login_cmd(port, redirect, cmd, SecretVia::Env);
+    env.browse(&url);
+    let out = login.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let entry = format!("default/{INSTANCE_2}/refresh-token");
+    assert!(
+        keyring_lookup(&env, &entry).is_some(),
+        "the refresh token is in the keyring"
+    );
+    assert_eq!(
+        keyring_items(&env),
+        2,
+        "the app secret and the refresh token"
+    );
+    let out = env.run(
+        env.cmd()
+            .args(["logout", "--all"])
+            .env("WIXAUTH_SECRET_STORE", "keyring"),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        keyring_items(&env),
+        0,
+        "logout --all left keyring items behind"
+    );
+}
+
+/// When a secret moves from the file store to the keyring, no plain-text copy stays behind.
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn moving_a_secret_to_the_keyring_leaves_no_plain_text_copy() {
+    let env = keyring_env();
+    let out = env.run(&mut login_cmd(&env, "file"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(read(&env.secrets_file()).contains(&env.secret));
+    let out = env.run(&mut login_cmd(&env, "keyring"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        keyring_lookup(&env, APP_SECRET_ENTRY).as_deref(),
+        Some(env.secret.as_str())
+    );
+    let left = std::fs::read_to_string(env.secrets_file()).unwrap_or_default();
+    assert!(
+        !left.contains(&env.secret),
+        "a plain-text copy stayed: {left}"
+    );
 }

@@ -36,5 +36,6 @@ mod switch_doctor;
 mod token;
 mod trust;
 mod trust_files;
+mod trust_two;
 mod webhook;
 mod whoami;

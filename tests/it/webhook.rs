@@ -626,6 +626,74 @@ fn app_removed_forgets_an_advanced_instances_refresh_token() {
     assert!(stderr(&out).contains("has none now"), "{}", stderr(&out));
 }
 
+/// A signed delivery without `exp` is refused: Wix's always carry one, and without it a
+/// captured delivery would verify forever.
+#[test]
+fn a_signed_event_without_exp_is_refused() {
+    let env = TestEnv::new();
+    let mut no_exp = installed(SITE);
+    no_exp.as_object_mut().unwrap().remove("exp");
+    let line = verify_fails(&env, &sign(&no_exp), 1, &[]);
+    assert!(line.contains("exp"), "{line}");
+}
+
+/// `--save-instances` never saves another app's install into the profile.
+#[test]
+fn another_apps_install_is_not_saved() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let before = instances(&env);
+    let mut l = Listener::start(&env, &["--save-instances"]);
+    let other = claims(
+        "AppInstalled",
+        SITE,
+        json!({"appId": "app-99999999", "originInstanceId": SITE}),
+        300,
+    );
+    assert_eq!(l.post(&sign(&other)).status, 200);
+    l.run.wait_line("the summary", |s| {
+        s.contains("not saved") && s.contains("app-99999999")
+    });
+    assert_eq!(instances(&env), before);
+    l.interrupt();
+}
+
+/// `--forward-to` relays to the developer's own server and never follows its redirect
+/// (which could point anywhere).
+#[test]
+fn forward_to_never_follows_a_redirect() {
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let target = forward_target(false);
+    let redirecting = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let from = format!(
+        "http://127.0.0.1:{}/hooks",
+        redirecting.local_addr().unwrap().port()
+    );
+    let to = target.url.clone();
+    std::thread::spawn(move || {
+        for mut stream in redirecting.incoming().flatten() {
+            let mut buf = [0u8; 65536];
+            let _ = stream.read(&mut buf);
+            let answer = format!("HTTP/1.1 307 Temporary Redirect\r\nLocation: {to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    let mut l = Listener::start(&env, &["--forward-to", &from]);
+    assert_eq!(l.post(&sign(&installed(SITE))).status, 200);
+    l.run.wait_line("the relay's report", |s| {
+        s.contains(&format!("forwarded to {from}: 307"))
+    });
+    assert!(
+        target
+            .requests
+            .recv_timeout(Duration::from_secs(1))
+            .is_err(),
+        "the redirect was followed"
+    );
+    l.interrupt();
+}
+
 #[test]
 fn sixteen_parallel_installs_are_all_saved() {
     let env = TestEnv::new();

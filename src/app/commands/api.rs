@@ -50,7 +50,13 @@ pub(crate) fn api_url(api: &Url, path: &str) -> Result<Url> {
     let same_origin = url.scheme() == api.scheme()
         && url.host() == api.host()
         && url.port_or_known_default() == api.port_or_known_default();
-    let under_base = url.path().starts_with(api.path().trim_end_matches('/'));
+    // A path under the base's, segment by segment: `/prefixevil` is not under `/prefix/`.
+    let base_path = api.path().trim_end_matches('/');
+    let under_base = url.path() == base_path
+        || url
+            .path()
+            .strip_prefix(base_path)
+            .is_some_and(|rest| rest.starts_with('/'));
     if !same_origin || !under_base || url.username() != "" || url.password().is_some() {
         return Err(refuse());
     }

@@ -407,7 +407,7 @@ impl Emulator {
     /// Issues a refresh token for an install, as a consent would (for CI-style tests).
     pub fn issue_refresh_token(&self, app_id: &str, instance_id: &str) -> String {
         let mut s = self.lock();
-        let token = unique(&mut s, "refresh");
+        let token = unique(&mut s, "Rq");
         s.installed.insert((app_id.into(), instance_id.into()));
         s.refresh_tokens
             .insert(token.clone(), (app_id.into(), instance_id.into()));
@@ -429,6 +429,8 @@ fn now(s: &State) -> u64 {
         + s.clock_offset
 }
 
+/// A fresh value. Secrets get a prefix of their own (`Rq`, `Hq`): the tests' leak check looks
+/// for every 8-character piece of a secret, which a common word would match by accident.
 fn unique(s: &mut State, prefix: &str) -> String {
     s.serial += 1;
     let nanos = SystemTime::now()
@@ -759,7 +761,7 @@ fn oauth_access(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
                 .find(|(_, (a, i))| *a == info.app_id && *i == info.instance_id)
                 .map(|(r, _)| r.clone())
                 .unwrap_or_else(|| {
-                    let r = unique(s, "refresh");
+                    let r = unique(s, "Rq");
                     s.refresh_tokens
                         .insert(r.clone(), (info.app_id.clone(), info.instance_id.clone()));
                     r
@@ -785,7 +787,7 @@ fn oauth_access(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
             }
             let returned = if s.rotate_refresh_tokens {
                 s.refresh_tokens.remove(&refresh);
-                let next = unique(s, "refresh");
+                let next = unique(s, "Rq");
                 s.refresh_tokens
                     .insert(next.clone(), (app.clone(), instance.clone()));
                 next
@@ -963,7 +965,7 @@ fn headless_tokens(s: &mut State, client: &str, kind: &str, subject: &str) -> Va
     s.headless
         .tokens
         .insert(access.clone(), (client.into(), kind.into(), subject.into()));
-    let refresh = unique(s, "hl-refresh");
+    let refresh = unique(s, "Hq");
     s.headless.refresh.insert(
         refresh.clone(),
         (client.into(), kind.into(), subject.into()),
@@ -1026,7 +1028,7 @@ fn headless_token(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
             );
             let returned = if s.rotate_refresh_tokens {
                 s.headless.refresh.remove(&refresh);
-                let next = unique(s, "hl-refresh");
+                let next = unique(s, "Hq");
                 s.headless
                     .refresh
                     .insert(next.clone(), (client, kind, subject));
