@@ -797,7 +797,7 @@ fn chromium_completes_the_member_login() {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let dom = std::fs::read_to_string(dir.path().join("dom.html")).unwrap_or_default();
-        if dom.contains("logged in as a site member") {
+        if dom.contains("You are logged in as") && dom.contains(CLIENT) {
             break;
         }
         assert!(

@@ -20,6 +20,8 @@ mod keyring;
 mod listener_hostile;
 mod login_explains;
 mod one_home;
+#[cfg(target_os = "linux")]
+mod other_user;
 // The npm packages and the JS API (Node.js needed: #[ignore]d, run by scripts/test.sh).
 mod npm;
 mod npm_install;
