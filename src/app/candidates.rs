@@ -29,8 +29,10 @@ pub(crate) fn instances() -> Vec<CompletionCandidate> {
     let Some((env, config)) = load() else {
         return Vec::new();
     };
+    // As a command picks its profile: the flag, WIXAUTH_PROFILE, the active one (`switch`).
     let name = profile_on_command_line(std::env::args_os())
         .or(env.profile)
+        .or(config.active_profile.clone())
         .unwrap_or_else(|| DEFAULT_PROFILE.to_string());
     let Some(profile) = config.profile(&name) else {
         return Vec::new();
@@ -40,8 +42,14 @@ pub(crate) fn instances() -> Vec<CompletionCandidate> {
         .iter()
         .map(|(id, instance)| {
             let default = profile.default_instance.as_deref() == Some(id.as_str());
+            // Site names come from Wix: escaped, and short enough for a completion menu.
+            let site = instance
+                .site_name
+                .as_deref()
+                .map(|s| format!("{}, ", crate::core::text::printable(s, 40)))
+                .unwrap_or_default();
             let help = format!(
-                "{} flow{}",
+                "{site}{} flow{}",
                 instance.flow,
                 if default { ", default" } else { "" }
             );

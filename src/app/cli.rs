@@ -310,11 +310,13 @@ pub(crate) struct WebhookListenArgs {
     pub public_key: Option<String>,
 }
 
-/// `switch` takes the global `--profile` and `--instance` as what to make active.
+/// Make a profile the active one, or an instance the profile's default: what commands act
+/// for when no --profile or --instance is given.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "With neither flag, asks on a terminal. `--profile NAME` makes NAME the active profile (WIXAUTH_PROFILE still wins); `--instance ID` makes ID that profile's default instance."
+    after_help = "With neither flag, wixauth asks on a terminal, listing each profile and each instance with its site name.\n\n  wixauth switch --profile shop          make profile shop the active one (WIXAUTH_PROFILE still wins)\n  wixauth switch --instance ID           make ID the active profile's default instance\n  wixauth switch --profile shop --instance ID"
 )]
+// `switch` reads the global --profile and --instance as what to make active.
 pub(crate) struct SwitchArgs {}
 
 #[derive(Debug, Args)]

@@ -23,6 +23,13 @@ pub(crate) fn run(cli: Cli, io: &mut Io) -> u8 {
     match run_command(cli, how.clone(), io) {
         Ok(code) => code,
         Err(e) if e.exit == Exit::ClosedPipe => e.exit as u8,
+        // A person's Ctrl-C is a stop, not an error: one line, said once.
+        Err(e) if e.exit == Exit::Interrupted => {
+            if crate::ui::interrupt::first_to_say() {
+                io.note(crate::ui::interrupt::SAID_LINE);
+            }
+            e.exit as u8
+        }
         Err(e) => {
             io.note(&format!("wixauth: error: {}", e.render(&how)));
             e.exit as u8

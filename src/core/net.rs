@@ -9,8 +9,14 @@ use crate::core::error::{Error, Result};
 
 /// A base URL from variable `name`: `https://`, or `http://` on a loopback host only.
 pub(crate) fn checked_base(name: &str, text: &str) -> Result<Url> {
-    let url = Url::parse(text)
-        .map_err(|e| Error::usage(format!("{name}={text:?} is not a valid URL: {e}")))?;
+    let url = Url::parse(text).map_err(|e| {
+        let error = Error::usage(format!("{name}={text:?} is not a valid URL: {e}"));
+        match text.contains("://") {
+            true => error,
+            // `127.0.0.1:8080`: the scheme was left out.
+            false => error.hint(format!("did you mean {name}=http://{text} ?")),
+        }
+    })?;
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),

@@ -99,6 +99,8 @@ pub(crate) enum StoreError {
     Locked(String),
     /// The store answered with an error.
     Failed(String),
+    /// The secrets file is not TOML (someone edited it): where, never what.
+    Malformed(String),
     /// The secrets file or its folder cannot be trusted (a symlink, a FIFO, another user's
     /// folder): a configuration error (exit 2), whose message says what to fix.
     Untrusted(String),
@@ -118,6 +120,9 @@ impl StoreError {
     fn into_error(self, what: &str) -> Error {
         match self {
             StoreError::Untrusted(why) => Error::usage(format!("{what}: {why}")),
+            StoreError::Malformed(why) => Error::usage(format!("{what}: {why}")).hint(
+                "fix that line (each is `\"profile/…\" = \"value\"`), or move the file away and log in again with `wixauth login`",
+            ),
             other => Error::failure(format!("{what}: {other}")),
         }
     }
@@ -128,6 +133,7 @@ impl std::fmt::Display for StoreError {
         match self {
             StoreError::Unavailable(why)
             | StoreError::Locked(why)
+            | StoreError::Malformed(why)
             | StoreError::Failed(why)
             | StoreError::Untrusted(why) => f.write_str(why),
         }
@@ -237,9 +243,16 @@ impl FileStore {
                 // The parser's message can quote the file, which holds secrets: say only where.
                 let at = e
                     .span()
-                    .map(|s| format!(" near byte {}", s.start))
+                    .map(|s| {
+                        let line = text.as_bytes()[..s.start.min(text.len())]
+                            .iter()
+                            .filter(|&&b| b == b'\n')
+                            .count()
+                            + 1;
+                        format!(" at line {line}")
+                    })
                     .unwrap_or_default();
-                StoreError::Failed(format!(
+                StoreError::Malformed(format!(
                     "secrets file {} is malformed{at}",
                     self.path.display()
                 ))
@@ -382,9 +395,13 @@ impl Secrets {
                 Err(why @ (StoreError::Unavailable(_) | StoreError::Locked(_))) => {
                     Err(self.keyring_error(&why, false))
                 }
-                Err(StoreError::Failed(why) | StoreError::Untrusted(why)) => Err(Error::failure(
-                    format!("the keyring refused the secret: {why}"),
-                )),
+                Err(
+                    StoreError::Failed(why)
+                    | StoreError::Untrusted(why)
+                    | StoreError::Malformed(why),
+                ) => Err(Error::failure(format!(
+                    "the keyring refused the secret: {why}"
+                ))),
             },
         }
     }

@@ -19,6 +19,8 @@ pub(crate) enum OnInterrupt {
 
 static MODE: AtomicU8 = AtomicU8::new(OnInterrupt::Exit as u8);
 static FLAG: AtomicBool = AtomicBool::new(false);
+/// "interrupted" was said already (the handler and the command's error can both see Ctrl-C).
+static SAID: AtomicBool = AtomicBool::new(false);
 static INSTALL: Once = Once::new();
 /// Called in [`OnInterrupt::Flag`] mode too, when set ([`on_interrupt_wake`]).
 static WAKE: Mutex<Option<Box<dyn Fn() + Send>>> = Mutex::new(None);
@@ -64,10 +66,20 @@ fn handle() {
         m if m == OnInterrupt::Ignore as u8 => {}
         _ => {
             restore_terminal();
-            eprintln!("\nwixauth: interrupted");
+            if first_to_say() {
+                eprintln!("\n{SAID_LINE}");
+            }
             std::process::exit(130);
         }
     }
+}
+
+/// The one line Ctrl-C gets, however it is noticed: not an error, the person stopped it.
+pub(crate) const SAID_LINE: &str = "wixauth: interrupted";
+
+/// Whether this is the first to say "interrupted": it is said once per run.
+pub(crate) fn first_to_say() -> bool {
+    !SAID.swap(true, Ordering::SeqCst)
 }
 
 /// Remembers the terminal's settings before a prompt changes them (echo off, raw keys).

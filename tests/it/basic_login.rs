@@ -159,7 +159,7 @@ fn wrong_secret_is_exit_3_and_stores_nothing() {
         "exit 3 says to log in again: {line}"
     );
     assert!(
-        line.contains("invalid client credentials"),
+        line.contains("Invalid client credentials"),
         "Wix's message is in the line: {line}"
     );
     assert_eq!(env.token_requests(), 1, "a 401 is never retried");

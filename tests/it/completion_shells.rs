@@ -311,3 +311,28 @@ _clap_dynamic_completer_wixauth
         "{topics:?}"
     );
 }
+
+/// `--instance <TAB>` follows the active profile (`wixauth switch`), and shows the site names
+/// wixauth learnt (issue 17 item 7).
+#[test]
+fn instances_follow_the_active_profile_and_show_site_names() {
+    let s = setup();
+    let config = format!(
+        "active_profile = \"shop\"\n{}",
+        CONFIG.replace(
+            "[profiles.shop.instances.shop-1]\nflow = \"basic\"",
+            "[profiles.shop.instances.shop-1]\nflow = \"basic\"\nsite_name = \"My Shop\"",
+        )
+    );
+    std::fs::write(s.config.join("config.toml"), config).unwrap();
+    assert_eq!(bash(&s, "wixauth token --instance ", &[]), ["shop-1"]);
+    let out = Command::new(assert_cmd::cargo::cargo_bin("wixauth"))
+        .args(["--", "wixauth", "token", "--instance", ""])
+        .env("_WIXAUTH_COMPLETE", "fish")
+        .env("WIXAUTH_CONFIG_DIR", &s.config)
+        .env_remove("WIXAUTH_PROFILE")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(shown.contains("shop-1\tMy Shop, basic flow"), "{shown:?}");
+}

@@ -428,7 +428,8 @@ fn ctrl_c_during_a_login(env: &TestEnv, project: &Project, npx: bool) -> Output 
     let out = login.wait();
     env.assert_no_leak(&out);
     assert!(
-        stderr(&out).contains("wixauth: error: interrupted"),
+        stderr(&out).contains("wixauth: interrupted")
+            && !stderr(&out).contains("error: interrupted"),
         "{}",
         stderr(&out)
     );

@@ -160,6 +160,12 @@ fn ctrl_c_at_a_menu_or_a_hidden_prompt_restores_the_terminal_and_exits_130() {
         "the cursor was left hidden:\n{screen:?}"
     );
     assert_eq!(screen.matches("wixauth: ").count(), 1, "one line: {screen}");
+    assert_eq!(
+        screen.matches("interrupted").count(),
+        1,
+        "said once: {screen}"
+    );
+    assert!(!screen.contains("error"), "a stop, not an error: {screen}");
 
     // The hidden secret prompt (echo off): Ctrl-C is a signal there.
     let Some(mut term) = Terminal::start(
@@ -179,6 +185,10 @@ fn ctrl_c_at_a_menu_or_a_hidden_prompt_restores_the_terminal_and_exits_130() {
     term.answer("App secret (hidden)", "\x03");
     let (code, screen) = term.wait();
     assert_eq!(code, Some(130), "{screen}");
-    assert!(screen.contains("interrupted"), "{screen}");
+    assert_eq!(
+        screen.matches("interrupted").count(),
+        1,
+        "said once: {screen}"
+    );
     assert!(!env.config_file().exists(), "nothing is stored");
 }

@@ -156,7 +156,7 @@ fn status_check_asks_wix() {
         1,
         "{err}"
     );
-    assert!(err.contains("not installed"), "{err}");
+    assert!(err.contains("App instance not found"), "{err}");
     // One short line, and the one command that fixes it.
     let line = err
         .lines()

@@ -20,7 +20,7 @@ fn switch_changes_the_instance_commands_use() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
         stderr(&out),
-        format!("Default instance set: profile default, instance {INSTANCE}.\n")
+        format!("Default instance set: profile default, instance {INSTANCE} (site \"Emulated Site\").\n")
     );
     assert!(stdout(&out).is_empty());
     assert_eq!(instance_of_token(), INSTANCE);

@@ -11,6 +11,23 @@ use crate::ui::Io;
 use crate::wix::apps::EVENTS;
 use crate::wix::Request;
 
+/// The known name a typo is closest to (`finsihed` → `finished`), when one is close.
+fn closest(typed: &str) -> Option<&'static str> {
+    let typed_upper = typed.to_ascii_uppercase();
+    std::iter::once("finished")
+        .chain(EVENTS.iter().copied())
+        .map(|name| {
+            let theirs = match name {
+                "finished" => typed.to_ascii_lowercase(),
+                _ => typed_upper.clone(),
+            };
+            (strsim::damerau_levenshtein(&theirs, name), name)
+        })
+        .filter(|(distance, name)| *distance <= 2.max(name.len() / 6))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name)
+}
+
 pub(crate) struct BiEventOptions {
     pub event: String,
     pub custom_name: Option<String>,
@@ -35,10 +52,15 @@ pub(crate) fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
         "finished" => "APP_FINISHED_CONFIGURATION",
         upper if EVENTS.contains(&upper) => upper,
         other => {
-            return Err(Error::usage(format!(
-                "unknown event {other:?}: use `finished` or one of {}",
+            let error = Error::usage(format!(
+                "unknown event {:?}: use `finished` or one of {}",
+                crate::core::text::printable(other, 80),
                 EVENTS.join(", ")
-            )))
+            ));
+            return Err(match closest(other) {
+                Some(near) => error.hint(format!("did you mean `{near}`?")),
+                None => error,
+            });
         }
     };
     let mut data = BTreeMap::new();
@@ -93,8 +115,14 @@ pub(crate) fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<(
     if !response.is_success() {
         return Err(session.call_failure(&target, &response, &format!("sending {event}")));
     }
+    let site = ctx
+        .active_profile()
+        .and_then(|p| p.instances.get(&instance))
+        .and_then(|i| i.site_name.as_deref())
+        .map(|s| format!(" (site \"{}\")", crate::core::text::printable(s, 80)))
+        .unwrap_or_default();
     io.note(&format!(
-        "Sent {event} for instance {instance} of app {}.",
+        "Sent {event} for instance {instance}{site} of app {}.",
         target.app_id
     ));
     if opts.json {
@@ -133,6 +161,16 @@ mod tests {
             body,
             json!({"eventName": "CUSTOM", "customEventName": "synced", "eventData": {"a": "1", "b": "x=y"}})
         );
+    }
+
+    #[test]
+    fn a_typo_gets_the_name_it_is_closest_to() {
+        let e = event_body(&opts("finsihed", None, &[])).unwrap_err();
+        assert!(e.message().ends_with("did you mean `finished`?"), "{e}");
+        let e = event_body(&opts("app_upgrade", None, &[])).unwrap_err();
+        assert!(e.message().ends_with("did you mean `APP_UPGRADED`?"), "{e}");
+        let e = event_body(&opts("something-else", None, &[])).unwrap_err();
+        assert!(!e.message().contains("did you mean"), "{e}");
     }
 
     #[test]

@@ -63,14 +63,20 @@ pub(crate) fn run(opts: &SwitchOptions, ctx: &mut Context, io: &mut Io) -> Resul
         .lifecycle()
         .switch(set_active, instance.as_deref())?;
     ctx.reload_config()?;
-    let default = ctx
-        .config
-        .profile(&name)
-        .and_then(|p| p.default_instance.clone());
-    let shown = default
-        .as_deref()
-        .map(|i| format!(", instance {i}"))
-        .unwrap_or_else(|| ", no instance logged in".to_string());
+    let stored = ctx.config.profile(&name);
+    let default = stored.and_then(|p| p.default_instance.clone());
+    let site = |id: &str| {
+        stored
+            .and_then(|p| p.instances.get(id))
+            .and_then(|i| i.site_name.as_deref())
+            .map(|s| format!(" (site \"{}\")", printable(s, 80)))
+            .unwrap_or_default()
+    };
+    let shown = match (&default, stored.is_some_and(|p| p.is_headless())) {
+        (_, true) => ", a Wix Headless client".to_string(),
+        (Some(i), false) => format!(", instance {i}{}", site(i)),
+        (None, false) => ", no default instance".to_string(),
+    };
     let overridden = match (set_active, &ctx.env.profile) {
         (true, Some(env)) if *env != name => format!(
             " (WIXAUTH_PROFILE={} still wins in this shell)",

@@ -604,10 +604,13 @@ fn field<'a>(map: &'a serde_json::Map<String, Value>, key: &str) -> &'a str {
     map.get(key).and_then(Value::as_str).unwrap_or("")
 }
 
+/// Wix's words for the three ways client credentials fail (as the issue quotes them; the exact
+/// wording is UNCONFIRMED): the id, then the secret.
 fn check_client(s: &State, map: &serde_json::Map<String, Value>) -> Result<(), Reply> {
     match s.apps.get(field(map, "client_id")) {
         Some(app) if app.secret == field(map, "client_secret") => Ok(()),
-        _ => Err(wix_error(401, "invalid client credentials")),
+        Some(_) => Err(wix_error(401, "Invalid client credentials")),
+        None => Err(wix_error(401, "Invalid client")),
     }
 }
 
@@ -711,7 +714,10 @@ fn client_credentials(s: &mut State, seen: &Seen) -> Result<Reply, Reply> {
         field(&map, "instance_id").to_string(),
     );
     if !s.installed.contains(&(app.clone(), instance.clone())) {
-        return Err(wix_error(400, "app is not installed on this instance"));
+        return Err(wix_error(
+            400,
+            "App instance not found: the app is not installed on this instance",
+        ));
     }
     let token = issue_token(s, "OauthNG.JWS.cc", &app, &instance, 14_400);
     Ok(if s.omit_expires_in {

@@ -40,10 +40,7 @@ pub(super) fn human(report: &Report, secrets: &Secrets) -> String {
                 ),
             };
             let cached = match h.cached_token_expires_in {
-                Some(s) => format!(
-                    "cached token valid {}",
-                    humantime::format_duration(std::time::Duration::from_secs(s as u64))
-                ),
+                Some(s) => format!("cached token expires {}", crate::core::text::relative(s)),
                 None => "no cached token".into(),
             };
             let check = h

@@ -130,7 +130,7 @@ fn switch_sets_the_default_instance_and_the_active_profile() {
     outcome.unwrap();
     assert_eq!(
         err,
-        "Default instance set: profile default, instance inst-unit-1.\n"
+        "Default instance set: profile default, instance inst-unit-1 (site \"Emulated Site\").\n"
     );
     assert_eq!(default(&h).as_deref(), Some(INSTANCE));
     let (outcome, _) = switch_to(&h, None, Some("inst-other"), false, Script::default());
@@ -156,7 +156,10 @@ fn switch_sets_the_default_instance_and_the_active_profile() {
         *script.asked.borrow(),
         vec!["Default instance of profile default".to_string()]
     );
-    assert_eq!(err, "Active: profile default, instance inst-unit-2.\n");
+    assert_eq!(
+        err,
+        "Active: profile default, instance inst-unit-2 (site \"Emulated Site\").\n"
+    );
     assert_eq!(default(&h).as_deref(), Some("inst-unit-2"));
 
     // A second profile becomes the one commands use when no flag or variable names one.
@@ -171,7 +174,10 @@ fn switch_sets_the_default_instance_and_the_active_profile() {
     assert_eq!(h.ctx(None).profile, "default");
     let (outcome, err) = switch_to(&h, Some("work"), None, false, Script::default());
     outcome.unwrap();
-    assert_eq!(err, "Active: profile work, instance inst-unit-1.\n");
+    assert_eq!(
+        err,
+        "Active: profile work, instance inst-unit-1 (site \"Emulated Site\").\n"
+    );
     assert_eq!(h.ctx(None).profile, "work");
     let config = std::fs::read_to_string(h.dir.path().join("config.toml")).unwrap();
     assert!(config.contains("active_profile = \"work\""), "{config}");
