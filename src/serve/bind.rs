@@ -4,6 +4,7 @@
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
+use tokio::net::TcpSocket;
 use url::Url;
 
 use crate::core::error::{Error, Result};
@@ -47,14 +48,19 @@ pub(crate) fn localhost(port: u16) -> Vec<SocketAddr> {
     ]
 }
 
-/// Binds every address (non-blocking std sockets, for the runtime to adopt). Port 0 (tests):
-/// every address listens on the port the first one was given. An IPv6 address that cannot be
-/// bound for another reason than "in use" is skipped once an IPv4 one is bound: a machine
-/// without IPv6 still serves 127.0.0.1.
+/// Pending connections the kernel queues for `accept`. std's 128 overflowed under a crowd
+/// reconnecting in bursts: a dropped SYN is sent again only after a second, and a delivery
+/// connecting then missed Wix's 1250 ms.
+pub(super) const BACKLOG: u32 = 1024;
+
+/// Binds every address (listening comes later, inside the server's runtime). Port 0 (tests):
+/// every address gets the port the first one was given. An IPv6 address that cannot be bound
+/// for another reason than "in use" is skipped once an IPv4 one is bound: a machine without
+/// IPv6 still serves 127.0.0.1.
 pub(super) fn bind_all(
     addresses: &[SocketAddr],
-) -> std::result::Result<Vec<std::net::TcpListener>, StartError> {
-    let mut sockets: Vec<std::net::TcpListener> = Vec::new();
+) -> std::result::Result<Vec<TcpSocket>, StartError> {
+    let mut sockets: Vec<TcpSocket> = Vec::new();
     for &addr in addresses {
         let mut addr = addr;
         if !addr.ip().is_loopback() {
@@ -65,7 +71,7 @@ pub(super) fn bind_all(
         if let Some(first) = sockets.first().and_then(|s| s.local_addr().ok()) {
             addr.set_port(first.port());
         }
-        let socket = match std::net::TcpListener::bind(addr) {
+        let socket = match bind_one(addr) {
             Ok(socket) => socket,
             Err(e) if e.kind() == io::ErrorKind::AddrInUse => return Err(StartError::InUse(addr)),
             Err(e) if addr.is_ipv6() && !sockets.is_empty() => {
@@ -74,10 +80,22 @@ pub(super) fn bind_all(
             }
             Err(e) => return Err(StartError::Bind(addr, e)),
         };
-        socket.set_nonblocking(true).map_err(StartError::Start)?;
         sockets.push(socket);
     }
     Ok(sockets)
+}
+
+fn bind_one(addr: SocketAddr) -> io::Result<TcpSocket> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    // As std does on Unix: the port can be bound again at once after a restart (connections
+    // of the previous process in TIME_WAIT); two listeners on one port are still refused.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
 }
 
 #[cfg(test)]
@@ -115,8 +133,11 @@ mod tests {
             .collect();
         assert_ne!(ports[0], 0);
         assert!(ports.iter().all(|&p| p == ports[0]), "{ports:?}");
-        match bind_all(&localhost(ports[0])) {
-            Err(StartError::InUse(addr)) => assert_eq!(addr.port(), ports[0]),
+        drop(sockets);
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = taken.local_addr().unwrap().port();
+        match bind_all(&localhost(port)) {
+            Err(StartError::InUse(addr)) => assert_eq!(addr.port(), port),
             other => panic!("want InUse, got {other:?}"),
         }
         let outside: SocketAddr = "0.0.0.0:0".parse().unwrap();

@@ -86,9 +86,9 @@ pub(crate) trait Policy: Send + Sync + 'static {
     fn answer(&self, request: Request) -> impl Future<Output = Reply> + Send;
 }
 
-/// Listening sockets, bound but not served yet (so the caller can learn the port first).
+/// Sockets bound but not served yet (so the caller can learn the port first).
 pub(crate) struct Bound {
-    sockets: Vec<std::net::TcpListener>,
+    sockets: Vec<tokio::net::TcpSocket>,
     addresses: Vec<SocketAddr>,
 }
 
@@ -130,7 +130,12 @@ impl Bound {
             let _entered = runtime.enter();
             for (socket, &addr) in self.sockets.into_iter().zip(&self.addresses) {
                 debug!("listening on {addr}");
-                let socket = TcpListener::from_std(socket).map_err(StartError::Start)?;
+                // Two bound sockets may share a port until one listens (SO_REUSEADDR): a
+                // second wixauth that bound at the same moment learns it here.
+                let socket = socket.listen(bind::BACKLOG).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AddrInUse => StartError::InUse(addr),
+                    _ => StartError::Start(e),
+                })?;
                 listeners.push((addr, socket));
             }
         }
@@ -249,6 +254,11 @@ async fn accept_loop<P: Policy>(
                         drop(alive);
                     });
                 }
+                // Before the next accept, the runtime polls for I/O and runs the connections
+                // that are ready: a burst of new connections (a crowd reconnecting as fast as
+                // it is evicted) must not push out one that was accepted just before it and
+                // whose request head is already there to be read.
+                tokio::task::yield_now().await;
             }
             Err(e) => {
                 // EMFILE, ENFILE, ENOBUFS, ECONNABORTED...: keep listening.

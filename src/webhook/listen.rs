@@ -119,9 +119,7 @@ pub fn run(
     let forward = opts.forward_to.clone().map(Forwarder::new).transpose()?;
     let (reports, inbox) = Reports::new();
     let out = Arc::new(Out {
-        // Io's streams are not Send, and a stdout nobody reads must block nothing but its own
-        // writer: the event lines go to the process's stdout from a thread of their own.
-        stdout: Stdout::start(Box::new(std::io::stdout())),
+        stdout: Stdout::start(process_stdout()),
         reports: reports.clone(),
         forward,
         profile: opts.save_instances.then(|| profile.to_string()),
@@ -161,6 +159,21 @@ pub fn run(
     drop(server);
     terminal.finish(&inbox, &outcome, io);
     outcome
+}
+
+/// Where the event lines go. Io's streams are not Send, and a stdout nobody reads must block
+/// nothing but its own writer: the lines go to the process's stdout from a thread of their
+/// own, through a descriptor of their own, so that no lock of std's stdout is held while that
+/// thread waits (the exit flushes std's stdout and would wait too).
+fn process_stdout() -> Box<dyn std::io::Write + Send> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout())
 }
 
 /// The loop that owns the terminal: prints the reports, watches the flags, and says when
