@@ -30,4 +30,5 @@ mod token;
 mod trust;
 mod trust_files;
 mod webhook;
+mod webhook_load;
 mod whoami;

@@ -470,13 +470,18 @@ fn pump(
 
 impl Running {
     /// Spawns `cmd` with piped output; `stdin` (if any) is written and closed.
-    pub fn spawn(mut cmd: Command, stdin: Option<&str>) -> Running {
+    pub fn spawn(cmd: Command, stdin: Option<&str>) -> Running {
+        Self::spawn_with_stdout(cmd, stdin, Stdio::piped())
+    }
+
+    /// Like [`Running::spawn`], with stdout going to `stdout` (read here only when piped).
+    pub fn spawn_with_stdout(mut cmd: Command, stdin: Option<&str>, stdout: Stdio) -> Running {
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
         })
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn wixauth");
         if let Some(text) = stdin {
@@ -487,12 +492,13 @@ impl Running {
         let (eof_tx, eof) = mpsc::channel();
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        pump(
-            child.stdout.take().expect("stdout pipe"),
-            stdout.clone(),
-            None,
-            eof_tx.clone(),
-        );
+        match child.stdout.take() {
+            Some(pipe) => pump(pipe, stdout.clone(), None, eof_tx.clone()),
+            // Not ours to read: count its end as reached.
+            None => {
+                let _ = eof_tx.send(());
+            }
+        }
         pump(
             child.stderr.take().expect("stderr pipe"),
             stderr.clone(),
