@@ -50,17 +50,10 @@ fn allowed_hosts(port: u16) -> Vec<String> {
 
 /// What the server's errors mean to someone choosing a redirect URL.
 fn start_error(e: StartError) -> Error {
-    match e {
-        StartError::InUse(addr) => Error::usage(format!(
-            "port {} on {} is already in use (another program, or another wixauth login): free it, or pass --redirect-url with another port that is registered in the app dashboard",
-            addr.port(),
-            addr.ip()
-        )),
-        StartError::Bind(addr, e) => Error::usage(format!(
-            "cannot listen on {addr}: {e}; pass another --redirect-url"
-        )),
-        StartError::Start(e) => Error::failure(format!("cannot start the listener: {e}")),
-    }
+    let in_use = |port, ip| {
+        format!("port {port} on {ip} is already in use (another program, or another wixauth login): free it, or pass --redirect-url with another port that is registered in the app dashboard")
+    };
+    e.for_user(in_use, "--redirect-url", "listener")
 }
 
 impl Listener {

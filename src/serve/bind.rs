@@ -22,6 +22,26 @@ pub(crate) enum StartError {
     Start(io::Error),
 }
 
+impl StartError {
+    /// The error for whoever chose the address: `in_use` words a taken port (what may hold
+    /// it, how to pick another), `option` is what picks another address, `server` what failed
+    /// to start.
+    pub(crate) fn for_user(
+        self,
+        in_use: impl FnOnce(u16, IpAddr) -> String,
+        option: &str,
+        server: &str,
+    ) -> Error {
+        match self {
+            StartError::InUse(addr) => Error::usage(in_use(addr.port(), addr.ip())),
+            StartError::Bind(addr, e) => Error::usage(format!(
+                "cannot listen on {addr}: {e}; pass another {option}"
+            )),
+            StartError::Start(e) => Error::failure(format!("cannot start the {server}: {e}")),
+        }
+    }
+}
+
 /// Checks that a redirect URL is one wixauth can listen on: `http://` on a loopback host.
 pub(crate) fn listen_addresses(redirect: &Url) -> Result<Vec<SocketAddr>> {
     let refuse = || {

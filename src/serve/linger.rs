@@ -16,7 +16,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
 pub(super) const LINGER: Duration = Duration::from_secs(1);
-pub(super) const LINGER_BYTES: usize = 1 << 20;
+/// More than the largest body (1 MiB) and head together: a client that sends a body just
+/// over the limit after an early 413 is read to its end, and gets the answer.
+pub(super) const LINGER_BYTES: usize = 2 << 20;
 
 pub(super) struct Lingering {
     stream: Option<TcpStream>,

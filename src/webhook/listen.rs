@@ -91,17 +91,10 @@ pub fn check_forward_to(text: &str) -> Result<Url> {
 
 /// What the server's errors mean to someone choosing `--port`.
 fn start_error(e: StartError) -> Error {
-    match e {
-        StartError::InUse(addr) => Error::usage(format!(
-            "port {} on {} is already in use (another `wixauth webhook listen`?): stop it, or pass --port with another port and point the tunnel there",
-            addr.port(),
-            addr.ip()
-        )),
-        StartError::Bind(addr, e) => Error::usage(format!(
-            "cannot listen on {addr}: {e}; pass another --port"
-        )),
-        StartError::Start(e) => Error::failure(format!("cannot start the receiver: {e}")),
-    }
+    let in_use = |port, ip| {
+        format!("port {port} on {ip} is already in use (another `wixauth webhook listen`?): stop it, or pass --port with another port and point the tunnel there")
+    };
+    e.for_user(in_use, "--port", "receiver")
 }
 
 /// Runs the receiver until Ctrl-C (an `interrupted` error: exit 130) or, with `--once`, the
@@ -118,8 +111,10 @@ pub fn run(
     let port = bound.port();
     let forward = opts.forward_to.clone().map(Forwarder::new).transpose()?;
     let (reports, inbox) = Reports::new();
+    let stdout = Stdout::start(process_stdout())
+        .map_err(|e| Error::failure(format!("cannot start the receiver: {e}")))?;
     let out = Arc::new(Out {
-        stdout: Stdout::start(process_stdout()),
+        stdout,
         reports: reports.clone(),
         forward,
         profile: opts.save_instances.then(|| profile.to_string()),
@@ -137,7 +132,7 @@ pub fn run(
         out: out.clone(),
     };
     // Ctrl-C wakes the loop (which then exits 130 and frees the port).
-    interrupt::on_interrupt_wake(move || reports.send(Report::Wake));
+    interrupt::on_interrupt_wake(move || reports.wake());
     let server = bound
         .serve("webhook receiver", LIMITS, receiver)
         .map_err(start_error)?;

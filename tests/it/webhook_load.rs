@@ -3,7 +3,7 @@
 //! dying. Every loop is bounded and everything stays on loopback.
 
 use crate::support::crowd::{open_fds, rss_kib, wait_for_fds, Crowd};
-use crate::support::loopback::{self, connect, read_response, Response};
+use crate::support::loopback::{self, assert_common_headers, connect, read_response, Response};
 use crate::support::*;
 use crate::webhook::{claims, forward_target, installed, instances, sign, uuid, Listener, SITE};
 
@@ -36,24 +36,6 @@ fn deliver(url: &str, jwt: &str) -> (Result<Response, String>, Duration) {
         jwt.as_bytes(),
     );
     (response, started.elapsed())
-}
-
-/// The headers every answer of the loopback server carries.
-fn assert_common_headers(what: &str, response: &Response) {
-    for (name, value) in [
-        ("connection", "close"),
-        ("cache-control", "no-store, max-age=0"),
-        ("pragma", "no-cache"),
-        ("referrer-policy", "no-referrer"),
-        ("x-content-type-options", "nosniff"),
-    ] {
-        assert_eq!(
-            response.header(name),
-            Some(value),
-            "{what}: {name}: {:?}",
-            response.headers
-        );
-    }
 }
 
 /// The instance ids of stdout's event lines, each asserted to be there once.

@@ -46,11 +46,11 @@ pub(super) struct Counts {
 
 impl Stdout {
     /// Starts the writer thread on `out` (the process's stdout).
-    pub(super) fn start(mut out: Box<dyn Write + Send>) -> Stdout {
+    pub(super) fn start(mut out: Box<dyn Write + Send>) -> std::io::Result<Stdout> {
         let (lines, queue) = mpsc::sync_channel::<String>(MAX_LINES);
         let state = Arc::new(LineState::default());
         let writer = state.clone();
-        let spawned = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("stdout".into())
             .spawn(move || {
                 for line in queue {
@@ -65,12 +65,8 @@ impl Stdout {
                     }
                     writer.written.fetch_add(1, Ordering::SeqCst);
                 }
-            });
-        if spawned.is_err() {
-            // Nothing can be printed then; the receiver still answers.
-            state.closed.store(true, Ordering::SeqCst);
-        }
-        Stdout { lines, state }
+            })?;
+        Ok(Stdout { lines, state })
     }
 
     /// Queues one line (with its newline) without ever waiting; a line that does not fit is
@@ -147,6 +143,11 @@ impl Reports {
         }
     }
 
+    /// Wakes the loop (Ctrl-C); when the queue is full it is awake anyway.
+    pub(super) fn wake(&self) {
+        let _ = self.tx.try_send(Report::Wake);
+    }
+
     /// Reports dropped so far because the terminal loop did not keep up (a stderr nobody reads).
     pub(super) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::SeqCst)
@@ -188,7 +189,8 @@ mod tests {
             open: 3,
             gate: gate.clone(),
             seen: Arc::clone(&seen),
-        }));
+        }))
+        .unwrap();
         let total = MAX_LINES as u64 + 100;
         let started = Instant::now();
         for n in 0..total {
@@ -206,7 +208,7 @@ mod tests {
         assert_eq!(text.lines().count() as u64, done.written);
         // Bytes bound too: one huge line always passes alone, a second waits its turn or goes.
         let big = "x".repeat(MAX_BYTES) + "\n";
-        let out = Stdout::start(Box::new(std::io::sink()));
+        let out = Stdout::start(Box::new(std::io::sink())).unwrap();
         out.offer(big.clone());
         let counts = out.flush(Duration::from_secs(5));
         assert_eq!((counts.written, counts.dropped), (1, 0));

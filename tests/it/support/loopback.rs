@@ -303,20 +303,12 @@ pub fn raw_status(response: &[u8]) -> Option<u16> {
         .ok()
 }
 
-/// Checks the headers every page of the listener carries and that an HTML page is self-contained.
-pub fn assert_listener_response(what: &str, response: &Response) {
-    assert_eq!(
-        response.header("cross-origin-opener-policy"),
-        Some("unsafe-none"),
-        "{what}: COOP header missing: {:?}",
-        response.headers
-    );
-    let cache = response.header("cache-control").unwrap_or_default();
-    assert!(
-        cache.starts_with("no-store"),
-        "{what}: Cache-Control must start with no-store, got {cache:?}"
-    );
+/// The headers every answer of the loopback server carries (login listener and webhook
+/// receiver alike).
+pub fn assert_common_headers(what: &str, response: &Response) {
     for (name, value) in [
+        ("connection", "close"),
+        ("cache-control", "no-store, max-age=0"),
         ("pragma", "no-cache"),
         ("referrer-policy", "no-referrer"),
         ("x-content-type-options", "nosniff"),
@@ -328,6 +320,17 @@ pub fn assert_listener_response(what: &str, response: &Response) {
             response.headers
         );
     }
+}
+
+/// Checks the headers every page of the listener carries and that an HTML page is self-contained.
+pub fn assert_listener_response(what: &str, response: &Response) {
+    assert_eq!(
+        response.header("cross-origin-opener-policy"),
+        Some("unsafe-none"),
+        "{what}: COOP header missing: {:?}",
+        response.headers
+    );
+    assert_common_headers(what, response);
     if response.status == 405 {
         assert_eq!(
             response.header("allow"),
