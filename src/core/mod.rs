@@ -3,6 +3,7 @@
 //! loopback and base-URL rules, and the static build's name lookups.
 
 pub(crate) mod error;
+pub(crate) mod folders;
 pub(crate) mod fsutil;
 pub(crate) mod log;
 pub(crate) mod net;

@@ -563,3 +563,35 @@ fn a_connection_flood_past_the_fd_limit_does_not_stop_the_listener() {
     }
     finish(&env, &mut login, &url, "");
 }
+
+#[test]
+fn the_login_completes_while_another_user_holds_140_idle_connections_and_slowloris() {
+    let env = TestEnv::new();
+    let (mut login, url) = env.start_advanced(&[]);
+    // Past the listener's cap (128), as uid 65534 when we are root; it reopens what is evicted.
+    let crowd = crate::support::crowd::Crowd::start(login.port, 140);
+    // Meanwhile strays are answered in time, and the real callback completes the login.
+    let mut worst = Duration::ZERO;
+    for n in 0..10 {
+        let asked = Instant::now();
+        let stray = get(&login.url(&format!("/elsewhere-{n}")));
+        assert_eq!(stray.status, 404);
+        worst = worst.max(asked.elapsed());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let started = Instant::now();
+    finish(&env, &mut login, &url, "");
+    let took = login.exited_at.unwrap() - started;
+    let counts = crowd.stop();
+    eprintln!(
+        "TIMING under a crowd of 140 idle + 1 slowloris/s: strays answered within {:.1} ms, callback to exit {:.1} ms; crowd: {counts:?}",
+        worst.as_secs_f64() * 1000.0,
+        took.as_secs_f64() * 1000.0
+    );
+    assert!(worst < Duration::from_secs(1), "a stray waited {worst:?}");
+    assert!(took < Duration::from_secs(3), "the login took {took:?}");
+    assert!(
+        counts.idle_closed > 0,
+        "the crowd was never evicted: {counts:?}"
+    );
+}

@@ -40,4 +40,5 @@ mod trust;
 mod trust_files;
 mod trust_two;
 mod webhook;
+mod webhook_load;
 mod whoami;

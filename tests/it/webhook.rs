@@ -17,7 +17,7 @@ use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
 
-const SITE: &str = "3bbcabc7-8a9e-4b8e-9c1f-0123456789ab";
+pub(crate) const SITE: &str = "3bbcabc7-8a9e-4b8e-9c1f-0123456789ab";
 
 struct Keys {
     right: rsa::PrivateKey,
@@ -43,7 +43,7 @@ fn public_pem(key: &rsa::PrivateKey) -> String {
 }
 
 /// The app's public key (the one Wix signs with).
-fn app_pem() -> String {
+pub(crate) fn app_pem() -> String {
     public_pem(&keys().right)
 }
 
@@ -52,7 +52,7 @@ fn b64url(bytes: &[u8]) -> String {
 }
 
 /// Claims as Wix sends them: `data` a JSON string whose `data` and `identity` are strings again.
-fn claims(event_type: &str, instance: &str, data: Value, exp_in: i64) -> Value {
+pub(crate) fn claims(event_type: &str, instance: &str, data: Value, exp_in: i64) -> Value {
     let envelope = json!({
         "eventType": event_type,
         "instanceId": instance,
@@ -63,7 +63,7 @@ fn claims(event_type: &str, instance: &str, data: Value, exp_in: i64) -> Value {
     json!({"data": envelope.to_string(), "iat": now - 5, "exp": now + exp_in})
 }
 
-fn installed(instance: &str) -> Value {
+pub(crate) fn installed(instance: &str) -> Value {
     claims(
         "AppInstalled",
         instance,
@@ -84,7 +84,7 @@ fn sign_with(key: &rsa::PrivateKey, claims: &Value) -> String {
 }
 
 /// A delivery signed with the app's key.
-fn sign(claims: &Value) -> String {
+pub(crate) fn sign(claims: &Value) -> String {
     sign_with(&keys().right, claims)
 }
 
@@ -469,18 +469,28 @@ fn a_certificate_or_other_pem_is_refused() {
 // ---------------------------------------------------------------- listen
 
 /// A running `wixauth webhook listen` on a free port, ready when this returns.
-struct Listener {
-    run: Running,
-    port: u16,
+pub(crate) struct Listener {
+    pub(crate) run: Running,
+    pub(crate) port: u16,
 }
 
 impl Listener {
-    fn start(env: &TestEnv, extra: &[&str]) -> Listener {
+    pub(crate) fn start(env: &TestEnv, extra: &[&str]) -> Listener {
         Self::start_with(env, extra, &[])
     }
 
-    fn start_with(env: &TestEnv, extra: &[&str], vars: &[(&str, &str)]) -> Listener {
-        let port = free_port();
+    pub(crate) fn start_with(env: &TestEnv, extra: &[&str], vars: &[(&str, &str)]) -> Listener {
+        Self::start_on(env, free_port(), extra, vars, std::process::Stdio::piped())
+    }
+
+    /// On `port`, with stdout going to `stdout` (read by the test only when piped).
+    pub(crate) fn start_on(
+        env: &TestEnv,
+        port: u16,
+        extra: &[&str],
+        vars: &[(&str, &str)],
+        stdout: std::process::Stdio,
+    ) -> Listener {
         let mut cmd = env.std_cmd();
         cmd.env_remove("WIX_WEBHOOK_PUBLIC_KEY")
             .env("WIX_WEBHOOK_PUBLIC_KEY", app_pem())
@@ -489,21 +499,21 @@ impl Listener {
         for (k, v) in vars {
             cmd.env(k, v);
         }
-        let mut run = Running::spawn(cmd, None);
+        let mut run = Running::spawn_with_stdout(cmd, None, stdout);
         run.wait_line("the listening line", |l| l.starts_with("Listening on"));
         Listener { run, port }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
-    fn post(&self, jwt: &str) -> loopback::Response {
+    pub(crate) fn post(&self, jwt: &str) -> loopback::Response {
         post(&self.url("/webhook"), jwt)
     }
 
     /// Ctrl-C, then the output; asserts exit 130 and a free port.
-    fn interrupt(mut self) -> std::process::Output {
+    pub(crate) fn interrupt(mut self) -> std::process::Output {
         self.run.signal("INT");
         let out = self.run.wait();
         assert_eq!(out.status.code(), Some(130), "stderr: {}", stderr(&out));
@@ -512,7 +522,7 @@ impl Listener {
     }
 }
 
-fn post(url: &str, jwt: &str) -> loopback::Response {
+pub(crate) fn post(url: &str, jwt: &str) -> loopback::Response {
     loopback::try_request(
         "POST",
         url,
@@ -536,7 +546,7 @@ fn profile(env: &TestEnv) -> toml::Table {
         .unwrap_or_default()
 }
 
-fn instances(env: &TestEnv) -> Vec<String> {
+pub(crate) fn instances(env: &TestEnv) -> Vec<String> {
     profile(env)
         .get("instances")
         .and_then(|i| i.as_table())
@@ -544,7 +554,7 @@ fn instances(env: &TestEnv) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn uuid(n: usize) -> String {
+pub(crate) fn uuid(n: usize) -> String {
     format!("{n:08x}-aaaa-4bbb-8ccc-0123456789ab")
 }
 
@@ -556,7 +566,11 @@ fn listen_answers_prints_and_saves_an_install_once_even_when_delivered_twice() {
     let response = l.post(&jwt);
     assert_eq!(response.status, 200, "{}", response.text());
     l.run.wait_line("the summary", |s| {
-        s.starts_with(&format!("AppInstalled instance {SITE} (app {APP_ID})"))
+        // A time stamp, the event, and which delivery it was.
+        s.starts_with("20")
+            && s.contains(&format!(
+                " AppInstalled instance {SITE} (app {APP_ID}), delivery "
+            ))
             && s.contains("saved in profile default as its default instance")
     });
     let p = profile(&env);
@@ -713,7 +727,7 @@ fn sixteen_parallel_installs_are_all_saved() {
     assert_eq!(statuses, vec![200; 16]);
     for n in 0..16 {
         l.run.wait_line("every summary", |s| {
-            s.starts_with(&format!("AppInstalled instance {}", uuid(n)))
+            s.contains(&format!(" AppInstalled instance {}", uuid(n)))
         });
     }
     let mut saved = instances(&env);
@@ -856,13 +870,12 @@ fn a_non_loopback_forward_target_is_refused() {
 }
 
 /// A server on 127.0.0.1 that records each request and answers 202, or accepts and never answers.
-struct Target {
-    url: String,
-    requests: std::sync::mpsc::Receiver<(String, Vec<u8>)>,
+pub(crate) struct Target {
+    pub(crate) url: String,
+    pub(crate) requests: std::sync::mpsc::Receiver<(String, Vec<u8>)>,
 }
 
-fn forward_target(hang: bool) -> Target {
-    use std::io::{BufRead, BufReader, Read, Write};
+pub(crate) fn forward_target(hang: bool) -> Target {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!(
         "http://localhost:{}/hooks",
@@ -877,33 +890,48 @@ fn forward_target(hang: bool) -> Target {
                 held.push(stream);
                 continue;
             }
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let (mut head, mut line) = (String::new(), String::new());
-            while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                head.push_str(&line);
-                line.clear();
-            }
-            let length = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse::<usize>().unwrap())
-                })
-                .unwrap_or(0);
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let mut stream = stream;
-            let _ = stream.write_all(
-                b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-            );
-            let _ = tx.send((head, body));
+            // Each connection on its own, as a real server: one the client opened and never
+            // used (a pool's spare) must not hold up the others.
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                if let Some(request) = answer_202(stream) {
+                    let _ = tx.send(request);
+                }
+            });
         }
     });
     Target { url, requests }
+}
+
+/// Reads one request (head and Content-Length body) and answers 202; `None` when no request came.
+fn answer_202(stream: std::net::TcpStream) -> Option<(String, Vec<u8>)> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let (mut head, mut line) = (String::new(), String::new());
+    while reader.read_line(&mut line).unwrap_or(0) > 2 {
+        head.push_str(&line);
+        line.clear();
+    }
+    if head.is_empty() {
+        return None;
+    }
+    let length = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse::<usize>().unwrap())
+        })
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    let mut stream = stream;
+    let _ = stream
+        .write_all(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    Some((head, body))
 }
 
 #[test]

@@ -303,20 +303,12 @@ pub fn raw_status(response: &[u8]) -> Option<u16> {
         .ok()
 }
 
-/// Checks the headers every page of the listener carries and that an HTML page is self-contained.
-pub fn assert_listener_response(what: &str, response: &Response) {
-    assert_eq!(
-        response.header("cross-origin-opener-policy"),
-        Some("unsafe-none"),
-        "{what}: COOP header missing: {:?}",
-        response.headers
-    );
-    let cache = response.header("cache-control").unwrap_or_default();
-    assert!(
-        cache.starts_with("no-store"),
-        "{what}: Cache-Control must start with no-store, got {cache:?}"
-    );
+/// The headers every answer of the loopback server carries (login listener and webhook
+/// receiver alike).
+pub fn assert_common_headers(what: &str, response: &Response) {
     for (name, value) in [
+        ("connection", "close"),
+        ("cache-control", "no-store, max-age=0"),
         ("pragma", "no-cache"),
         ("referrer-policy", "no-referrer"),
         ("x-content-type-options", "nosniff"),
@@ -328,6 +320,17 @@ pub fn assert_listener_response(what: &str, response: &Response) {
             response.headers
         );
     }
+}
+
+/// Checks the headers every page of the listener carries and that an HTML page is self-contained.
+pub fn assert_listener_response(what: &str, response: &Response) {
+    assert_eq!(
+        response.header("cross-origin-opener-policy"),
+        Some("unsafe-none"),
+        "{what}: COOP header missing: {:?}",
+        response.headers
+    );
+    assert_common_headers(what, response);
     if response.status == 405 {
         assert_eq!(
             response.header("allow"),
@@ -470,13 +473,18 @@ fn pump(
 
 impl Running {
     /// Spawns `cmd` with piped output; `stdin` (if any) is written and closed.
-    pub fn spawn(mut cmd: Command, stdin: Option<&str>) -> Running {
+    pub fn spawn(cmd: Command, stdin: Option<&str>) -> Running {
+        Self::spawn_with_stdout(cmd, stdin, Stdio::piped())
+    }
+
+    /// Like [`Running::spawn`], with stdout going to `stdout` (read here only when piped).
+    pub fn spawn_with_stdout(mut cmd: Command, stdin: Option<&str>, stdout: Stdio) -> Running {
         cmd.stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
             Stdio::null()
         })
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn wixauth");
         if let Some(text) = stdin {
@@ -487,12 +495,13 @@ impl Running {
         let (eof_tx, eof) = mpsc::channel();
         let stdout = Arc::new(Mutex::new(Vec::new()));
         let stderr = Arc::new(Mutex::new(Vec::new()));
-        pump(
-            child.stdout.take().expect("stdout pipe"),
-            stdout.clone(),
-            None,
-            eof_tx.clone(),
-        );
+        match child.stdout.take() {
+            Some(pipe) => pump(pipe, stdout.clone(), None, eof_tx.clone()),
+            // Not ours to read: count its end as reached.
+            None => {
+                let _ = eof_tx.send(());
+            }
+        }
         pump(
             child.stderr.take().expect("stderr pipe"),
             stderr.clone(),

@@ -3,6 +3,7 @@
 //! no app secret or refresh token shows up in stdout or stderr.
 #![allow(dead_code)]
 
+pub mod crowd;
 pub mod emulator;
 pub mod loopback;
 

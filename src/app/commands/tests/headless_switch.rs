@@ -105,19 +105,20 @@ fn switch_to(
     (outcome, err.text())
 }
 
+/// A basic login of inst-unit-2 beside the Harness's instance.
+fn login_second_instance(h: &Harness) {
+    let mut ctx = h.ctx(None);
+    let (mut io, _, err) = quiet_io(&format!("{}\n", h.secret));
+    let opts = login_opts(Some(Flow::Basic), Some("inst-unit-2"), true);
+    login::run(&opts, &mut ctx, &mut io).unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+}
+
 #[test]
 fn switch_sets_the_default_instance_and_the_active_profile() {
     let h = Harness::new();
     h.basic_login();
     h.emu.install(APP, "inst-unit-2");
-    let mut ctx = h.ctx(None);
-    let (mut io, _, err) = quiet_io(&format!("{}\n", h.secret));
-    login::run(
-        &login_opts(Some(Flow::Basic), Some("inst-unit-2"), true),
-        &mut ctx,
-        &mut io,
-    )
-    .unwrap_or_else(|e| panic!("{e}: {}", err.text()));
+    login_second_instance(&h);
     let default = |h: &Harness| {
         h.ctx(None)
             .active_profile()
