@@ -73,7 +73,17 @@ pub(crate) enum Command {
 /// The command line, parsed by clap. The model clap builds, and what it matched, are left for
 /// the process's exit to free: dropping them is hundreds of frees at every start.
 pub(crate) fn parse() -> Result<Cli, clap::Error> {
-    let command = Box::leak(Box::new(<Cli as clap::CommandFactory>::command()));
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Only a run that prints help asks for the terminal's width (a cache hit never does).
+    if std::env::args_os().any(|a| a == "-h" || a == "--help") {
+        use std::io::IsTerminal;
+        let tty = std::io::stdout().is_terminal();
+        let columns = console::Term::stdout()
+            .size_checked()
+            .map(|(_, c)| usize::from(c));
+        command = command.term_width(help_width(tty, columns.unwrap_or(80)));
+    }
+    let command = Box::leak(Box::new(command));
     let matches = Box::leak(Box::new(
         command.try_get_matches_from_mut(std::env::args_os())?,
     ));
@@ -210,8 +220,8 @@ pub(crate) const COMPLETIONS_INSTALL: &[(&str, &str)] = &[
         "wixauth completions bash > ~/.local/share/bash-completion/completions/wixauth",
     ),
     (
-        "zsh",
-        "echo 'source <(wixauth completions zsh)' >> ~/.zshrc   # after compinit",
+        "zsh (after compinit)",
+        "echo 'source <(wixauth completions zsh)' >> ~/.zshrc",
     ),
     (
         "fish",
@@ -229,8 +239,9 @@ pub(crate) const COMPLETIONS_ABOUT: &str = "The script asks `wixauth` (found thr
 
 fn completions_install_help() -> String {
     let mut help = format!("{COMPLETIONS_ABOUT}\n\n");
+    // Each command on a line of its own, short of 80 columns: copied and pasted whole.
     for (shell, line) in COMPLETIONS_INSTALL {
-        help.push_str(&format!("  {shell:<11} {line}\n"));
+        help.push_str(&format!("{shell}:\n  {line}\n"));
     }
     help.push_str("\nPackagers: the same scripts are in the source tree under completions/.");
     help
@@ -500,6 +511,14 @@ pub(crate) fn help_topics() -> Vec<CompletionCandidate> {
                 .help(Some("environment variables wixauth reads".into())),
         ))
         .collect()
+}
+
+/// Help wraps to the terminal on a terminal (at most 100 columns), at 80 into a pipe.
+pub(crate) fn help_width(tty: bool, columns: usize) -> usize {
+    match tty {
+        true => columns.clamp(40, 100),
+        false => 80,
+    }
 }
 
 fn min_ttl() -> clap::builder::RangedU64ValueParser {

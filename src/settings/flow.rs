@@ -61,7 +61,17 @@ impl Flow {
         }
     }
 
-    /// One line for the first login's menu.
+    /// Its item in the first login's menu: short, so the menu fits any terminal.
+    pub(crate) fn menu_item(self) -> &'static str {
+        match self {
+            Flow::Basic => "basic (every app has it)",
+            Flow::Advanced => "advanced (legacy custom authentication)",
+            Flow::Visitor => "visitor (Wix Headless)",
+            Flow::Member => "member (Wix Headless)",
+        }
+    }
+
+    /// What it is, in one line, shown before the first login's menu.
     pub(crate) fn menu_line(self) -> &'static str {
         match self {
             Flow::Basic => {

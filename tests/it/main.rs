@@ -11,6 +11,8 @@ mod bi_event;
 mod browser_login;
 mod chromium;
 mod completion_shells;
+#[cfg(target_os = "linux")]
+mod eighty;
 mod exec;
 mod faults;
 mod generated;

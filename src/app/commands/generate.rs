@@ -281,17 +281,20 @@ pub(crate) fn completions(shell: Shell, io: &mut Io) -> Result<()> {
 /// `wixauth help [COMMAND…|environment]`.
 pub(crate) fn help(topic: &[String], io: &mut Io) -> Result<()> {
     if topic.len() == 1 && topic[0] == "environment" {
-        return io.print(&crate::settings::env::help());
+        return io.print_for_people(&crate::settings::env::help());
     }
-    let mut command = Cli::command();
+    let mut command =
+        Cli::command().term_width(crate::app::cli::help_width(io.stdout_tty, io.width()));
     // Building propagates global options and the `wixauth` prefix into subcommands.
     command.build();
     let mut current = &mut command;
     for name in topic {
         current = current.find_subcommand_mut(name).ok_or_else(|| {
             Error::usage(format!(
-                "no help for {name:?}: try `wixauth help` or `wixauth help environment`"
+                "no help for {:?}",
+                crate::core::text::printable(name, 80)
             ))
+            .hint("try `wixauth help` or `wixauth help environment`")
         })?;
     }
     io.print(&current.render_long_help().to_string())

@@ -431,7 +431,9 @@ impl TestEnv {
     /// `script` running `wixauth ARGS` on a pseudo-terminal, with this test's environment.
     pub fn tty_command(&self, args: &[&str]) -> std::process::Command {
         let wixauth = self.std_cmd();
-        let mut line = sh_quote(&wixauth.get_program().to_string_lossy());
+        // An 80×24 terminal, as a person's default one is.
+        let mut line = String::from("stty cols 80 rows 24 2>/dev/null; exec ");
+        line.push_str(&sh_quote(&wixauth.get_program().to_string_lossy()));
         for arg in args {
             line.push(' ');
             line.push_str(&sh_quote(arg));

@@ -275,9 +275,9 @@ fn app_id(opts: &LoginOptions, ctx: &Context, profile: &Profile, io: &mut Io) ->
         return Ok(id.trim().to_string());
     }
     if io.can_prompt() {
-        let id = io
-            .prompter
-            .text("App ID (from the app dashboard's OAuth page)")?;
+        // A short prompt: with the id typed after it, it stays on one line.
+        io.note("The app ID and secret are on the app dashboard's OAuth page.");
+        let id = io.prompter.text("App ID")?;
         if !id.is_empty() {
             return Ok(id);
         }

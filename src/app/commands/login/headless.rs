@@ -134,9 +134,8 @@ fn client_id(opts: &LoginOptions, ctx: &Context, profile: &Profile, io: &mut Io)
         .or_else(|| ctx.env.client_id.clone())
         .or_else(|| profile.client_id.clone());
     if id.is_none() && io.can_prompt() {
-        let typed = io
-            .prompter
-            .text("Client ID (site dashboard → Headless Settings → OAuth apps)")?;
+        io.note("The client ID is in the site dashboard: Headless Settings → OAuth apps.");
+        let typed = io.prompter.text("Client ID")?;
         id = Some(typed).filter(|t| !t.is_empty());
     }
     let Some(id) = id else {

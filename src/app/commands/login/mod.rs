@@ -61,7 +61,13 @@ fn choose_flow(opts: &LoginOptions, profile: &Profile, io: &mut Io) -> Result<Fl
         return Ok(flow);
     }
     if io.can_prompt() {
-        let items: Vec<&str> = Flow::ALL.iter().map(|f| f.menu_line()).collect();
+        // The details above the menu; its items stay short enough for one line each.
+        let details: Vec<String> = Flow::ALL
+            .iter()
+            .map(|f| format!("  {}", f.menu_line()))
+            .collect();
+        io.note(&format!("The flows:\n{}", details.join("\n")));
+        let items: Vec<&str> = Flow::ALL.iter().map(|f| f.menu_item()).collect();
         let choice = io
             .prompter
             .select("How does this app get tokens?", &items, 0)?;

@@ -144,15 +144,18 @@ fn a_first_login_on_a_terminal_asks_for_the_app_id_and_hidden_secret() {
     login::run(&opts, &mut ctx, &mut io).unwrap();
     assert_eq!(
         *script.asked.borrow(),
-        vec![
-            "App ID (from the app dashboard's OAuth page)".to_string(),
-            "App secret (hidden)".to_string()
-        ]
+        vec!["App ID".to_string(), "App secret (hidden)".to_string()]
     );
+    // On a terminal the line is wrapped at word boundaries, nothing else changes.
     assert!(
-        err.text().contains(
+        err.text().replace('\n', " ").contains(
             "Logged in: profile default (the default), app app-unit-1 (typed), instance inst-unit-1 (site \"Emulated Site\" (https://example.wixsite.com/emulated)), flow basic (an instance id was given)"
         ),
+        "{}",
+        err.text()
+    );
+    assert!(
+        err.text().lines().all(|l| l.chars().count() <= 80),
         "{}",
         err.text()
     );
