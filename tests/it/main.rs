@@ -21,6 +21,7 @@ mod install_script;
 mod keyring;
 mod listener_hostile;
 mod login_explains;
+mod next_steps;
 mod one_home;
 #[cfg(target_os = "linux")]
 mod other_user;
