@@ -229,3 +229,76 @@ fn a_login_that_timed_out_is_tried_again_with_the_users_own_flags_and_a_longer_w
     let out = login.wait();
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// Issue 17 item 4: Wix installed the app and then refused the secret: what Wix gave (the
+/// instance) is in the error, with the command that finishes with it; a later basic login of
+/// the profile uses its stored instance instead of a new install.
+#[test]
+fn an_external_install_keeps_the_instance_wix_gave() {
+    let env = TestEnv::new();
+    env.emu.set_next_instance("inst-from-install");
+    let wrong = format!("wrong-{}", env.secret);
+    env.add_secret(&wrong);
+    let (_, redirect) = env.new_redirect();
+    let mut cmd = env.std_cmd();
+    cmd.args([
+        "login",
+        "--flow",
+        "basic",
+        "--app-id",
+        APP_ID,
+        "--redirect-url",
+        &redirect,
+        "--no-browser",
+    ])
+    .env("WIX_APP_SECRET", &wrong);
+    let mut login = Running::spawn(cmd, None);
+    let url = login.installer_url();
+    env.browse(&url);
+    let out = login.wait();
+    let line = assert_fails(&out, 3);
+    assert!(line.contains("inst-from-install"), "{line}");
+    let argv = hinted(&line);
+    assert!(
+        argv.windows(2)
+            .any(|w| w == ["--instance", "inst-from-install"]),
+        "{line}"
+    );
+    // With the right secret, the printed command finishes the login: no second install.
+    let before = env.emu.count("/app-installer");
+    let out = env.run(env.cmd().args(&argv).env("WIX_APP_SECRET", &env.secret));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.emu.count("/app-installer"), before);
+    // A later basic login uses the stored instance, without the browser.
+    let out = env.run(
+        env.cmd()
+            .args(["login", "--flow", "basic"])
+            .env("WIX_APP_SECRET", &env.secret),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Using the profile's instance inst-from-install"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.emu.count("/app-installer"), before);
+}
+
+/// Issue 17 item 5: logging out an instance that was never logged in says so (exit 0).
+#[test]
+fn logging_out_an_instance_that_is_not_stored_says_not_logged_in() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let out = env.run(env.cmd().args(["logout", "--instance", "inst-never-here"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("not logged in:") && err.contains("inst-never-here"),
+        "{err}"
+    );
+    assert!(!err.contains("Logged out instance"), "{err}");
+    assert!(
+        env.run(env.cmd().arg("token")).status.success(),
+        "the real instance is kept"
+    );
+}

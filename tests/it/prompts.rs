@@ -140,6 +140,35 @@ fn a_long_answer_to_a_prompt_is_drawn_once() {
     );
 }
 
+/// The app secret was rotated in Wix's dashboard: on a terminal, `login` says the stored one
+/// was refused and asks for the current one (hidden), instead of a loop of "log in again".
+#[test]
+fn a_rotated_secret_is_asked_for_again_on_a_terminal() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let rotated = format!("rotated-{}", env.secret);
+    env.add_secret(&rotated);
+    env.emu
+        .register_app(APP_ID, &rotated, &["http://localhost:8338/callback"]);
+    let Some(mut term) = Terminal::start(&env, &["login", "--instance", INSTANCE]) else {
+        return;
+    };
+    term.answer("Current app secret (hidden)", &format!("{rotated}\r"));
+    let (code, screen) = term.wait();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("rejected the stored app secret"),
+        "{screen}"
+    );
+    assert!(!screen.contains(&rotated), "echoed:\n{screen}");
+    let out = env.run(env.cmd().args(["token", "--no-cache"]));
+    assert!(
+        out.status.success(),
+        "the new secret was stored: {}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn first_login_of_a_profile_asks_for_the_flow() {
     let env = TestEnv::new();

@@ -97,7 +97,7 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
     io.flush_notes(&ctx.notes);
     if !forgotten.was_stored {
         // Idempotent (exit 0), and truthful: nothing of it was stored.
-        io.note(&format!("Not logged in: instance {instance} is not stored in profile {name}; nothing to log out."));
+        io.note(&format!("not logged in: instance {instance} is not stored in profile {name}; nothing to log out"));
         return print_json(io, opts, &name, Some(&instance)).map(|()| 0);
     }
     io.note(&format!(
