@@ -12,27 +12,6 @@ fn screen_lines(out: &std::process::Output) -> Vec<String> {
         .collect()
 }
 
-/// A line without its terminal escape sequences (colours, erase, cursor), as it shows.
-fn visible(line: &str) -> String {
-    let mut out = String::new();
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn assert_fits(lines: &[String], what: &str) {
     for line in lines {
         assert!(

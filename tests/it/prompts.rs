@@ -204,7 +204,7 @@ fn first_login_of_a_profile_asks_for_the_flow() {
     assert!(screen.contains("The flows:"), "{screen}");
     for line in screen.split("\r\n") {
         let shown = line.rsplit('\r').next().unwrap_or(line);
-        let visible: String = strip_escapes(shown);
+        let visible: String = visible(shown);
         // A URL or a command to paste is never broken: it may stand alone on a longer line.
         let alone = visible.trim();
         if alone.starts_with("http")
@@ -218,27 +218,6 @@ fn first_login_of_a_profile_asks_for_the_flow() {
             visible.chars().count()
         );
     }
-}
-
-/// A line as it shows: terminal escape sequences (colours, cursor moves) removed.
-fn strip_escapes(line: &str) -> String {
-    let mut out = String::new();
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        if chars.peek() == Some(&'[') {
-            chars.next();
-            for c in chars.by_ref() {
-                if c.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -484,3 +484,24 @@ pub fn forwarded_url(path: &std::path::Path) -> String {
         .expect("a forward in the file");
     serde_json::from_str(&json.replace("\\u003c", "<")).expect("a JSON string")
 }
+
+/// A terminal line as it shows: escape sequences (colours, erase, cursor moves) removed.
+pub fn visible(line: &str) -> String {
+    let mut out = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        if chars.peek() == Some(&'[') {
+            chars.next();
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::options::{confirm_switch, secret_from_stdin, stored_where, LoginOptions};
+use super::options::{confirm_switch, secret_from_stdin, stored_where, Chosen, LoginOptions};
 use crate::app::context::Context;
 use crate::core::error::{Cmd, Error, Fix, Rejected, Result};
 use crate::core::secret::Secret;
@@ -29,13 +29,12 @@ enum SecretFrom {
     Typed,
 }
 
-pub(super) fn run(
-    opts: &LoginOptions,
-    flow: Flow,
-    ctx: &mut Context,
-    io: &mut Io,
-    profile: &Profile,
-) -> Result<()> {
+pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let Chosen {
+        opts,
+        flow,
+        profile,
+    } = chosen;
     if opts.client_id.is_some() || opts.prompt.is_some() {
         return Err(Error::usage(format!(
             "--client-id and --prompt are for Wix Headless clients (--flow visitor|member), not the {flow} flow"

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::options::{confirm_switch, stored_where, LoginOptions};
+use super::options::{confirm_switch, stored_where, Chosen, LoginOptions};
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
@@ -22,13 +22,12 @@ use crate::wix::apps::parse_member;
 use crate::wix::headless::require_refresh;
 use crate::wix::TokenGrant;
 
-pub(super) fn run(
-    opts: &LoginOptions,
-    flow: Flow,
-    ctx: &mut Context,
-    io: &mut Io,
-    profile: &Profile,
-) -> Result<()> {
+pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let Chosen {
+        opts,
+        flow,
+        profile,
+    } = chosen;
     if flow == Flow::Visitor && opts.prompt.is_some() {
         return Err(Error::usage("--prompt is for the member login").hint("use --flow member"));
     }

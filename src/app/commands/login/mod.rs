@@ -46,9 +46,14 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
             .unwrap_or(Flow::Visitor),
         None => choose_flow(opts, &profile, io)?,
     };
+    let chosen = options::Chosen {
+        opts,
+        flow,
+        profile: &profile,
+    };
     match flow {
-        Flow::Visitor | Flow::Member => headless::run(opts, flow, ctx, io, &profile),
-        Flow::Basic | Flow::Advanced => app::run(opts, flow, ctx, io, &profile),
+        Flow::Visitor | Flow::Member => headless::run(chosen, ctx, io),
+        Flow::Basic | Flow::Advanced => app::run(chosen, ctx, io),
     }
 }
 

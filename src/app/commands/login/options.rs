@@ -5,7 +5,7 @@ use crate::app::cli::LoginArgs;
 use crate::app::context::Context;
 use crate::core::error::{Error, Result};
 use crate::core::secret::Secret;
-use crate::settings::config::StoreKind;
+use crate::settings::config::{Profile, StoreKind};
 use crate::settings::Flow;
 use crate::ui::Io;
 
@@ -53,6 +53,13 @@ impl From<&LoginArgs> for LoginOptions {
             json: a.json,
         }
     }
+}
+
+/// What the dispatcher hands a login: the options, the flow it chose, the profile as it was.
+pub(crate) struct Chosen<'a> {
+    pub opts: &'a LoginOptions,
+    pub flow: Flow,
+    pub profile: &'a Profile,
 }
 
 /// The first line of stdin for `--secret-stdin`: never empty, never echoed in an error.
