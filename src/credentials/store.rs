@@ -34,6 +34,12 @@ pub(crate) enum SecretKey {
         profile: String,
         instance: String,
     },
+    /// The private half of a profile's webhook development key (`webhook dev-key`), named
+    /// with the key's id: a rotation writes a new entry before the old one goes.
+    WebhookDevKey {
+        profile: String,
+        id: String,
+    },
 }
 
 /// Where a Wix Headless profile's refresh token is kept: named like an instance's, with this
@@ -64,6 +70,12 @@ impl SecretKey {
             instance: instance.to_string(),
         }
     }
+    pub(crate) fn webhook_dev_key(profile: &str, id: &str) -> Self {
+        SecretKey::WebhookDevKey {
+            profile: profile.to_string(),
+            id: id.to_string(),
+        }
+    }
     /// The entry's name: the keyring account, or the key in the secrets file.
     pub(crate) fn entry_name(&self) -> String {
         match self {
@@ -75,6 +87,7 @@ impl SecretKey {
             SecretKey::RefreshToken { profile, instance } => {
                 format!("{profile}/{instance}/refresh-token")
             }
+            SecretKey::WebhookDevKey { profile, id } => format!("{profile}/webhook-dev-key#{id}"),
         }
     }
 }
@@ -88,6 +101,7 @@ fn entry_of(name: &str, profile: &str) -> bool {
     let one_word = |w: &str| !w.is_empty() && !w.contains('/');
     rest == "app-secret"
         || rest.strip_prefix("app-secret#").is_some_and(one_word)
+        || rest.strip_prefix("webhook-dev-key#").is_some_and(one_word)
         || rest.strip_suffix("/refresh-token").is_some_and(one_word)
 }
 
@@ -551,6 +565,7 @@ mod tests {
             "ci/app-secret#app-1",
             "ci/inst-1/refresh-token",
             "ci/headless-client/refresh-token",
+            "ci/webhook-dev-key#k1",
         ] {
             assert!(of_ci(mine), "{mine}");
         }
@@ -558,6 +573,7 @@ mod tests {
             "ci/staging/app-secret",
             "ci/staging/app-secret#app-1",
             "ci/staging/inst-1/refresh-token",
+            "ci/staging/webhook-dev-key#k1",
             "cib/app-secret",
             "ci",
             "ci/app-secret#a/b",

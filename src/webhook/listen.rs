@@ -53,6 +53,8 @@ pub struct ListenOptions {
     pub forward_to: Option<Url>,
     pub save_instances: bool,
     pub once: bool,
+    /// `--save-deliveries DIR` (the webhook lab's `replay`).
+    pub save_deliveries: Option<std::path::PathBuf>,
 }
 
 /// Checks `--path`: an absolute path without query, fragment or odd characters.
@@ -106,6 +108,7 @@ struct Shared {
     save: Option<(String, Mutex<SaveQueue>)>,
     forward: Option<Forwarder>,
     reports: mpsc::UnboundedSender<Report>,
+    deliveries: Option<super::replay::DeliveryLog>,
 }
 
 struct Forwarder {
@@ -250,6 +253,9 @@ pub fn run(opts: &ListenOptions, key: PublicKey, saver: Saver, io: &mut Io) -> R
         }),
         forward,
         reports,
+        deliveries: (opts.save_deliveries.as_deref())
+            .map(super::replay::DeliveryLog::open)
+            .transpose()?,
     });
     io.note(&format!(
         "Listening on http://localhost:{port}{} (127.0.0.1 and [::1] only){}; Ctrl-C stops.",
@@ -455,6 +461,10 @@ async fn handle(
         return too_large();
     }
     let content_type = request.headers().get(CONTENT_TYPE).cloned();
+    let headers = shared
+        .deliveries
+        .is_some()
+        .then(|| request.headers().clone());
     let body = Limited::new(request.into_body(), MAX_BODY).collect();
     let body = match tokio::time::timeout(BODY_TIMEOUT, body).await {
         Ok(Ok(collected)) => collected.to_bytes(),
@@ -492,6 +502,9 @@ async fn handle(
             );
         }
     };
+    if let Some(note) = super::replay::record(shared.deliveries.as_ref(), &body, headers.as_ref()) {
+        let _ = shared.reports.send(Report::Note(note));
+    }
     let mut saved = Saving::Off;
     if let Some((profile, saver)) = &shared.save {
         let (reply, outcome) = tokio::sync::oneshot::channel();
