@@ -36,4 +36,5 @@ mod token;
 mod trust;
 mod trust_files;
 mod webhook;
+mod webhook_lab;
 mod whoami;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod emulator;
+pub mod fake_handler;
 pub mod loopback;
 
 use std::process::Output;

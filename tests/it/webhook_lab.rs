@@ -1,0 +1,755 @@
+//! The webhook lab (issue 19): `webhook dev-key`, `webhook trigger`, `webhook test`, and
+//! `listen --save-deliveries` / `trigger --replay`. Handlers are played by the test
+//! (support::fake_handler) or by `wixauth webhook listen --dev-key`; Node and Wix's SDK are in
+//! webhook_node.rs.
+
+use crate::support::fake_handler::{FakeHandler, Recorded, Reply};
+use crate::support::loopback::Running;
+use crate::support::*;
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use serde_json::{json, Value};
+
+/// A test env with a dev key made; returns it and the public key (PEM).
+fn lab() -> (TestEnv, String) {
+    let env = TestEnv::new();
+    let out = env.run(env.cmd().args(["webhook", "dev-key"]));
+    assert!(out.status.success(), "dev-key: {}", stderr(&out));
+    (env, stdout(&out))
+}
+
+fn wixauth(env: &TestEnv, args: &[&str]) -> std::process::Output {
+    env.run(env.cmd().arg("webhook").args(args))
+}
+
+/// The claims of a JWT (not verified).
+fn claims(jwt: &str) -> Value {
+    let middle = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(middle).expect("base64url")).expect("JSON")
+}
+
+/// Verifies an RS256 JWT with `pem` independently of wixauth (jsonwebtoken), returning claims.
+fn verified(jwt: &str, pem: &str) -> Value {
+    use rsa::pkcs1::EncodeRsaPublicKey;
+    use rsa::pkcs8::DecodePublicKey;
+    let public = rsa::PublicKey::from_public_key_pem(pem.trim()).expect("public PEM");
+    let der = public.to_pkcs1_der().expect("DER");
+    let key = jsonwebtoken::DecodingKey::from_rsa_der(der.as_bytes());
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(jwt, &key, &validation)
+        .unwrap_or_else(|e| panic!("{e}: {jwt}"))
+        .claims
+}
+
+/// The envelope (middle layer) of a JWT's claims.
+fn envelope(claims: &Value) -> Value {
+    serde_json::from_str(claims["data"].as_str().expect("claims data is a string")).unwrap()
+}
+
+fn layer(envelope: &Value, name: &str) -> Value {
+    serde_json::from_str(envelope[name].as_str().expect("a JSON string layer")).unwrap()
+}
+
+/// The one-line-per-delivery format of the contract.
+fn assert_delivery_line(line: &str, status: u16) {
+    let rest = line
+        .strip_prefix(&format!("HTTP {status} in "))
+        .unwrap_or_else(|| panic!("{line}"));
+    let (ms, _) = rest.split_once(" ms: ").unwrap_or_else(|| panic!("{line}"));
+    assert!(ms.parse::<f64>().is_ok(), "{line}");
+}
+
+// ---------------------------------------------------------------- dev-key
+
+#[test]
+fn dev_key_is_made_once_kept_in_the_secret_store_and_rotated() {
+    let (env, pem) = lab();
+    assert!(pem.starts_with("-----BEGIN PUBLIC KEY-----\n"), "{pem}");
+    let again = wixauth(&env, &["dev-key"]);
+    assert_eq!(stdout(&again), pem, "made once per profile");
+    assert!(
+        stderr(&again).contains("for development only"),
+        "{}",
+        stderr(&again)
+    );
+    let b64 = stdout(&wixauth(&env, &["dev-key", "--format", "base64"]));
+    assert_eq!(b64.lines().count(), 1);
+    assert_eq!(
+        String::from_utf8(STANDARD.decode(b64.trim()).unwrap())
+            .unwrap()
+            .trim(),
+        pem.trim()
+    );
+    let config = read(&env.config_file());
+    let secrets = read(&env.secrets_file());
+    assert!(
+        !config.contains("PRIVATE"),
+        "the private key is never in config.toml"
+    );
+    assert!(config.contains(pem.lines().nth(1).unwrap()), "{config}");
+    assert_eq!(
+        secrets.matches("default/webhook-dev-key#").count(),
+        1,
+        "{secrets}"
+    );
+    assert!(secrets.contains("BEGIN PRIVATE KEY"));
+    let rotated = wixauth(&env, &["dev-key", "--rotate"]);
+    assert!(rotated.status.success(), "{}", stderr(&rotated));
+    assert_ne!(stdout(&rotated), pem);
+    let secrets = read(&env.secrets_file());
+    assert_eq!(
+        secrets.matches("default/webhook-dev-key#").count(),
+        1,
+        "the old entry is gone"
+    );
+    for out in [&again, &rotated] {
+        assert!(!format!("{}{}", stdout(out), stderr(out)).contains("PRIVATE"));
+    }
+}
+
+#[test]
+fn logout_all_removes_the_dev_key() {
+    let (env, _) = lab();
+    env.login_basic();
+    let out = env.run(env.cmd().args(["logout", "--all", "--yes"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let left = std::fs::read_to_string(env.secrets_file()).unwrap_or_default();
+    assert!(!left.contains("webhook-dev-key"), "{left}");
+}
+
+#[test]
+fn no_dev_key_or_an_unreadable_one_is_exit_2_with_the_fix() {
+    let env = TestEnv::new();
+    let handler = FakeHandler::ok();
+    let out = wixauth(&env, &["trigger", "AppInstalled", "--to", &handler.url]);
+    let line = assert_fails(&out, 2);
+    assert!(line.contains("run `wixauth webhook dev-key`"), "{line}");
+    let (env, _) = lab();
+    std::fs::remove_file(env.secrets_file()).unwrap();
+    for args in [
+        vec!["trigger", "AppInstalled", "--to", &handler.url],
+        vec!["test", &handler.url],
+    ] {
+        let line = assert_fails(&wixauth(&env, &args), 2);
+        assert!(
+            line.contains("run `wixauth webhook dev-key --rotate`"),
+            "{line}"
+        );
+    }
+    assert!(handler.seen().is_empty(), "nothing was sent");
+}
+
+// ---------------------------------------------------------------- trigger
+
+#[test]
+fn trigger_sends_wix_s_exact_envelope_for_every_built_in_event() {
+    let (env, pem) = lab();
+    let handler = FakeHandler::ok();
+    let list = stdout(&wixauth(&env, &["trigger", "--list"]));
+    let names: Vec<&str> = list
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    let want = [
+        "AppInstalled",
+        "AppRemoved",
+        "PaidPlanPurchased",
+        "PaidPlanChanged",
+        "PaidPlanAutoRenewalCancelled",
+        "PlanConvertedToPaid",
+        "PlanReactivated",
+        "PlanTransferred",
+    ];
+    assert_eq!(names, want);
+    for name in want {
+        let out = wixauth(&env, &["trigger", name, "--to", &handler.url, "--json"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        assert_delivery_line(stderr(&out).lines().next().unwrap(), 200);
+        assert_eq!(json_out(&out)["event_type"], name);
+    }
+    let seen = handler.seen();
+    assert_eq!(seen.len(), want.len(), "one POST per delivery");
+    for (request, name) in seen.iter().zip(want) {
+        check_envelope(request, name, &pem);
+    }
+}
+
+/// What Wix's SDK parses: the whole body a JWT (RS256, kid), claims `{data, iat, exp}` with
+/// `exp` = `iat` + 1 h, `data` a JSON string of the envelope whose `data` and `identity` are
+/// JSON strings again; the payload's fields and enums as the SDK types them.
+fn check_envelope(request: &Recorded, name: &str, pem: &str) {
+    assert!(
+        request.request_line.starts_with("POST /webhooks "),
+        "{}",
+        request.request_line
+    );
+    assert_eq!(
+        request.header("content-type"),
+        Some("text/plain; charset=utf-8")
+    );
+    let jwt = request.text();
+    let header: Value = serde_json::from_slice(
+        &URL_SAFE_NO_PAD
+            .decode(jwt.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "RS256");
+    assert!(header["kid"].is_string());
+    let claims = verified(&jwt, pem);
+    let mut keys: Vec<&String> = claims.as_object().unwrap().keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["data", "exp", "iat"]);
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        3600
+    );
+    assert!(claims["iat"].as_u64().unwrap().abs_diff(now_unix()) < 60);
+    let envelope = envelope(&claims);
+    assert_eq!(envelope["eventType"], name);
+    let instance = envelope["instanceId"].as_str().unwrap();
+    assert!(
+        instance.len() == 36 && instance.chars().nth(14) == Some('4'),
+        "{instance}"
+    );
+    let identity = layer(&envelope, "identity");
+    assert_eq!(identity["identityType"], "APP");
+    let data = layer(&envelope, "data");
+    let cycles = [
+        "NO_CYCLE",
+        "MONTHLY",
+        "YEARLY",
+        "ONE_TIME",
+        "TWO_YEARS",
+        "THREE_YEARS",
+        "FOUR_YEARS",
+        "FIVE_YEARS",
+    ];
+    match name {
+        "AppInstalled" | "AppRemoved" => assert!(data["appId"].is_string(), "{data}"),
+        _ => {
+            assert!(cycles.contains(&data["cycle"].as_str().unwrap()), "{data}");
+            assert!(data["vendorProductId"].is_string(), "{data}");
+            let at = data["operationTimeStamp"].as_str().unwrap();
+            assert!(humantime::parse_rfc3339(at).is_ok(), "{at}");
+        }
+    }
+    match name {
+        "PaidPlanChanged" => assert!(cycles.contains(&data["previousCycle"].as_str().unwrap())),
+        "PlanReactivated" => assert_eq!(data["reason"], "AUTO_RENEW_TURNED_ON"),
+        "PaidPlanAutoRenewalCancelled" => {
+            assert_eq!(data["cancelledDuringFreeTrial"], "NOT_DURING_FREE_TRIAL")
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn trigger_options_shape_the_event() {
+    let (env, pem) = lab();
+    let handler = FakeHandler::ok();
+    let file = env.config_dir().join("extra.json");
+    std::fs::write(&file, r#"{"couponName": "WINTER", "extra": {"a": 1}}"#).unwrap();
+    let data = format!("@{}", file.display());
+    let site = "3bbcabc7-8a9e-4b8e-9c1f-0123456789ab";
+    let out = env.run(env.cmd().args([
+        "--instance",
+        site,
+        "webhook",
+        "trigger",
+        "PaidPlanPurchased",
+        "--to",
+        &handler.url,
+        "--data",
+        &data,
+        "--set",
+        "cycle=YEARLY",
+        "--set",
+        "extra.b=true",
+        "--identity",
+        "member",
+        "--header",
+        "X-Test: yes",
+        "--expired",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let request = &handler.seen()[0];
+    assert_eq!(request.header("x-test"), Some("yes"));
+    let c = claims(&request.text());
+    assert!(c["exp"].as_u64().unwrap() < now_unix(), "--expired: {c}");
+    let e = envelope(&c);
+    assert_eq!(e["instanceId"], site);
+    let identity = layer(&e, "identity");
+    assert_eq!(identity["identityType"], "MEMBER");
+    assert!(identity["memberId"].is_string());
+    let d = layer(&e, "data");
+    assert_eq!(
+        d["couponName"], "WINTER",
+        "--data wins over the built-in payload"
+    );
+    assert_eq!(d["cycle"], "YEARLY");
+    assert_eq!(d["extra"], json!({"a": 1, "b": true}));
+    assert!(
+        d["invoiceId"].is_string(),
+        "the rest of the payload is kept"
+    );
+    // Any other event: --event-type with its payload.
+    let out = wixauth(
+        &env,
+        &[
+            "trigger",
+            "--event-type",
+            "wix.ecom.v1.order_created",
+            "--data",
+            r#"{"entityFqdn": "wix.ecom.v1.order", "slug": "created"}"#,
+            "--to",
+            &handler.url,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let e = envelope(&verified(&handler.seen()[1].text(), &pem));
+    assert_eq!(e["eventType"], "wix.ecom.v1.order_created");
+    assert_eq!(layer(&e, "data")["slug"], "created");
+}
+
+#[test]
+fn a_burst_sends_each_delivery_once_or_twice_and_never_retries() {
+    let (env, _) = lab();
+    let handler = FakeHandler::ok();
+    let out = wixauth(
+        &env,
+        &[
+            "trigger",
+            "PaidPlanPurchased",
+            "--to",
+            &handler.url,
+            "--count",
+            "6",
+            "--concurrency",
+            "3",
+            "--duplicate",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lines: Vec<String> = stderr(&out).lines().map(str::to_string).collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("HTTP 200 in "))
+            .count(),
+        12
+    );
+    assert!(
+        lines.last().unwrap().starts_with("12 deliveries in "),
+        "{lines:?}"
+    );
+    let bodies: Vec<String> = handler.seen().iter().map(Recorded::text).collect();
+    let mut distinct = bodies.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(
+        (bodies.len(), distinct.len()),
+        (12, 6),
+        "six fresh events, each twice"
+    );
+    // A failing handler gets one POST: trigger never retries.
+    let failing = FakeHandler::start(|_| Reply::Status(500, "boom".into()));
+    let out = wixauth(&env, &["trigger", "AppInstalled", "--to", &failing.url]);
+    let line = assert_fails(&out, 1);
+    assert!(line.contains("HTTP 500"), "{line}");
+    assert_delivery_line(stderr(&out).lines().next().unwrap(), 500);
+    assert_eq!(failing.seen().len(), 1);
+}
+
+#[test]
+fn exit_codes_budget_redirects_and_refused_urls() {
+    let (env, _) = lab();
+    let slow = FakeHandler::start(|_| Reply::Late(Duration::from_millis(400), 200));
+    let out = wixauth(
+        &env,
+        &[
+            "trigger",
+            "AppInstalled",
+            "--to",
+            &slow.url,
+            "--budget-ms",
+            "100",
+        ],
+    );
+    let line = assert_fails(&out, 1);
+    assert!(line.contains("no 2xx within 100 ms"), "{line}");
+    let elsewhere = FakeHandler::ok();
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nlocation: {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        elsewhere.url
+    );
+    let redirecting = FakeHandler::start(move |_| Reply::Raw(redirect.clone().into_bytes()));
+    let out = wixauth(&env, &["trigger", "AppInstalled", "--to", &redirecting.url]);
+    assert_fails(&out, 1);
+    assert_delivery_line(stderr(&out).lines().next().unwrap(), 307);
+    assert!(elsewhere.seen().is_empty(), "redirects are not followed");
+    let down = format!("http://127.0.0.1:{}/webhooks", free_port());
+    assert_fails(
+        &wixauth(&env, &["trigger", "AppInstalled", "--to", &down]),
+        4,
+    );
+    for refused in [
+        "http://example.com/webhooks",
+        "http://10.1.2.3/x",
+        "ftp://localhost/",
+    ] {
+        let line = assert_fails(
+            &wixauth(&env, &["trigger", "AppInstalled", "--to", refused]),
+            2,
+        );
+        assert!(line.contains("refused"), "{line}");
+    }
+}
+
+#[test]
+fn bad_input_is_a_usage_error_that_says_what_is_wrong() {
+    let (env, _) = lab();
+    let handler = FakeHandler::ok();
+    let line = assert_fails(
+        &wixauth(&env, &["trigger", "AppInstaled", "--to", &handler.url]),
+        2,
+    );
+    for name in [
+        "AppInstalled",
+        "AppRemoved",
+        "PaidPlanPurchased",
+        "PlanTransferred",
+    ] {
+        assert!(line.contains(name), "{line}");
+    }
+    let file = env.config_dir().join("bad.json");
+    std::fs::write(&file, "{\n  \"cycle\": YEARLY\n}").unwrap();
+    let data = format!("@{}", file.display());
+    let line = assert_fails(
+        &wixauth(
+            &env,
+            &[
+                "trigger",
+                "PaidPlanPurchased",
+                "--data",
+                &data,
+                "--to",
+                &handler.url,
+            ],
+        ),
+        2,
+    );
+    assert!(
+        line.contains(&file.display().to_string()) && line.contains("at byte 13"),
+        "{line}"
+    );
+    let line = assert_fails(&wixauth(&env, &["trigger", "--to", &handler.url]), 2);
+    assert!(line.contains("--list"), "{line}");
+    let line = assert_fails(&wixauth(&env, &["test", &handler.url, "--only", "nope"]), 2);
+    assert!(line.contains("wrong-key"), "{line}");
+    assert!(handler.seen().is_empty());
+}
+
+#[test]
+fn nothing_a_handler_answers_reaches_the_terminal_raw_or_holds_the_command() {
+    let (env, _) = lab();
+    let hostile = format!(
+        "\x1b]0;owned\x07\x1b[31mred\u{202e}{}\nsecond line",
+        "x".repeat(5_000_000)
+    );
+    let loud = FakeHandler::start(move |_| Reply::Status(200, hostile.clone()));
+    let out = wixauth(&env, &["trigger", "AppInstalled", "--to", &loud.url]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        !err.contains('\x1b') && !err.contains('\x07') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.len() < 400 && !err.contains("second line"),
+        "{} bytes",
+        err.len()
+    );
+    for reply in ["endless", "hang"] {
+        let handler = FakeHandler::start(move |_| match reply {
+            "endless" => Reply::Endless,
+            _ => Reply::Hang,
+        });
+        let started = Instant::now();
+        let out = env.run(env.cmd().env("WIXAUTH_HTTP_TIMEOUT", "1").args([
+            "webhook",
+            "trigger",
+            "AppInstalled",
+            "--to",
+            &handler.url,
+            "--budget-ms",
+            "300",
+        ]));
+        let took = started.elapsed();
+        // --budget-ms plus the HTTP timeout, and the process's own start.
+        assert!(
+            took < Duration::from_millis(1300 + 1500),
+            "{reply}: {took:?}"
+        );
+        match reply {
+            "endless" => {
+                assert!(out.status.success(), "{}", stderr(&out));
+                assert!(stderr(&out).len() < 400, "{}", stderr(&out).len());
+            }
+            _ => {
+                let line = assert_fails(&out, 1);
+                assert!(
+                    stderr(&out).starts_with("no answer in "),
+                    "{}",
+                    stderr(&out)
+                );
+                assert!(line.contains("got no answer"), "{line}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- trigger → listen, replay
+
+fn listen(env: &TestEnv, extra: &[&str]) -> (Running, String) {
+    let port = free_port();
+    let mut cmd = env.std_cmd();
+    cmd.env_remove("WIX_WEBHOOK_PUBLIC_KEY")
+        .args([
+            "webhook",
+            "listen",
+            "--dev-key",
+            "--port",
+            &port.to_string(),
+        ])
+        .args(extra);
+    let mut run = Running::spawn(cmd, None);
+    run.wait_line("the listening line", |l| l.starts_with("Listening on"));
+    (run, format!("http://127.0.0.1:{port}/webhook"))
+}
+
+#[test]
+fn trigger_into_listen_verifies_end_to_end_and_replay_resends_in_order() {
+    let (env, pem) = lab();
+    let saved = env.config_dir().join("deliveries");
+    let (mut run, url) = listen(&env, &["--save-deliveries", saved.to_str().unwrap()]);
+    let mut sent = Vec::new();
+    for name in ["AppInstalled", "PaidPlanPurchased", "AppRemoved"] {
+        let out = wixauth(&env, &["trigger", name, "--to", &url, "--json"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        sent.push(json_out(&out));
+    }
+    run.signal("INT");
+    let listened = run.wait();
+    let events: Vec<Value> = stdout(&listened)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        events, sent,
+        "listen --dev-key verified and decoded each as trigger built it"
+    );
+    assert_eq!(mode(&saved) & 0o777, 0o700);
+    let mut files: Vec<_> = std::fs::read_dir(&saved)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3);
+    assert_eq!(mode(&files[0]) & 0o777, 0o600);
+    let first: Value = serde_json::from_str(&read(&files[0])).unwrap();
+    assert!(humantime::parse_rfc3339(first["received_at"].as_str().unwrap()).is_ok());
+    let original = claims(first["body"].as_str().unwrap());
+    // Replayed: in order, re-signed, iat/exp fresh, every other claim kept.
+    std::thread::sleep(Duration::from_millis(1100));
+    let handler = FakeHandler::ok();
+    let out = wixauth(
+        &env,
+        &[
+            "trigger",
+            "--replay",
+            saved.to_str().unwrap(),
+            "--to",
+            &handler.url,
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let replayed: Vec<Value> = handler
+        .seen()
+        .iter()
+        .map(|r| verified(&r.text(), &pem))
+        .collect();
+    let types: Vec<Value> = replayed
+        .iter()
+        .map(|c| envelope(c)["eventType"].clone())
+        .collect();
+    assert_eq!(types, ["AppInstalled", "PaidPlanPurchased", "AppRemoved"]);
+    assert_eq!(replayed[0]["data"], original["data"]);
+    assert!(
+        replayed[0]["iat"].as_u64() > original["iat"].as_u64(),
+        "fresh iat"
+    );
+    let one = wixauth(
+        &env,
+        &[
+            "trigger",
+            "--replay",
+            files[1].to_str().unwrap(),
+            "--to",
+            &handler.url,
+        ],
+    );
+    assert!(one.status.success(), "{}", stderr(&one));
+    assert_eq!(handler.seen().len(), 4);
+}
+
+// ---------------------------------------------------------------- test (the battery)
+
+const ALL_CHECKS: [&str; 12] = [
+    "valid",
+    "all-events",
+    "wrong-key",
+    "alg-none",
+    "hs256-public-key",
+    "tampered",
+    "parsed-body",
+    "expired",
+    "duplicate",
+    "out-of-order",
+    "burst",
+    "oversized",
+];
+
+fn card(out: &std::process::Output) -> Value {
+    let report: Value = serde_json::from_slice(&out.stdout).expect("the report as JSON");
+    for check in report["checks"].as_array().unwrap() {
+        let mut keys: Vec<&String> = check.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            ["advisory", "detail", "fix", "ms", "name", "ok", "status"]
+        );
+    }
+    report
+}
+
+fn verdicts(report: &Value) -> Vec<(String, bool)> {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["ok"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_battery_passes_wixauth_s_own_receiver_within_3_seconds() {
+    let (env, _) = lab();
+    let (_run, url) = listen(&env, &[]);
+    let started = Instant::now();
+    let out = wixauth(&env, &["test", &url, "--json"]);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
+    let report = card(&out);
+    assert_eq!(report["ok"], true);
+    let names: Vec<String> = verdicts(&report).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ALL_CHECKS);
+    let expired = &report["checks"][7];
+    assert_eq!(
+        (expired["advisory"].as_bool(), expired["status"].as_u64()),
+        (Some(true), Some(401))
+    );
+    assert!(took < Duration::from_secs(3), "the battery took {took:?}");
+    let human = wixauth(
+        &env,
+        &["test", &url, "--skip", "burst", "--skip", "oversized"],
+    );
+    assert!(human.status.success(), "{}", stderr(&human));
+    let text = stdout(&human);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with("PASS valid: AppInstalled signed with the dev key → HTTP 200 in "),
+        "{text}"
+    );
+    assert!(text.contains("\nWARN expired: "), "{text}");
+    assert!(!text.contains("burst") && !text.contains("FAIL"), "{text}");
+}
+
+#[test]
+fn the_battery_fails_a_handler_that_accepts_everything() {
+    let (env, _) = lab();
+    let yes = FakeHandler::ok();
+    let out = wixauth(&env, &["test", &yes.url, "--json", "--skip", "burst"]);
+    assert_fails_quietly(&out);
+    let report = card(&out);
+    assert_eq!(report["ok"], false);
+    for (name, ok) in verdicts(&report) {
+        let forgery = [
+            "wrong-key",
+            "alg-none",
+            "hs256-public-key",
+            "tampered",
+            "parsed-body",
+        ];
+        assert_eq!(ok, !forgery.contains(&name.as_str()), "{name}");
+    }
+    let wrong_key = &report["checks"][2];
+    assert_eq!(wrong_key["status"], 200);
+    assert!(
+        wrong_key["fix"].as_str().unwrap().contains("signature"),
+        "{wrong_key}"
+    );
+    let human = wixauth(&env, &["test", &yes.url, "--only", "tampered"]);
+    let text = stdout(&human);
+    assert!(
+        text.starts_with("FAIL tampered: ") && text.contains("\n  fix: "),
+        "{text}"
+    );
+    assert_eq!(human.status.code(), Some(1));
+}
+
+/// Exit 1 with the report on stdout and one error line on stderr.
+fn assert_fails_quietly(out: &std::process::Output) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    assert_eq!(
+        stderr(out)
+            .lines()
+            .filter(|l| l.starts_with("wixauth: error:"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn oversized_fails_only_on_a_hang() {
+    let (env, _) = lab();
+    let hang = FakeHandler::start(|r: &Recorded| match r.body.len() > 1024 * 1024 {
+        true => Reply::Hang,
+        false => Reply::Status(401, "no".into()),
+    });
+    let started = Instant::now();
+    let out = wixauth(&env, &["test", &hang.url, "--json", "--only", "oversized"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_fails_quietly(&out);
+    assert_eq!(verdicts(&card(&out)), [("oversized".to_string(), false)]);
+    let close = FakeHandler::start(|_| Reply::Close);
+    let out = wixauth(&env, &["test", &close.url, "--json", "--only", "oversized"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(card(&out)["checks"][0]["status"], Value::Null);
+}
