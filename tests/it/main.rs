@@ -37,4 +37,6 @@ mod trust;
 mod trust_files;
 mod webhook;
 mod webhook_lab;
+// Wix's JS SDK as the handler (Node.js needed: #[ignore]d, run by scripts/test.sh).
+mod webhook_node;
 mod whoami;
