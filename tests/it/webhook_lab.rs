@@ -569,6 +569,15 @@ fn trigger_into_listen_verifies_end_to_end_and_replay_resends_in_order() {
     let first: Value = serde_json::from_str(&read(&files[0])).unwrap();
     assert!(humantime::parse_rfc3339(first["received_at"].as_str().unwrap()).is_ok());
     let original = claims(first["body"].as_str().unwrap());
+    let body = env.config_dir().join("delivery.jwt");
+    std::fs::write(&body, first["body"].as_str().unwrap()).unwrap();
+    let verified_by_dev_key = wixauth(&env, &["verify", "--dev-key", body.to_str().unwrap()]);
+    assert!(
+        verified_by_dev_key.status.success(),
+        "{}",
+        stderr(&verified_by_dev_key)
+    );
+    assert_eq!(json_out(&verified_by_dev_key), sent[0]);
     // Replayed: in order, re-signed, iat/exp fresh, every other claim kept.
     std::thread::sleep(Duration::from_millis(1100));
     let handler = FakeHandler::ok();
