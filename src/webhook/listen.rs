@@ -461,10 +461,7 @@ async fn handle(
         return too_large();
     }
     let content_type = request.headers().get(CONTENT_TYPE).cloned();
-    let headers = shared
-        .deliveries
-        .is_some()
-        .then(|| request.headers().clone());
+    let saving = super::replay::pending(shared.deliveries.as_ref(), request.headers());
     let body = Limited::new(request.into_body(), MAX_BODY).collect();
     let body = match tokio::time::timeout(BODY_TIMEOUT, body).await {
         Ok(Ok(collected)) => collected.to_bytes(),
@@ -502,7 +499,7 @@ async fn handle(
             );
         }
     };
-    if let Some(note) = super::replay::record(shared.deliveries.as_ref(), &body, headers.as_ref()) {
+    if let Some(note) = saving.and_then(|s| s.verified(&body)) {
         let _ = shared.reports.send(Report::Note(note));
     }
     let mut saved = Saving::Off;

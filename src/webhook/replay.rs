@@ -90,17 +90,32 @@ impl DeliveryLog {
     }
 }
 
-/// The `listen` hook: saves a verified delivery when `--save-deliveries` is on; a failure is a
-/// line for stderr (the delivery is still answered 200).
-pub fn record(
-    log: Option<&DeliveryLog>,
-    body: &[u8],
-    headers: Option<&hyper::HeaderMap>,
-) -> Option<String> {
-    let (log, headers) = (log?, headers?);
-    log.save(body, headers)
-        .err()
-        .map(|e| format!("not saved: {e}"))
+/// The `listen` hook, when `--save-deliveries` is on: a delivery's headers, kept while its
+/// body arrives.
+pub struct Pending<'a> {
+    log: &'a DeliveryLog,
+    headers: hyper::HeaderMap,
+}
+
+pub fn pending<'a>(
+    log: Option<&'a DeliveryLog>,
+    headers: &hyper::HeaderMap,
+) -> Option<Pending<'a>> {
+    log.map(|log| Pending {
+        log,
+        headers: headers.clone(),
+    })
+}
+
+impl Pending<'_> {
+    /// Saves the delivery once it verified; a failure is a line for stderr (the delivery is
+    /// still answered 200).
+    pub fn verified(self, body: &[u8]) -> Option<String> {
+        self.log
+            .save(body, &self.headers)
+            .err()
+            .map(|e| format!("not saved: {e}"))
+    }
 }
 
 /// The deliveries in FILE, or in every `*.json` file of DIR in the order they were received.

@@ -36,6 +36,7 @@ mod token;
 mod trust;
 mod trust_files;
 mod webhook;
+mod webhook_battery;
 mod webhook_lab;
 // Wix's JS SDK as the handler (Node.js needed: #[ignore]d, run by scripts/test.sh).
 mod webhook_node;
