@@ -302,35 +302,39 @@ async fn expired(lab: &Lab<'_>) -> Result<Check> {
 
 async fn duplicate(lab: &Lab<'_>) -> Result<Check> {
     let jwt = lab.signed(installed(), &uuid())?;
-    let first = lab.send(jwt.clone()).await;
-    let second = lab.send(jwt).await;
-    let ok = first.ok_within(WIX_BUDGET) && second.ok_within(WIX_BUDGET);
-    let detail = format!(
-        "the same AppInstalled delivery twice → {}; then {}",
-        first.line(),
-        second.line()
-    );
     let fix = "make the handler idempotent: answer 2xx to a delivery it has already seen (Wix may deliver twice)";
-    Ok(check("duplicate", ok, &second, detail, fix))
+    let sent = "the same AppInstalled delivery twice";
+    Ok(both_ok(lab, "duplicate", sent, [jwt.clone(), jwt], fix).await)
 }
 
 async fn out_of_order(lab: &Lab<'_>) -> Result<Check> {
     let instance = uuid();
-    let first = lab.send(lab.signed(removed(), &instance)?).await;
-    let second = lab.send(lab.signed(installed(), &instance)?).await;
-    let ok = first.ok_within(WIX_BUDGET) && second.ok_within(WIX_BUDGET);
-    let detail = format!(
-        "AppRemoved for a new instance, then its AppInstalled → {}; then {}",
-        first.line(),
-        second.line()
-    );
+    let bodies = [
+        lab.signed(removed(), &instance)?,
+        lab.signed(installed(), &instance)?,
+    ];
     let fix = "answer 2xx to an event for an instance you have not seen installed (events arrive late and out of order); reconcile, do not refuse";
-    let last = if first.ok_within(WIX_BUDGET) {
-        &second
-    } else {
-        &first
+    let sent = "AppRemoved for a new instance, then its AppInstalled";
+    Ok(both_ok(lab, "out-of-order", sent, bodies, fix).await)
+}
+
+/// Two deliveries, one after the other, that must both get a 2xx in time.
+async fn both_ok(
+    lab: &Lab<'_>,
+    name: &'static str,
+    sent: &str,
+    [one, two]: [String; 2],
+    fix: &'static str,
+) -> Check {
+    let first = lab.send(one).await;
+    let second = lab.send(two).await;
+    let ok = first.ok_within(WIX_BUDGET) && second.ok_within(WIX_BUDGET);
+    let detail = format!("{sent} → {}; then {}", first.line(), second.line());
+    let last = match first.ok_within(WIX_BUDGET) {
+        true => &second,
+        false => &first,
     };
-    Ok(check("out-of-order", ok, last, detail, fix))
+    check(name, ok, last, detail, fix)
 }
 
 async fn burst(lab: &Lab<'_>, count: usize) -> Result<Check> {

@@ -81,14 +81,11 @@ pub const BUILT_IN: &[BuiltIn] = &[
         sdk_handler: "onAppInstancePaidPlanPurchased",
         about: "the site owner bought a plan (vendorProductId, cycle, expiresOn, invoiceId, …)",
         payload: |f| {
-            json!({
-                "operationTimeStamp": f.time(0),
-                "vendorProductId": PLAN,
-                "cycle": "MONTHLY",
-                "expiresOn": f.time(30),
-                "couponName": null,
-                "invoiceId": uuid(),
-            })
+            plan(
+                f,
+                "MONTHLY",
+                json!({"expiresOn": f.time(30), "couponName": null, "invoiceId": uuid()}),
+            )
         },
     },
     BuiltIn {
@@ -96,15 +93,11 @@ pub const BUILT_IN: &[BuiltIn] = &[
         sdk_handler: "onAppInstancePaidPlanChanged",
         about: "the site owner changed plan (adds previousVendorProductId, previousCycle)",
         payload: |f| {
-            json!({
-                "operationTimeStamp": f.time(0),
-                "vendorProductId": PLAN,
-                "cycle": "YEARLY",
-                "previousVendorProductId": PREVIOUS_PLAN,
-                "previousCycle": "MONTHLY",
-                "couponName": null,
-                "invoiceId": uuid(),
-            })
+            let previous =
+                json!({"previousVendorProductId": PREVIOUS_PLAN, "previousCycle": "MONTHLY"});
+            let mut p = plan(f, "YEARLY", previous);
+            merge(&mut p, json!({"couponName": null, "invoiceId": uuid()}));
+            p
         },
     },
     BuiltIn {
@@ -112,59 +105,48 @@ pub const BUILT_IN: &[BuiltIn] = &[
         sdk_handler: "onAppInstancePaidPlanAutoRenewalCancelled",
         about: "the plan will not renew (cancelReason, userReason, cancelledDuringFreeTrial, …)",
         payload: |f| {
-            json!({
-                "operationTimeStamp": f.time(0),
-                "vendorProductId": PLAN,
-                "cycle": "MONTHLY",
+            // cancelReason: one of the values the SDK documents; subscriptionCancellationType's
+            // values are not documented, so it is null.
+            let why = json!({
                 "cancelReason": "USER_CANCEL",
                 "userReason": null,
                 "subscriptionCancellationType": null,
                 "cancelledDuringFreeTrial": "NOT_DURING_FREE_TRIAL",
-            })
+            });
+            plan(f, "MONTHLY", why)
         },
     },
     BuiltIn {
         name: "PlanConvertedToPaid",
         sdk_handler: "onAppInstancePlanConvertedToPaid",
         about: "a free trial ended and the plan is now paid (vendorProductId, cycle, expiresOn)",
-        payload: |f| {
-            json!({
-                "operationTimeStamp": f.time(0),
-                "vendorProductId": PLAN,
-                "cycle": "MONTHLY",
-                "expiresOn": f.time(30),
-            })
-        },
+        payload: |f| plan(f, "MONTHLY", json!({"expiresOn": f.time(30)})),
     },
     BuiltIn {
         name: "PlanReactivated",
         sdk_handler: "onAppInstancePlanReactivated",
         about: "auto-renewal was turned back on (reason, expiresOn, invoiceId, …)",
         payload: |f| {
-            json!({
-                "operationTimeStamp": f.time(0),
-                "vendorProductId": PLAN,
-                "cycle": "YEARLY",
-                "expiresOn": f.time(365),
-                "invoiceId": uuid(),
-                "reason": "AUTO_RENEW_TURNED_ON",
-            })
+            let more = json!({"expiresOn": f.time(365), "invoiceId": uuid(), "reason": "AUTO_RENEW_TURNED_ON"});
+            plan(f, "YEARLY", more)
         },
     },
     BuiltIn {
         name: "PlanTransferred",
         sdk_handler: "onAppInstancePlanTransferred",
         about: "the plan moved to another site (vendorProductId, cycle, invoiceId)",
-        payload: |f| {
-            json!({
-                "operationTimeStamp": f.time(0),
-                "vendorProductId": PLAN,
-                "cycle": "MONTHLY",
-                "invoiceId": uuid(),
-            })
-        },
+        payload: |f| plan(f, "MONTHLY", json!({"invoiceId": uuid()})),
     },
 ];
+
+/// What every paid-plan event carries (`operationTimeStamp`, `vendorProductId`, `cycle`), and
+/// `more`.
+fn plan(f: &Fresh, cycle: &str, more: Value) -> Value {
+    let mut payload =
+        json!({"operationTimeStamp": f.time(0), "vendorProductId": PLAN, "cycle": cycle});
+    merge(&mut payload, more);
+    payload
+}
 
 impl BuiltIn {
     /// The built-in event named `name` (as Wix spells it; case-insensitive), or a usage error

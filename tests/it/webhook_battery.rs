@@ -145,7 +145,7 @@ fn card(out: &std::process::Output) -> Value {
     report
 }
 
-fn verdicts(report: &Value) -> Vec<(String, bool)> {
+pub(crate) fn verdicts(report: &Value) -> Vec<(String, bool)> {
     report["checks"]
         .as_array()
         .unwrap()

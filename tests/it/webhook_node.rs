@@ -57,17 +57,7 @@ fn wixauth(env: &TestEnv, args: &[&str]) -> Output {
 fn verdicts(out: &Output) -> Vec<(String, bool)> {
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout(out), stderr(out)));
-    report["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap().to_string(),
-                c["ok"].as_bool().unwrap(),
-            )
-        })
-        .collect()
+    crate::webhook_battery::verdicts(&report)
 }
 
 /// (event, the SDK's typed handler, the fields it turns into Dates)
