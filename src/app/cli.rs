@@ -60,7 +60,7 @@ pub(crate) enum Command {
     /// Print the installer URL for the profile (to share, or to open by hand)
     #[command(name = "install-url")]
     InstallUrl(Deferred<InstallUrlArgs>),
-    /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
+    /// Wix's signed webhook events: verify, receive behind a tunnel, and send test events to your handler
     Webhook(Deferred<WebhookArgs>),
     /// Choose the active profile and the profile's default instance
     Switch(Deferred<SwitchArgs>),
