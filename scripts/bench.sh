@@ -6,6 +6,7 @@
 #   wixauth token --json       (cache hit)     vs  cat of a file of the same size as its output  target: 1.1x
 #   wixauth token --no-cache   (the emulator)  vs  a bare curl POST of the same request          target: 1.3x
 #
+#   then the webhook lab (scripts/bench-webhook.sh): trigger vs curl, the battery, a 1000-delivery burst;
 #   and, in a separate part at the end, the npm packages: the bin shim against the bare binary and
 #   `node -e 0`, WixauthStrategy's getAuthHeaders() warm and cold, the platform package's size
 #
@@ -240,6 +241,16 @@ mkdir -p "$(dirname "$out")"
 echo
 echo "the medians, the ratios and hyperfine's tables: $out"
 
+# ================================================================ the webhook lab
+# scripts/bench-webhook.sh on the measured binary, in this run's config dir: trigger against curl,
+# the whole `webhook test` battery, and a 1000-delivery burst into `webhook listen` beside the Node
+# @wix/sdk handler and openssl's verify limit (BENCHMARKS.md, "The webhook lab").
+# WIXAUTH_BENCH_WEBHOOK=0 skips it. Results: $BENCH_WEBHOOK_OUT (default target/bench/webhook.md).
+webhook_failed=0
+if [[ ${WIXAUTH_BENCH_WEBHOOK:-1} != 0 ]]; then
+    scripts/bench-webhook.sh "$wixauth" "${BENCH_WEBHOOK_OUT:-$target_dir/bench/webhook.md}" || webhook_failed=1
+fi
+
 # ================================================================ npm: the bin shim and the JS API
 # The npm packages built from the measured binary (scripts/npm-pack.sh) and installed offline into
 # a throwaway project. One more hyperfine run of interleaved rounds, cache hits all:
@@ -344,4 +355,4 @@ PY
 fi
 
 # The exit status says whether every target was met (hyperfine's numbers are above either way).
-(( failed == 0 && npm_failed == 0 ))
+(( failed == 0 && npm_failed == 0 && webhook_failed == 0 ))

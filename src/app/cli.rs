@@ -5,6 +5,9 @@ use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 use crate::settings::Flow;
 
+mod webhook_lab;
+pub(crate) use webhook_lab::*;
+
 pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
 /// No Wix token lives longer than this: a larger `--min-ttl` could never be met.
 const MAX_MIN_TTL: u64 = crate::settings::flow::MAX_TOKEN_LIFETIME;
@@ -57,7 +60,7 @@ pub(crate) enum Command {
     /// Print the installer URL for the profile (to share, or to open by hand)
     #[command(name = "install-url")]
     InstallUrl(Deferred<InstallUrlArgs>),
-    /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
+    /// Wix's signed webhook events: verify, receive behind a tunnel, and send test events to your handler
     Webhook(Deferred<WebhookArgs>),
     /// Choose the active profile and the profile's default instance
     Switch(Deferred<SwitchArgs>),
@@ -262,6 +265,13 @@ pub(crate) enum WebhookCommand {
     Verify(WebhookVerifyArgs),
     /// Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances
     Listen(WebhookListenArgs),
+    /// Make (once per profile) and print the development key pair that trigger and test sign with
+    #[command(name = "dev-key")]
+    DevKey(WebhookDevKeyArgs),
+    /// Send a signed event to your handler, as Wix sends it
+    Trigger(WebhookTriggerArgs),
+    /// Grade your handler: signatures, forgeries, retries, order, speed, size
+    Test(WebhookTestArgs),
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +296,10 @@ pub(crate) struct WebhookVerifyArgs {
     /// Accept an expired event (replaying an old delivery)
     #[arg(long)]
     pub ignore_expiry: bool,
+
+    /// Verify with the profile's development key (`wixauth webhook dev-key`)
+    #[arg(long, conflicts_with = "public_key")]
+    pub dev_key: bool,
 
     /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
     // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
@@ -314,6 +328,14 @@ pub(crate) struct WebhookListenArgs {
     /// Exit after the first valid event
     #[arg(long)]
     pub once: bool,
+
+    /// Verify with the profile's development key (`wixauth webhook dev-key`)
+    #[arg(long, conflicts_with = "public_key")]
+    pub dev_key: bool,
+
+    /// Write each verified delivery (raw body, headers, time) as one file in DIR (made 0700), for `trigger --replay`
+    #[arg(long, value_name = "DIR")]
+    pub save_deliveries: Option<std::path::PathBuf>,
 
     /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
     // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.

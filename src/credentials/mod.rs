@@ -16,11 +16,11 @@ pub(crate) mod profile;
 mod resolve;
 pub(crate) mod store;
 
-use crate::core::error::{Error, Result};
+use crate::core::error::{Cmd, Error, Result};
 use crate::core::fsutil::FileLock;
 use crate::core::log::Notes;
 use crate::core::secret::Secret;
-use crate::settings::config::{Config, Paths, StoreKind};
+use crate::settings::config::{Config, DevKeyRecord, Paths, StoreKind};
 use crate::settings::env::Env;
 use crate::settings::Flow;
 use crate::wix::LazyClient;
@@ -127,6 +127,41 @@ impl<'a> Session<'a> {
         match flow.is_headless() {
             true => key.held_by(self.profile),
             false => key,
+        }
+    }
+
+    /// The profile's webhook development key: where it is and its private key (PEM); `None`
+    /// when `webhook dev-key` never made one. One that cannot be read is a usage error whose
+    /// fix makes a new one.
+    pub(crate) fn webhook_dev_key(&self) -> Result<Option<(DevKeyRecord, Secret)>> {
+        let Some(record) = self
+            .config
+            .profile(self.profile)
+            .and_then(|p| p.webhook_dev_key.clone())
+        else {
+            return Ok(None);
+        };
+        let rotate = || Cmd::new(&["webhook", "dev-key", "--rotate"]);
+        let key = store::SecretKey::webhook_dev_key(self.profile, &record.id);
+        match self.secrets.get(&key, Some(record.store)) {
+            Ok(Some((secret, _))) => Ok(Some((record, secret))),
+            Ok(None) => Err(Error::usage(format!(
+                "the webhook dev key of profile {} is not in the {} store any more",
+                self.profile, record.store
+            ))
+            .run(rotate())),
+            Err(e) => {
+                let e = e
+                    .context(format!(
+                        "reading the webhook dev key of profile {}",
+                        self.profile
+                    ))
+                    .exit_as(crate::core::error::Exit::Usage);
+                Err(match e.next_step() {
+                    Some(_) => e,
+                    None => e.run(rotate()),
+                })
+            }
         }
     }
 

@@ -15,7 +15,9 @@ use crate::core::error::Result;
 use crate::core::fsutil;
 use crate::core::log::{debug, Notes};
 use crate::core::secret::Secret;
-use crate::settings::config::{Config, Instance, InstanceSource, Paths, Profile, StoreKind};
+use crate::settings::config::{
+    Config, DevKeyRecord, Instance, InstanceSource, Paths, Profile, StoreKind,
+};
 use crate::settings::flow::Kind;
 use crate::settings::Flow;
 use crate::wix::TokenGrant;
@@ -247,6 +249,10 @@ impl Lifecycle<'_> {
             self.forget_headless_leftovers(old)?;
             self.forget_app_leftovers(old, None)?;
         }
+        if let Some(dev) = self.previous().and_then(|p| p.webhook_dev_key.as_ref()) {
+            let key = SecretKey::webhook_dev_key(self.profile, &dev.id);
+            self.secrets.delete_everywhere(&key, Some(dev.store))?;
+        }
         // Whatever else it wrote: secrets of instances a later login dropped.
         self.secrets.delete_file_entries_of(self.profile)?;
         let name = self.profile.to_string();
@@ -367,6 +373,44 @@ impl Lifecycle<'_> {
                 p.default_instance = Some(id.to_string());
             }
         })
+    }
+
+    /// `webhook dev-key`: a new development key pair. The private key goes to the secret store
+    /// first, then config.toml names it, then a rotated-out key's entry is removed. Without
+    /// `replace`, a key another run stored meanwhile wins (checked under the config lock) and
+    /// ours is removed again. Returns the record now in force.
+    pub(crate) fn save_dev_key(
+        &self,
+        id: &str,
+        private_pem: &Secret,
+        public_pem: &str,
+        replace: bool,
+    ) -> Result<DevKeyRecord> {
+        let ours = SecretKey::webhook_dev_key(self.profile, id);
+        let store = self.secrets.put(&ours, private_pem)?;
+        let record = DevKeyRecord {
+            id: id.to_string(),
+            public_key: public_pem.to_string(),
+            store,
+            unknown: toml::Table::new(),
+        };
+        let (kept, replaced) = self.update_profile(|p| match p.webhook_dev_key.clone() {
+            Some(existing) if !replace => (existing, None),
+            old => {
+                p.webhook_dev_key = Some(record.clone());
+                (record.clone(), old)
+            }
+        })?;
+        let leftover = match (&replaced, kept.id == id) {
+            (Some(old), true) => Some(SecretKey::webhook_dev_key(self.profile, &old.id)),
+            (_, false) => Some(ours),
+            (None, true) => None,
+        };
+        if let Some(left) = leftover {
+            let hint = replaced.as_ref().map(|o| o.store).unwrap_or(store);
+            self.secrets.delete_everywhere(&left, Some(hint))?;
+        }
+        Ok(kept)
     }
 
     /// `webhook set-key`: the app's webhook public key (public: config.toml).

@@ -70,6 +70,21 @@ pub(crate) struct Profile {
     /// The app's webhook public key (PEM; public, so not in the secret store).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_public_key: Option<String>,
+    /// `webhook dev-key`: the development key pair's public half; the private half is in
+    /// the secret store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_dev_key: Option<DevKeyRecord>,
+    #[serde(flatten)]
+    pub unknown: toml::Table,
+}
+
+/// Where a profile's webhook development key is: its id (in the secret entry's name and the
+/// JWT `kid`), its public key (PEM), and which store holds the private key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DevKeyRecord {
+    pub id: String,
+    pub public_key: String,
+    pub store: StoreKind,
     #[serde(flatten)]
     pub unknown: toml::Table,
 }

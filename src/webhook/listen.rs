@@ -49,6 +49,8 @@ pub struct ListenOptions {
     pub path: String,
     pub forward_to: Option<Url>,
     pub save_instances: bool,
+    /// `--save-deliveries DIR` (the webhook lab's `replay`).
+    pub save_deliveries: Option<std::path::PathBuf>,
     pub once: bool,
 }
 
@@ -121,6 +123,9 @@ pub fn run(opts: &ListenOptions, key: PublicKey, saver: Saver, io: &mut Io) -> R
         key,
         path: opts.path.clone(),
         saver: opts.save_instances.then(|| start_saver(saver)),
+        deliveries: (opts.save_deliveries.as_deref())
+            .map(super::replay::DeliveryLog::open)
+            .transpose()?,
         out: out.clone(),
     };
     // Ctrl-C wakes the loop (which then exits 130 and frees the port).

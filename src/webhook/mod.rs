@@ -1,12 +1,23 @@
 //! Wix webhooks: the app's public key (this file), verifying and decoding one delivery
-//! (`verify`), and the local receiver for development behind a tunnel (`listen`).
+//! (`verify`), and the local receiver for development behind a tunnel (`listen`). The webhook
+//! lab sends them: the development key (`dev_key`), the built-in events (`events`), Wix's
+//! envelope and its forgeries (`envelope`), posting to a handler (`send`), `trigger`, the
+//! `test` battery and its report card (`battery`, `report`), and saved deliveries (`replay`).
 //!
 //! The key is public (Wix shows it on the app dashboard's Webhooks page), so it may come from
 //! argv, the environment or config.toml. What must never happen is echoing back a *private*
 //! key someone pasted by mistake: errors name the kind of PEM block, never its content.
 
+pub mod battery;
+pub mod dev_key;
+pub mod envelope;
+pub mod events;
 pub mod instances;
 pub mod listen;
+pub mod replay;
+pub mod report;
+pub mod send;
+pub mod trigger;
 pub mod verify;
 
 use std::path::Path;
@@ -222,6 +233,19 @@ pub fn resolve_key(
     )))
 }
 
+/// The byte offset of serde_json's 1-based `line` and `column` in `text` (where a parse
+/// error is, for a message that names it).
+pub fn byte_offset(text: &[u8], line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (n, l) in text.split(|&b| b == b'\n').enumerate() {
+        if n + 1 == line {
+            return offset + column.saturating_sub(1).min(l.len());
+        }
+        offset += l.len() + 1;
+    }
+    text.len()
+}
+
 /// An app id from an event, accepted into config.toml: letters, digits, `-` and `_`, bounded.
 pub fn is_app_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
@@ -233,6 +257,13 @@ pub fn is_app_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_offsets_of_parse_errors() {
+        let text = b"{\n  \"a\": x\n}";
+        let e = serde_json::from_slice::<serde_json::Value>(text).unwrap_err();
+        assert_eq!(byte_offset(text, e.line(), e.column()), 9);
+    }
 
     #[test]
     fn labels_are_never_echoed_when_odd() {

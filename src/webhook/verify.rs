@@ -172,7 +172,8 @@ fn layer(envelope: &Map<String, Value>, name: &str) -> Result<Value> {
     }
 }
 
-fn decode_event(claims: &Value) -> Result<Event> {
+/// The event in verified (or self-made) claims.
+pub(super) fn decode_event(claims: &Value) -> Result<Event> {
     let data = match claims.get("data") {
         Some(Value::String(text)) => text,
         Some(Value::Object(_)) => {

@@ -281,7 +281,10 @@ fn the_listeners_pages_read_as_written_for_a_person_in_chromium() {
     for text in [&stray, &wrong, &app] {
         assert!(!text.contains('`'), "a literal backtick: {text}");
         assert!(text.contains("You can close this tab"), "{text}");
-        assert!(!text.contains('\u{2718}') && !text.contains("could not log in"), "{text}");
+        assert!(
+            !text.contains('\u{2718}') && !text.contains("could not log in"),
+            "{text}"
+        );
     }
     login.assert_running("the pages");
     login.signal("INT");

@@ -43,5 +43,9 @@ mod trust;
 mod trust_files;
 mod trust_two;
 mod webhook;
+mod webhook_battery;
+mod webhook_lab;
 mod webhook_load;
+// Wix's JS SDK as the handler (Node.js needed: #[ignore]d, run by scripts/test.sh).
+mod webhook_node;
 mod whoami;

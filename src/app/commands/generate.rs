@@ -113,6 +113,19 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ("Listen on 127.0.0.1:8339/webhook (point the tunnel there):", "wixauth webhook listen"),
         ("Relay each valid delivery to a local server, and stop after one:", "wixauth webhook listen --forward-to http://127.0.0.1:3000/hooks --once"),
     ]),
+    ("webhook dev-key", &[
+        ("Print the development public key (made the first time):", "wixauth webhook dev-key"),
+        ("Give it to a Node handler as one line:", "export WIX_PUBLIC_KEY=\"$(wixauth webhook dev-key --format base64)\""),
+    ]),
+    ("webhook trigger", &[
+        ("Send an install to your handler, as Wix sends it:", "wixauth webhook trigger AppInstalled --to http://localhost:3000/webhooks"),
+        ("A burst of 100 purchases, 8 at a time, each delivered twice:", "wixauth webhook trigger PaidPlanPurchased --to http://localhost:3000/webhooks --count 100 --concurrency 8 --duplicate"),
+        ("Replay deliveries saved by `webhook listen --save-deliveries saved/`:", "wixauth webhook trigger --replay saved/ --to http://localhost:3000/webhooks"),
+    ]),
+    ("webhook test", &[
+        ("Grade your handler (exit 1 when a required check fails):", "wixauth webhook test http://localhost:3000/webhooks"),
+        ("Only the signature checks, as JSON:", "wixauth webhook test http://localhost:3000/webhooks --only wrong-key --only tampered --json"),
+    ]),
     ("switch", &[
         ("Make a profile the active one:", "wixauth switch --profile shop"),
         ("Choose the profile's default instance interactively:", "wixauth switch"),

@@ -1,4 +1,7 @@
-//! `wixauth webhook set-key|verify|listen`: Wix's signed webhook deliveries.
+//! `wixauth webhook set-key|verify|listen`: Wix's signed webhook deliveries; `dev-key`,
+//! `trigger` and `test` (the webhook lab) are in `lab`.
+
+mod lab;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -14,6 +17,8 @@ use crate::webhook::{self, verify, PublicKey};
 pub struct WebhookOptions {
     /// `--public-key`: PEM, base64 of it, or `@FILE`.
     pub public_key: Option<String>,
+    /// `--dev-key`: verify with the profile's development key.
+    pub dev_key: bool,
     pub action: Action,
 }
 
@@ -28,6 +33,9 @@ pub enum Action {
         ignore_expiry: bool,
     },
     Listen(ListenOptions),
+    DevKey(lab::DevKeyOptions),
+    Trigger(lab::TriggerOpts),
+    Test(lab::TestOpts),
 }
 
 impl WebhookOptions {
@@ -35,12 +43,14 @@ impl WebhookOptions {
         Ok(match &args.command {
             WebhookCommand::SetKey(a) => WebhookOptions {
                 public_key: a.public_key.clone(),
+                dev_key: false,
                 action: Action::SetKey {
                     file: a.file.clone(),
                 },
             },
             WebhookCommand::Verify(a) => WebhookOptions {
                 public_key: a.public_key.clone(),
+                dev_key: a.dev_key,
                 action: Action::Verify {
                     file: a.file.clone(),
                     ignore_expiry: a.ignore_expiry,
@@ -48,6 +58,7 @@ impl WebhookOptions {
             },
             WebhookCommand::Listen(a) => WebhookOptions {
                 public_key: a.public_key.clone(),
+                dev_key: a.dev_key,
                 action: Action::Listen(ListenOptions {
                     port: a.port,
                     path: a.path.clone(),
@@ -58,14 +69,29 @@ impl WebhookOptions {
                         .transpose()?,
                     save_instances: a.save_instances,
                     once: a.once,
+                    save_deliveries: a.save_deliveries.clone(),
                 }),
             },
+            WebhookCommand::DevKey(a) => lab_options(Action::DevKey(a.into())),
+            WebhookCommand::Trigger(a) => lab_options(Action::Trigger(a.into())),
+            WebhookCommand::Test(a) => lab_options(Action::Test(a.into())),
         })
+    }
+}
+
+fn lab_options(action: Action) -> WebhookOptions {
+    WebhookOptions {
+        public_key: None,
+        dev_key: false,
+        action,
     }
 }
 
 pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     match &opts.action {
+        Action::DevKey(o) => lab::dev_key(o, ctx, io),
+        Action::Trigger(o) => lab::trigger(o, ctx, io),
+        Action::Test(o) => lab::test(o, ctx, io),
         Action::SetKey { file } => set_key(opts, file.as_deref(), ctx, io),
         Action::Verify {
             file,
@@ -98,6 +124,9 @@ pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> 
 }
 
 fn key(opts: &WebhookOptions, ctx: &Context, io: &mut Io) -> Result<PublicKey> {
+    if opts.dev_key {
+        return webhook::dev_key::public_key_of(&ctx.profile, ctx.active_profile());
+    }
     webhook::resolve_key(
         &mut *io.stdin,
         opts.public_key.as_deref(),

@@ -5,6 +5,7 @@
 
 pub mod crowd;
 pub mod emulator;
+pub mod fake_handler;
 pub mod loopback;
 
 use std::process::Output;
