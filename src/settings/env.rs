@@ -17,7 +17,7 @@ pub(crate) const DEFAULT_KEYRING_SERVICE: &str = "wixauth";
 const DEFAULT_HTTP_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Every environment variable wixauth reads, with what it means (`wixauth help environment`).
-pub const VARIABLES: &[(&str, &str)] = &[
+pub(crate) const VARIABLES: &[(&str, &str)] = &[
     ("WIXAUTH_PROFILE", "Profile to use, like --profile (default: default)."),
     ("WIX_INSTANCE_ID", "App instance to act for, like --instance (default: the profile's last logged-in instance)."),
     ("WIX_APP_ID", "App ID, like --app-id. With WIX_APP_SECRET it lets every command run without a config file (CI)."),

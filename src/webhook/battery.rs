@@ -15,7 +15,7 @@ use super::send::{format_ms, percentile, send_all, Answer, Handler, Outcome};
 use crate::core::error::{Error, Result};
 
 /// Every check, in the order they run; `true` marks the advisory one.
-pub const CHECKS: &[(&str, bool)] = &[
+pub(crate) const CHECKS: &[(&str, bool)] = &[
     ("valid", false),
     ("all-events", false),
     ("wrong-key", false),
@@ -31,7 +31,7 @@ pub const CHECKS: &[(&str, bool)] = &[
 ];
 
 /// Wix's limit for an answer.
-pub const WIX_BUDGET: Duration = Duration::from_millis(1250);
+pub(crate) const WIX_BUDGET: Duration = Duration::from_millis(1250);
 /// The oversized check's body (over 1 MiB).
 const OVERSIZED: usize = 1024 * 1024 + 64 * 1024;
 /// How many of the burst are in flight at once.
@@ -39,7 +39,7 @@ const BURST_PARALLEL: usize = 4;
 
 /// One graded check.
 #[derive(Debug, Clone)]
-pub struct Check {
+pub(crate) struct Check {
     pub name: &'static str,
     pub ok: bool,
     pub advisory: bool,
@@ -51,7 +51,7 @@ pub struct Check {
     pub fix: Option<&'static str>,
 }
 
-pub struct BatteryOptions {
+pub(crate) struct BatteryOptions {
     pub only: Vec<String>,
     pub skip: Vec<String>,
     pub burst: usize,
@@ -59,7 +59,7 @@ pub struct BatteryOptions {
 }
 
 /// The checks `--only`/`--skip` select, or a usage error naming the known ones.
-pub fn select(only: &[String], skip: &[String]) -> Result<Vec<&'static str>> {
+pub(crate) fn select(only: &[String], skip: &[String]) -> Result<Vec<&'static str>> {
     for name in only.iter().chain(skip) {
         if !CHECKS.iter().any(|(n, _)| n == name) {
             let names: Vec<&str> = CHECKS.iter().map(|(n, _)| *n).collect();
@@ -144,7 +144,7 @@ fn check(
 
 /// Runs the selected checks in order. `wrong` makes the other key of `wrong-key` (started at
 /// once on its own thread: RSA key generation is the slowest part of the battery).
-pub fn run(handler: Handler, key: &DevKey, opts: &BatteryOptions) -> Result<Vec<Check>> {
+pub(crate) fn run(handler: Handler, key: &DevKey, opts: &BatteryOptions) -> Result<Vec<Check>> {
     let names = select(&opts.only, &opts.skip)?;
     let wrong = names
         .contains(&"wrong-key")

@@ -17,13 +17,13 @@ use crate::core::secret::Secret;
 use crate::settings::config::Profile;
 
 /// Bits of the key: what Wix's app keys have.
-pub const BITS: usize = 2048;
+pub(crate) const BITS: usize = 2048;
 
 /// What `dev-key` says on stderr each time it prints a key.
-pub const FOR_DEVELOPMENT: &str = "This key is for development only: give the public key to your handler while you test it (`webhook trigger`, `webhook test`). Production handlers verify with the app's key from the dashboard (Webhooks → Get Public Key).";
+pub(crate) const FOR_DEVELOPMENT: &str = "This key is for development only: give the public key to your handler while you test it (`webhook trigger`, `webhook test`). Production handlers verify with the app's key from the dashboard (Webhooks → Get Public Key).";
 
 /// A development key pair, ready to sign.
-pub struct DevKey {
+pub(crate) struct DevKey {
     /// Short hex id of the public key: the JWT `kid` and the secret entry's name.
     pub id: String,
     private: rsa::PrivateKey,
@@ -43,14 +43,14 @@ fn broken(why: &str) -> Error {
 
 impl DevKey {
     /// A new pair from the operating system's CSPRNG.
-    pub fn generate() -> Result<DevKey> {
+    pub(crate) fn generate() -> Result<DevKey> {
         let private = rsa::PrivateKey::new(&mut getrandom_04::SysRng, BITS)
             .map_err(|e| Error::failure(format!("cannot make an RSA key: {e}")))?;
         DevKey::from_private(private)
     }
 
     /// The key kept in the secret store (PKCS#8 PEM).
-    pub fn from_secret(pem: &Secret) -> Result<DevKey> {
+    pub(crate) fn from_secret(pem: &Secret) -> Result<DevKey> {
         let private = rsa::PrivateKey::from_pkcs8_pem(pem.expose())
             .map_err(|_| broken("it is not an RSA private key"))?;
         DevKey::from_private(private)
@@ -73,7 +73,7 @@ impl DevKey {
     }
 
     /// The private key as PKCS#8 PEM, for the secret store only.
-    pub fn to_secret(&self) -> Result<Secret> {
+    pub(crate) fn to_secret(&self) -> Result<Secret> {
         let pem = self
             .private
             .to_pkcs8_pem(LineEnding::LF)
@@ -82,13 +82,13 @@ impl DevKey {
     }
 
     /// An RS256 JWT of `claims`, signed as Wix signs deliveries (header `alg`, `kid`, `typ`).
-    pub fn sign(&self, claims: &Value) -> Result<String> {
+    pub(crate) fn sign(&self, claims: &Value) -> Result<String> {
         let header = serde_json::json!({"kid": self.id, "alg": "RS256", "typ": "JWT"});
         self.sign_parts(&header.to_string(), &claims.to_string())
     }
 
     /// Signs `header.claims` (both JSON text, base64url-encoded here) with RS256.
-    pub fn sign_parts(&self, header: &str, claims: &str) -> Result<String> {
+    pub(crate) fn sign_parts(&self, header: &str, claims: &str) -> Result<String> {
         let input = format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(header),
@@ -106,7 +106,7 @@ impl DevKey {
 
 /// How `dev-key` prints the public key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyFormat {
+pub(crate) enum KeyFormat {
     /// `-----BEGIN PUBLIC KEY-----` lines.
     Pem,
     /// Base64 of the PEM on one line (what a `WIX_PUBLIC_KEY` variable usually holds).
@@ -114,7 +114,7 @@ pub enum KeyFormat {
 }
 
 /// The public key as `format` says, newline-terminated.
-pub fn format_public(pem: &str, format: KeyFormat) -> String {
+pub(crate) fn format_public(pem: &str, format: KeyFormat) -> String {
     match format {
         KeyFormat::Pem => format!("{}\n", pem.trim_end()),
         KeyFormat::Base64 => format!("{}\n", STANDARD.encode(pem)),
@@ -122,7 +122,7 @@ pub fn format_public(pem: &str, format: KeyFormat) -> String {
 }
 
 /// `verify|listen --dev-key`: the public half of the profile's dev key (config.toml).
-pub fn public_key_of(profile_name: &str, profile: Option<&Profile>) -> Result<PublicKey> {
+pub(crate) fn public_key_of(profile_name: &str, profile: Option<&Profile>) -> Result<PublicKey> {
     let Some(record) = profile.and_then(|p| p.webhook_dev_key.as_ref()) else {
         return Err(
             Error::usage(format!("profile {profile_name:?} has no webhook dev key"))

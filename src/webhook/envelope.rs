@@ -14,11 +14,11 @@ use super::verify::{decode_event, Event};
 use crate::core::error::{Error, Result};
 
 /// `exp` is `iat` + this (one hour).
-pub const LIFETIME: u64 = 3600;
+pub(crate) const LIFETIME: u64 = 3600;
 
 /// One event to deliver, before it is signed.
 #[derive(Debug, Clone)]
-pub struct Draft {
+pub(crate) struct Draft {
     pub event_type: String,
     pub instance_id: String,
     pub payload: Value,
@@ -28,7 +28,7 @@ pub struct Draft {
 
 impl Draft {
     /// The middle layer (`claims.data` parsed).
-    pub fn envelope(&self) -> Value {
+    pub(crate) fn envelope(&self) -> Value {
         let mut envelope = json!({
             "eventType": self.event_type,
             "instanceId": self.instance_id,
@@ -42,12 +42,12 @@ impl Draft {
     }
 
     /// The JWT claims, issued now (or, `expired`, two hours ago, so `exp` passed an hour ago).
-    pub fn claims(&self, expired: bool) -> Value {
+    pub(crate) fn claims(&self, expired: bool) -> Value {
         claims_of(self.envelope().to_string(), expired)
     }
 }
 
-pub fn now_unix() -> u64 {
+pub(crate) fn now_unix() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -55,7 +55,7 @@ pub fn now_unix() -> u64 {
 }
 
 /// Claims around an envelope (already JSON text), with fresh `iat`/`exp`.
-pub fn claims_of(envelope_text: String, expired: bool) -> Value {
+pub(crate) fn claims_of(envelope_text: String, expired: bool) -> Value {
     let iat = match expired {
         true => now_unix().saturating_sub(2 * LIFETIME),
         false => now_unix(),
@@ -65,12 +65,12 @@ pub fn claims_of(envelope_text: String, expired: bool) -> Value {
 
 /// A signed delivery and the event it carries (the `webhook verify` shape, for `--json`).
 #[derive(Debug, Clone)]
-pub struct Signed {
+pub(crate) struct Signed {
     pub jwt: String,
     pub event: Event,
 }
 
-pub fn sign(key: &DevKey, claims: &Value) -> Result<Signed> {
+pub(crate) fn sign(key: &DevKey, claims: &Value) -> Result<Signed> {
     Ok(Signed {
         jwt: key.sign(claims)?,
         event: decode_event(claims)?,
@@ -78,7 +78,7 @@ pub fn sign(key: &DevKey, claims: &Value) -> Result<Signed> {
 }
 
 /// Signs many claims on every core (RSA signing is the slow part of a burst).
-pub fn sign_all(key: &DevKey, claims: &[Value]) -> Result<Vec<Signed>> {
+pub(crate) fn sign_all(key: &DevKey, claims: &[Value]) -> Result<Vec<Signed>> {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -110,14 +110,14 @@ fn b64(text: &str) -> String {
 }
 
 /// The claims of a JWT, unverified (replaying a saved delivery; changing a forgery).
-pub fn claims_of_jwt(jwt: &str) -> Option<Value> {
+pub(crate) fn claims_of_jwt(jwt: &str) -> Option<Value> {
     let middle = jwt.trim().split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(middle.trim_end_matches('=')).ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
 /// `alg: none`: the claims unsigned, with an empty signature.
-pub fn alg_none(claims: &Value) -> String {
+pub(crate) fn alg_none(claims: &Value) -> String {
     format!(
         "{}.{}.",
         b64(&json!({"alg": "none", "typ": "JWT"}).to_string()),
@@ -127,7 +127,7 @@ pub fn alg_none(claims: &Value) -> String {
 
 /// HS256 keyed with the public key's PEM text: the key-confusion forgery that a verifier
 /// taking its algorithm from the token falls for.
-pub fn hs256_with_public_key(claims: &Value, public_pem: &str) -> Result<String> {
+pub(crate) fn hs256_with_public_key(claims: &Value, public_pem: &str) -> Result<String> {
     let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
     let forged = |e: jsonwebtoken::errors::Error| {
         Error::failure(format!("cannot build the HS256 forgery: {e}"))
@@ -138,7 +138,7 @@ pub fn hs256_with_public_key(claims: &Value, public_pem: &str) -> Result<String>
 
 /// `jwt` with one byte of its payload changed (inside the event's instance id) and its
 /// header and signature kept.
-pub fn tampered(jwt: &str) -> Option<String> {
+pub(crate) fn tampered(jwt: &str) -> Option<String> {
     let parts: Vec<&str> = jwt.split('.').collect();
     let mut claims = URL_SAFE_NO_PAD.decode(parts.get(1)?).ok()?;
     // The first hex digit after `instanceId` (escaped inside the data string).

@@ -13,7 +13,7 @@ use crate::core::error::{Error, Result};
 use crate::core::text::printable;
 
 /// One built-in event.
-pub struct BuiltIn {
+pub(crate) struct BuiltIn {
     /// The `eventType` string (also what `trigger` takes as EVENT).
     pub name: &'static str,
     /// The SDK's typed handler for it.
@@ -24,7 +24,7 @@ pub struct BuiltIn {
 }
 
 /// What a payload is made of: the app id, and fresh ids and times.
-pub struct Fresh {
+pub(crate) struct Fresh {
     pub app_id: String,
     pub now: SystemTime,
 }
@@ -37,7 +37,7 @@ impl Fresh {
 }
 
 /// A random (version 4) UUID from the OS CSPRNG.
-pub fn uuid() -> String {
+pub(crate) fn uuid() -> String {
     let mut b = [0u8; 16];
     // getrandom only fails where there is no OS RNG at all; ids then still differ per run.
     if getrandom::fill(&mut b).is_err() {
@@ -64,7 +64,7 @@ pub fn uuid() -> String {
 const PLAN: &str = "premium";
 const PREVIOUS_PLAN: &str = "basic";
 
-pub const BUILT_IN: &[BuiltIn] = &[
+pub(crate) const BUILT_IN: &[BuiltIn] = &[
     BuiltIn {
         name: "AppInstalled",
         sdk_handler: "onAppInstanceInstalled",
@@ -152,7 +152,7 @@ fn plan(f: &Fresh, cycle: &str, more: Value) -> Value {
 impl BuiltIn {
     /// The built-in event named `name` (as Wix spells it; case-insensitive), or a usage error
     /// that lists them.
-    pub fn find(name: &str) -> Result<&'static BuiltIn> {
+    pub(crate) fn find(name: &str) -> Result<&'static BuiltIn> {
         BUILT_IN
             .iter()
             .find(|e| e.name.eq_ignore_ascii_case(name))
@@ -167,17 +167,17 @@ impl BuiltIn {
     }
 
     /// A fresh payload.
-    pub fn payload(&self, fresh: &Fresh) -> Value {
+    pub(crate) fn payload(&self, fresh: &Fresh) -> Value {
         (self.payload)(fresh)
     }
 }
 
-pub fn names() -> Vec<&'static str> {
+pub(crate) fn names() -> Vec<&'static str> {
     BUILT_IN.iter().map(|e| e.name).collect()
 }
 
 /// `trigger --list`: one line per event.
-pub fn list() -> String {
+pub(crate) fn list() -> String {
     let mut out = String::new();
     for e in BUILT_IN {
         out.push_str(&format!(
@@ -190,7 +190,7 @@ pub fn list() -> String {
 
 /// Which identity a delivery carries (`--identity`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Identity {
+pub(crate) enum Identity {
     App,
     Visitor,
     Member,
@@ -199,7 +199,7 @@ pub enum Identity {
 
 impl Identity {
     /// The `identity` layer: `identityType` and its one id.
-    pub fn layer(self, app_id: &str) -> Value {
+    pub(crate) fn layer(self, app_id: &str) -> Value {
         let (kind, field, id) = match self {
             Identity::App => ("APP", "appId", app_id.to_string()),
             Identity::Visitor => ("ANONYMOUS_VISITOR", "anonymousVisitorId", uuid()),
@@ -213,7 +213,7 @@ impl Identity {
 
 /// `--set KEY=VALUE` over `payload`: KEY may be a dotted path into objects; VALUE is JSON
 /// when it parses as JSON (`3`, `true`, `null`, `{…}`), else a string.
-pub fn set_field(payload: &mut Value, assignment: &str) -> Result<()> {
+pub(crate) fn set_field(payload: &mut Value, assignment: &str) -> Result<()> {
     let Some((path, raw)) = assignment.split_once('=') else {
         return Err(Error::usage(format!(
             "--set {} must be KEY=VALUE",
@@ -248,7 +248,7 @@ pub fn set_field(payload: &mut Value, assignment: &str) -> Result<()> {
 }
 
 /// `--data` over a built-in payload: the given top-level fields win.
-pub fn merge(payload: &mut Value, given: Value) {
+pub(crate) fn merge(payload: &mut Value, given: Value) {
     match (payload.as_object_mut(), given) {
         (Some(base), Value::Object(over)) => base.extend(over),
         (_, given) => *payload = given,

@@ -23,7 +23,7 @@ const NOT_SAVED: &[&str] = &["authorization", "cookie", "proxy-authorization"];
 
 /// One saved delivery, as its file holds it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedDelivery {
+pub(crate) struct SavedDelivery {
     pub received_at: String,
     pub headers: Vec<(String, String)>,
     /// The raw request body: the JWT.
@@ -31,14 +31,14 @@ pub struct SavedDelivery {
 }
 
 /// Where `listen --save-deliveries` writes.
-pub struct DeliveryLog {
+pub(crate) struct DeliveryLog {
     dir: PathBuf,
     seq: AtomicU64,
 }
 
 impl DeliveryLog {
     /// Creates DIR (0700) when missing; an existing one must be the user's own.
-    pub fn open(dir: &Path) -> Result<DeliveryLog> {
+    pub(crate) fn open(dir: &Path) -> Result<DeliveryLog> {
         fsutil::create_private_dir(dir)?;
         Ok(DeliveryLog {
             dir: dir.to_path_buf(),
@@ -48,7 +48,7 @@ impl DeliveryLog {
 
     /// Writes one delivery (0600; written under a temporary name, then renamed, so a replay
     /// never reads half a file). Files sort by name in the order the deliveries came.
-    pub fn save(&self, body: &[u8], headers: &hyper::HeaderMap) -> Result<PathBuf> {
+    pub(crate) fn save(&self, body: &[u8], headers: &hyper::HeaderMap) -> Result<PathBuf> {
         let now = SystemTime::now();
         let nanos = now
             .duration_since(UNIX_EPOCH)
@@ -92,12 +92,12 @@ impl DeliveryLog {
 
 /// The `listen` hook, when `--save-deliveries` is on: a delivery's headers, kept while its
 /// body arrives.
-pub struct Pending<'a> {
+pub(crate) struct Pending<'a> {
     log: &'a DeliveryLog,
     headers: hyper::HeaderMap,
 }
 
-pub fn pending<'a>(
+pub(crate) fn pending<'a>(
     log: Option<&'a DeliveryLog>,
     headers: &hyper::HeaderMap,
 ) -> Option<Pending<'a>> {
@@ -110,7 +110,7 @@ pub fn pending<'a>(
 impl Pending<'_> {
     /// Saves the delivery once it verified; a failure is a line for stderr (the delivery is
     /// still answered 200).
-    pub fn verified(self, body: &[u8]) -> Option<String> {
+    pub(crate) fn verified(self, body: &[u8]) -> Option<String> {
         self.log
             .save(body, &self.headers)
             .err()
@@ -119,7 +119,7 @@ impl Pending<'_> {
 }
 
 /// The deliveries in FILE, or in every `*.json` file of DIR in the order they were received.
-pub fn load(path: &Path) -> Result<Vec<(PathBuf, SavedDelivery)>> {
+pub(crate) fn load(path: &Path) -> Result<Vec<(PathBuf, SavedDelivery)>> {
     let meta = std::fs::metadata(path)
         .map_err(|e| Error::usage(format!("--replay {}: {e}", path.display())))?;
     let files = if meta.is_dir() {
@@ -176,7 +176,7 @@ fn read_one(file: &Path) -> Result<SavedDelivery> {
 }
 
 /// The saved delivery's claims with a fresh `iat` and `exp`, signed with the dev key.
-pub fn resign(file: &Path, saved: &SavedDelivery, key: &DevKey) -> Result<Signed> {
+pub(crate) fn resign(file: &Path, saved: &SavedDelivery, key: &DevKey) -> Result<Signed> {
     let mut claims = claims_of_jwt(&saved.body)
         .filter(|c| c.get("data").is_some_and(Value::is_string))
         .ok_or_else(|| {

@@ -7,11 +7,11 @@ use super::battery::Check;
 use crate::core::text::printable;
 
 /// Every required (non-advisory) check passed.
-pub fn all_passed(checks: &[Check]) -> bool {
+pub(crate) fn all_passed(checks: &[Check]) -> bool {
     checks.iter().all(|c| c.ok || c.advisory)
 }
 
-pub fn to_json(checks: &[Check]) -> Value {
+pub(crate) fn to_json(checks: &[Check]) -> Value {
     let list: Vec<Value> = checks
         .iter()
         .map(|c| {
@@ -29,7 +29,7 @@ pub fn to_json(checks: &[Check]) -> Value {
     json!({"ok": all_passed(checks), "checks": list})
 }
 
-pub fn human(checks: &[Check]) -> String {
+pub(crate) fn human(checks: &[Check]) -> String {
     let mut out = String::new();
     for c in checks {
         let mark = match (c.advisory, c.ok) {

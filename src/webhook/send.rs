@@ -15,14 +15,14 @@ use crate::core::text::printable;
 
 /// The Content-Type of a delivery (Wix's own is unconfirmed; handlers must read the raw body
 /// whatever it says): a JWT is text.
-pub const DELIVERY_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
+pub(crate) const DELIVERY_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 /// At most this much of an answer is read, for its first line.
-pub const FIRST_LINE_BYTES: usize = 1024;
+pub(crate) const FIRST_LINE_BYTES: usize = 1024;
 /// The first line is shown cut to this many characters.
 const FIRST_LINE_SHOWN: usize = 120;
 
 /// Checks a handler URL: `https://` anywhere, `http://` only on this machine.
-pub fn check_url(text: &str) -> Result<Url> {
+pub(crate) fn check_url(text: &str) -> Result<Url> {
     let url = Url::parse(text).map_err(|_| {
         Error::usage(format!(
             "{} is not a URL: give your handler's, e.g. http://localhost:3000/webhooks",
@@ -44,7 +44,7 @@ pub fn check_url(text: &str) -> Result<Url> {
 }
 
 /// `--header 'Name: value'`, checked.
-pub fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue)> {
+pub(crate) fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue)> {
     let bad = || {
         Error::usage(format!(
             "--header {} must be 'Name: value'",
@@ -59,7 +59,7 @@ pub fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue)> {
 
 /// What became of one POST.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The handler answered with this status.
     Answered(u16),
     /// No answer within the limit.
@@ -72,31 +72,31 @@ pub enum Outcome {
 
 /// One POST's answer: outcome, time to the answer's head, its first line (escaped, cut).
 #[derive(Debug, Clone)]
-pub struct Answer {
+pub(crate) struct Answer {
     pub outcome: Outcome,
     pub ms: f64,
     pub first_line: String,
 }
 
 impl Answer {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self.outcome {
             Outcome::Answered(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn is_2xx(&self) -> bool {
+    pub(crate) fn is_2xx(&self) -> bool {
         self.status().is_some_and(|s| (200..300).contains(&s))
     }
 
     /// 2xx within `budget`.
-    pub fn ok_within(&self, budget: Duration) -> bool {
+    pub(crate) fn ok_within(&self, budget: Duration) -> bool {
         self.is_2xx() && self.ms <= budget.as_secs_f64() * 1000.0
     }
 
     /// `HTTP 200 in 3 ms: ok` (or what happened instead): one line, safe for a terminal.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let ms = format_ms(self.ms);
         match &self.outcome {
             Outcome::Answered(status) => format!("HTTP {status} in {ms} ms: {}", self.first_line),
@@ -107,7 +107,7 @@ impl Answer {
     }
 }
 
-pub fn format_ms(ms: f64) -> String {
+pub(crate) fn format_ms(ms: f64) -> String {
     if ms < 10.0 {
         format!("{ms:.1}")
     } else {
@@ -116,7 +116,7 @@ pub fn format_ms(ms: f64) -> String {
 }
 
 /// Where deliveries go, and how.
-pub struct Handler {
+pub(crate) struct Handler {
     pub url: Url,
     client: reqwest::Client,
     headers: HeaderMap,
@@ -124,7 +124,11 @@ pub struct Handler {
 
 impl Handler {
     /// `limit` bounds each POST from connect to the first line of the answer.
-    pub fn new(url: Url, headers: Vec<(HeaderName, HeaderValue)>, limit: Duration) -> Result<Self> {
+    pub(crate) fn new(
+        url: Url,
+        headers: Vec<(HeaderName, HeaderValue)>,
+        limit: Duration,
+    ) -> Result<Self> {
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(limit)
@@ -158,7 +162,7 @@ impl Handler {
     }
 
     /// POSTs any body within `limit` (from the start to the answer's first line).
-    pub async fn post(&self, body: Vec<u8>, content_type: &str, limit: Duration) -> Answer {
+    pub(crate) async fn post(&self, body: Vec<u8>, content_type: &str, limit: Duration) -> Answer {
         let started = Instant::now();
         let mut headers = self.headers.clone();
         if let Ok(ct) = HeaderValue::from_str(content_type) {
@@ -237,7 +241,7 @@ async fn first_line(mut response: reqwest::Response, limit: Duration) -> String 
 }
 
 /// A current-thread runtime for one command's deliveries.
-pub fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -246,7 +250,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// POSTs each body once, `concurrency` at a time, started in their order; `each` sees every
 /// answer as it comes (index, answer). Returns the answers in the bodies' order.
-pub async fn send_all(
+pub(crate) async fn send_all(
     handler: &std::sync::Arc<Handler>,
     bodies: Vec<Vec<u8>>,
     content_type: &'static str,
@@ -286,7 +290,7 @@ pub async fn send_all(
 }
 
 /// The p-th percentile (0..=100) of `ms`, nearest rank; 0 for none.
-pub fn percentile(ms: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(ms: &[f64], p: f64) -> f64 {
     if ms.is_empty() {
         return 0.0;
     }

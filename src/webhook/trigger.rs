@@ -11,7 +11,7 @@ use super::send::{format_ms, percentile, runtime, send_all, Answer, Handler, Out
 use crate::core::error::{Error, Result};
 use crate::ui::Io;
 
-pub struct TriggerOptions {
+pub(crate) struct TriggerOptions {
     /// A delivery is good when it gets a 2xx within this (Wix's is 1250 ms).
     pub budget: Duration,
     /// How long one POST may take at all: the budget plus the HTTP timeout.
@@ -25,7 +25,7 @@ pub struct TriggerOptions {
 /// Sends `deliveries` (in their order, `concurrency` at a time) and reports. Exit codes: 0
 /// when every one got a 2xx within the budget; 4 when the handler could not be reached; 1
 /// otherwise.
-pub fn run(
+pub(crate) fn run(
     handler: Handler,
     deliveries: &[Signed],
     opts: &TriggerOptions,
@@ -68,7 +68,7 @@ pub fn run(
 }
 
 /// `1000 deliveries in 0.41 s (2439 a second): 1000 got 2xx within 1250 ms; p50 …`.
-pub fn summary(answers: &[Answer], elapsed: Duration, budget: Duration) -> String {
+pub(crate) fn summary(answers: &[Answer], elapsed: Duration, budget: Duration) -> String {
     let ms: Vec<f64> = answers
         .iter()
         .filter(|a| a.status().is_some())

@@ -14,7 +14,7 @@ use crate::webhook::instances::Saver;
 use crate::webhook::listen::{self, ListenOptions, MAX_BODY};
 use crate::webhook::{self, verify, PublicKey};
 
-pub struct WebhookOptions {
+pub(crate) struct WebhookOptions {
     /// `--public-key`: PEM, base64 of it, or `@FILE`.
     pub public_key: Option<String>,
     /// `--dev-key`: verify with the profile's development key.
@@ -22,7 +22,7 @@ pub struct WebhookOptions {
     pub action: Action,
 }
 
-pub enum Action {
+pub(crate) enum Action {
     /// Store the key from FILE (`-`: stdin), or from `--public-key` when there is no FILE.
     SetKey {
         file: Option<PathBuf>,
@@ -39,7 +39,7 @@ pub enum Action {
 }
 
 impl WebhookOptions {
-    pub fn from_args(args: &WebhookArgs) -> Result<Self> {
+    pub(crate) fn from_args(args: &WebhookArgs) -> Result<Self> {
         Ok(match &args.command {
             WebhookCommand::SetKey(a) => WebhookOptions {
                 public_key: a.public_key.clone(),
@@ -87,7 +87,7 @@ fn lab_options(action: Action) -> WebhookOptions {
     }
 }
 
-pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+pub(crate) fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     match &opts.action {
         Action::DevKey(o) => lab::dev_key(o, ctx, io),
         Action::Trigger(o) => lab::trigger(o, ctx, io),

@@ -19,6 +19,7 @@ use crate::settings::Flow;
 use crate::ui::testing::{fake_io, Buffer, Recorder, Script};
 use crate::ui::Io;
 
+#[allow(unreachable_pub)] // shared with tests/it, where its items are `pub`
 #[path = "../../../../tests/it/support/emulator.rs"]
 mod emulator;
 use emulator::Emulator;

@@ -25,7 +25,7 @@ use crate::webhook::{byte_offset, replay, report};
 /// `--data` larger than this is not an event payload.
 const MAX_DATA: u64 = 1024 * 1024;
 
-pub struct DevKeyOptions {
+pub(crate) struct DevKeyOptions {
     pub rotate: bool,
     pub format: KeyFormat,
 }
@@ -43,13 +43,13 @@ impl From<&WebhookDevKeyArgs> for DevKeyOptions {
 }
 
 /// What `trigger` sends: a built-in event, any other event type, or saved deliveries.
-pub enum What {
+pub(crate) enum What {
     BuiltIn(String),
     Other(String),
     Replay(PathBuf),
 }
 
-pub struct TriggerOpts {
+pub(crate) struct TriggerOpts {
     pub list: bool,
     pub what: Option<What>,
     pub to: Option<String>,
@@ -96,7 +96,7 @@ impl From<&WebhookTriggerArgs> for TriggerOpts {
     }
 }
 
-pub struct TestOpts {
+pub(crate) struct TestOpts {
     pub url: String,
     pub json: bool,
     pub only: Vec<String>,
@@ -118,7 +118,7 @@ impl From<&WebhookTestArgs> for TestOpts {
 
 /// `dev-key`: the profile's key pair, made the first time (or with `--rotate`); prints the
 /// public key.
-pub fn dev_key(opts: &DevKeyOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+pub(super) fn dev_key(opts: &DevKeyOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     let existing = ctx.active_profile().and_then(|p| p.webhook_dev_key.clone());
     let (record, made) = match existing {
         Some(record) if !opts.rotate => (record, false),
@@ -165,7 +165,7 @@ fn app_id(ctx: &Context) -> String {
         .unwrap_or_else(uuid)
 }
 
-pub fn trigger(opts: &TriggerOpts, ctx: &mut Context, io: &mut Io) -> Result<()> {
+pub(super) fn trigger(opts: &TriggerOpts, ctx: &mut Context, io: &mut Io) -> Result<()> {
     if opts.list {
         return io.print(&events::list());
     }
@@ -305,7 +305,7 @@ fn read_data(value: &str, io: &mut Io) -> Result<Value> {
     })
 }
 
-pub fn test(opts: &TestOpts, ctx: &mut Context, io: &mut Io) -> Result<()> {
+pub(super) fn test(opts: &TestOpts, ctx: &mut Context, io: &mut Io) -> Result<()> {
     let url = send::check_url(&opts.url)?;
     battery::select(&opts.only, &opts.skip)?;
     let key = signing_key(ctx)?;
