@@ -98,6 +98,47 @@ pub fn webhook_decode(claims: &[u8]) -> Outcome<Delivery> {
     Ok(delivery(crate::webhook::verify::decode_event(&claims)?))
 }
 
+/// A delivery saved by `listen --save-deliveries`, as `trigger --replay` reads it back.
+#[derive(Debug)]
+pub struct Saved {
+    pub headers: Vec<(String, String)>,
+    /// The claims of its body, read without a signature check (they are re-signed), as JSON.
+    pub claims: Option<String>,
+}
+
+/// A saved delivery file's text.
+pub fn saved_delivery(text: &[u8]) -> Outcome<Saved> {
+    use crate::webhook::{envelope, replay};
+    let saved = replay::parse_saved(text, Path::new("saved.json"))?;
+    Ok(Saved {
+        headers: saved.headers,
+        claims: envelope::claims_of_jwt(&saved.body).map(|c| c.to_string()),
+    })
+}
+
+/// `webhook trigger --set KEY=VALUE...` over the JSON `payload` (not JSON: `{}`), the payload
+/// after them as JSON.
+pub fn trigger_set(payload: &[u8], assignments: &[String]) -> Outcome<String> {
+    let mut payload = serde_json::from_slice(payload).unwrap_or_else(|_| serde_json::json!({}));
+    for assignment in assignments {
+        crate::webhook::events::set_field(&mut payload, assignment)?;
+    }
+    Ok(payload.to_string())
+}
+
+/// The webhook lab's handler URL (`trigger --to`, `test URL`) and `--header TEXT`, checked.
+pub fn lab_options(url: &str, header: &str) -> (Outcome<Url>, Outcome<(String, String)>) {
+    use crate::webhook::send;
+    let header = send::parse_header(header).map(|(name, value)| {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        (name.as_str().to_string(), value)
+    });
+    (
+        send::check_url(url).map_err(Failure::from),
+        header.map_err(Failure::from),
+    )
+}
+
 // ---------------------------------------------------------------- the login's callback
 
 /// What the login makes of a callback query.
