@@ -41,3 +41,13 @@ pub fn fields(data: &[u8]) -> Vec<String> {
         .map(str::to_string)
         .collect()
 }
+
+/// The URL's host is this machine (what a secret may travel to in clear text).
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}

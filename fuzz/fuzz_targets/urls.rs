@@ -74,12 +74,7 @@ fn bases(fields: &[String]) {
     match fuzz::checked_base(field(fields, 5)) {
         Ok(base) => {
             // Secrets go over https, or in clear text only to this machine.
-            let loopback = match base.host() {
-                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                None => false,
-            };
+            let loopback = common::is_loopback(&base);
             assert!(
                 base.scheme() == "https" || base.scheme() == "http" && loopback,
                 "{base}"

@@ -44,12 +44,7 @@ fuzz_target!(|data: &[u8]| {
             let (url, header) = fuzz::lab_options(field(0), field(1));
             match url {
                 Ok(url) => {
-                    let loopback = match url.host() {
-                        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-                        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-                        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-                        None => false,
-                    };
+                    let loopback = common::is_loopback(&url);
                     assert!(
                         url.scheme() == "https" || loopback,
                         "clear text off the machine: {url}"
