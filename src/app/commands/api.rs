@@ -2,13 +2,12 @@
 
 use std::io::{Read, Write};
 
-use url::Url;
-
 use crate::app::cli::ApiArgs;
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
 use crate::ui::Io;
+use crate::wix::urls::api_url;
 use crate::wix::{self, Method, Request};
 
 pub(crate) struct ApiOptions {
@@ -29,32 +28,6 @@ impl From<&ApiArgs> for ApiOptions {
             include: args.include,
         }
     }
-}
-
-/// `PATH` as a URL under the API base; any other origin is refused so a token never leaves Wix.
-pub(crate) fn api_url(api: &Url, path: &str) -> Result<Url> {
-    let refuse = || {
-        Error::usage(format!(
-            "refusing to send a Wix token to {path:?}: give a path like /apps/v1/instance or a URL under {api}"
-        ))
-    };
-    // Only a scheme before the path makes it a URL: `/x?next=https://…` is still a path.
-    let before_query = path.split(['?', '#']).next().unwrap_or_default();
-    let url = if before_query.contains("://") {
-        Url::parse(path).map_err(|_| refuse())?
-    } else if path.starts_with("//") {
-        return Err(refuse());
-    } else {
-        Url::parse(&crate::core::net::join(api, path)).map_err(|_| refuse())?
-    };
-    let same_origin = url.scheme() == api.scheme()
-        && url.host() == api.host()
-        && url.port_or_known_default() == api.port_or_known_default();
-    let under_base = url.path().starts_with(api.path().trim_end_matches('/'));
-    if !same_origin || !under_base || url.username() != "" || url.password().is_some() {
-        return Err(refuse());
-    }
-    Ok(url)
 }
 
 /// The body from `-d`: literal JSON, `@file` or `@-` (stdin); it must be valid JSON.
@@ -199,36 +172,6 @@ mod tests {
             shown,
             "{\"message\":\"\\u{1b}]0;owned\\u{7}\"}\nline two\n\\u{1b}[2J"
         );
-    }
-
-    #[test]
-    fn urls_stay_under_the_api() {
-        let api = Url::parse("https://www.wixapis.com").unwrap();
-        assert_eq!(
-            api_url(&api, "/apps/v1/instance").unwrap().as_str(),
-            "https://www.wixapis.com/apps/v1/instance"
-        );
-        assert_eq!(
-            api_url(&api, "apps/v1/instance?x=1").unwrap().as_str(),
-            "https://www.wixapis.com/apps/v1/instance?x=1"
-        );
-        assert!(api_url(&api, "https://www.wixapis.com/stores/v1/products").is_ok());
-        assert_eq!(
-            api_url(&api, "/x?next=https://evil.com/y")
-                .unwrap()
-                .as_str(),
-            "https://www.wixapis.com/x?next=https://evil.com/y"
-        );
-        for bad in [
-            "https://evil.com/x",
-            "//evil.com/x",
-            "http://www.wixapis.com/x",
-            "https://www.wixapis.com.evil.com/x",
-            "https://user:pw@www.wixapis.com/x",
-            "https://www.wixapis.com:444/x",
-        ] {
-            assert!(api_url(&api, bad).is_err(), "{bad}");
-        }
     }
 
     #[test]
