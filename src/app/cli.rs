@@ -37,7 +37,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Store an app's credentials and authorise an app instance
+    /// Store credentials: an app and one of its instances, a Wix Headless client, or an API key
     Login(Deferred<LoginArgs>),
     /// Print a valid access token (and nothing else) on stdout
     Token(Deferred<TokenArgs>),
@@ -339,6 +339,9 @@ pub(crate) struct HelpArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "API keys (--flow api-key) are for a Wix account owner's own scripts and automation: third-party Wix apps cannot use them (they use the basic or advanced flow)."
+)]
 pub(crate) struct LoginArgs {
     /// How the app gets tokens [default: the profile's; asked the first time on a TTY; else basic]
     #[arg(long, value_enum)]
@@ -348,9 +351,21 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub app_id: Option<String>,
 
-    /// Visitor/member flows: the Wix Headless OAuth client id [env: WIX_CLIENT_ID]
+    /// Wix Headless flows (visitor/member/admin): the OAuth client id [env: WIX_CLIENT_ID]
     #[arg(long, value_name = "ID", conflicts_with = "app_id")]
     pub client_id: Option<String>,
+
+    /// API key flow: the site its calls are for, sent as wix-site-id (the id after /dashboard/ in the site's dashboard URL) [env: WIX_SITE_ID]
+    #[arg(long, value_name = "ID")]
+    pub site_id: Option<String>,
+
+    /// API key flow: the account its calls are for, sent as wix-account-id (shown in the API Keys Manager) [env: WIX_ACCOUNT_ID]
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+
+    /// API key flow: GET this path with the key before storing it (401/403: nothing is stored, exit 3)
+    #[arg(long, value_name = "PATH")]
+    pub check: Option<String>,
 
     /// Member flow: `login` forces Wix's login form, `none` uses an existing Wix session only
     #[arg(long, value_enum, value_name = "PROMPT")]
@@ -364,7 +379,7 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID", hide = true)]
     pub instance_id: Option<String>,
 
-    /// Read the app secret from the first line of stdin (never pass it as an argument)
+    /// Read the app secret, client secret or API key from the first line of stdin (never pass it as an argument)
     #[arg(long)]
     pub secret_stdin: bool,
 
@@ -473,6 +488,10 @@ pub(crate) enum FlowArg {
     Visitor,
     /// Wix Headless member: client id → Wix's login page in the browser (PKCE) → member token.
     Member,
+    /// Wix Headless admin: client id + client secret → short-lived admin tokens.
+    Admin,
+    /// A Wix API key with --site-id and/or --account-id (an account owner's scripts; not for third-party apps).
+    ApiKey,
 }
 
 impl From<FlowArg> for Flow {
@@ -482,6 +501,8 @@ impl From<FlowArg> for Flow {
             FlowArg::Advanced => Flow::Advanced,
             FlowArg::Visitor => Flow::Visitor,
             FlowArg::Member => Flow::Member,
+            FlowArg::Admin => Flow::Admin,
+            FlowArg::ApiKey => Flow::ApiKey,
         }
     }
 }
@@ -526,8 +547,20 @@ mod tests {
 
     #[test]
     fn secret_has_no_argument_form() {
-        let err = Cli::try_parse_from(["wixauth", "login", "--secret", "x"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+        for flag in ["--secret", "--client-secret", "--api-key", "--key"] {
+            let err = Cli::try_parse_from(["wixauth", "login", flag, "x"]).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{flag}"
+            );
+        }
+    }
+
+    #[test]
+    fn api_key_is_a_flow_value() {
+        let flow = Cli::try_parse_from(["wixauth", "login", "--flow", "api-key"]).unwrap();
+        assert!(matches!(flow.command, Command::Login(a) if a.0.flow == Some(FlowArg::ApiKey)));
     }
 
     #[test]

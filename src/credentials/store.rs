@@ -34,6 +34,15 @@ pub(crate) enum SecretKey {
         profile: String,
         instance: String,
     },
+    /// A Wix Headless client's secret (admin flow), named with the client id as app secrets are.
+    ClientSecret {
+        profile: String,
+        client: String,
+    },
+    /// An API key profile's key.
+    ApiKey {
+        profile: String,
+    },
 }
 
 /// Where a Wix Headless profile's refresh token is kept: named like an instance's, with this
@@ -64,6 +73,17 @@ impl SecretKey {
             instance: instance.to_string(),
         }
     }
+    pub(crate) fn client_secret(profile: &str, client: &str) -> Self {
+        SecretKey::ClientSecret {
+            profile: profile.to_string(),
+            client: client.to_string(),
+        }
+    }
+    pub(crate) fn api_key(profile: &str) -> Self {
+        SecretKey::ApiKey {
+            profile: profile.to_string(),
+        }
+    }
     /// The entry's name: the keyring account, or the key in the secrets file.
     pub(crate) fn entry_name(&self) -> String {
         match self {
@@ -75,6 +95,10 @@ impl SecretKey {
             SecretKey::RefreshToken { profile, instance } => {
                 format!("{profile}/{instance}/refresh-token")
             }
+            SecretKey::ClientSecret { profile, client } => {
+                format!("{profile}/client-secret#{client}")
+            }
+            SecretKey::ApiKey { profile } => format!("{profile}/api-key"),
         }
     }
 }
@@ -87,7 +111,9 @@ fn entry_of(name: &str, profile: &str) -> bool {
     };
     let one_word = |w: &str| !w.is_empty() && !w.contains('/');
     rest == "app-secret"
+        || rest == "api-key"
         || rest.strip_prefix("app-secret#").is_some_and(one_word)
+        || rest.strip_prefix("client-secret#").is_some_and(one_word)
         || rest.strip_suffix("/refresh-token").is_some_and(one_word)
 }
 
@@ -551,6 +577,8 @@ mod tests {
             "ci/app-secret#app-1",
             "ci/inst-1/refresh-token",
             "ci/headless-client/refresh-token",
+            "ci/client-secret#client-1",
+            "ci/api-key",
         ] {
             assert!(of_ci(mine), "{mine}");
         }
@@ -561,6 +589,8 @@ mod tests {
             "cib/app-secret",
             "ci",
             "ci/app-secret#a/b",
+            "ci/staging/api-key",
+            "ci/staging/client-secret#client-1",
         ] {
             assert!(!of_ci(theirs), "{theirs}");
         }

@@ -24,7 +24,7 @@ pub(crate) fn installer_url(
     url.set_query(None);
     let base_path = installer.path().trim_end_matches('/').to_string();
     match flow {
-        Flow::Visitor | Flow::Member => {
+        Flow::Visitor | Flow::Member | Flow::Admin | Flow::ApiKey => {
             return Err(Error::usage(format!(
                 "the {flow} flow has no installer URL: install-url is for app profiles (basic/advanced)"
             )))

@@ -8,6 +8,7 @@ use std::rc::Rc;
 
 mod doctor_logout;
 mod headless_switch;
+mod identities;
 
 use super::{api, exec, login, logout, status, token};
 use crate::app::context::Context;
@@ -113,6 +114,9 @@ fn login_opts(
         accept_app_url: false,
         timeout: 20,
         json: false,
+        site_id: None,
+        account_id: None,
+        check: None,
     }
 }
 
