@@ -367,6 +367,10 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "PATH")]
     pub check: Option<String>,
 
+    /// Take the login's values from a dotenv file, as `wix env pull` writes it (the file is not changed) [default: .env.local, else .env]
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub env_file: Option<Option<std::path::PathBuf>>,
+
     /// Member flow: `login` forces Wix's login form, `none` uses an existing Wix session only
     #[arg(long, value_enum, value_name = "PROMPT")]
     pub prompt: Option<PromptArg>,
@@ -558,7 +562,17 @@ mod tests {
     }
 
     #[test]
-    fn api_key_is_a_flow_value() {
+    fn env_file_takes_an_optional_path() {
+        let login = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Login(a) => a.0.env_file,
+            _ => unreachable!(),
+        };
+        assert_eq!(login(&["wixauth", "login"]), None);
+        assert_eq!(login(&["wixauth", "login", "--env-file"]), Some(None));
+        assert_eq!(
+            login(&["wixauth", "login", "--env-file", "ci.env"]),
+            Some(Some("ci.env".into()))
+        );
         let flow = Cli::try_parse_from(["wixauth", "login", "--flow", "api-key"]).unwrap();
         assert!(matches!(flow.command, Command::Login(a) if a.0.flow == Some(FlowArg::ApiKey)));
     }

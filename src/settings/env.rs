@@ -67,6 +67,7 @@ pub(crate) fn help() -> String {
         out.push_str(&format!("  {name}\n      {what}\n"));
     }
     out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID (for a Wix Headless\nclient: WIX_CLIENT_ID, and no WIX_INSTANCE_ID; for an API key: WIX_ACCESS_TOKEN holds the key, with WIX_SITE_ID and/or\nWIX_ACCOUNT_ID); WIX_APP_SECRET, WIX_REFRESH_TOKEN, WIX_CLIENT_SECRET and WIX_API_KEY are removed from its environment.\n");
+    out.push_str("\n`wixauth login --env-file [PATH]` reads these keys from a dotenv file (default .env.local, then .env):\nWIX_APP_ID, WIX_APP_SECRET, WIX_INSTANCE_ID, WIX_CLIENT_ID, WIX_CLIENT_SECRET, WIX_CLIENT_INSTANCE_ID, WIX_API_KEY,\nWIX_SITE_ID, WIX_ACCOUNT_ID (a file's values win over the environment's; the file is never changed).\n");
     out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
     out
 }

@@ -12,6 +12,7 @@ mod bi_event;
 mod browser_login;
 mod chromium;
 mod completion_shells;
+mod env_file;
 mod exec;
 mod faults;
 mod generated;

@@ -57,6 +57,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ("On a machine without a browser: print the URL to open elsewhere:", "wixauth login --no-browser"),
         ("Wix Headless admin (orders, members, products): the client id and its client secret:", "pass wix/client-secret | wixauth --profile admin login --flow admin --client-id CLIENT_ID --secret-stdin"),
         ("An account owner's API key for one site (API keys are not for third-party apps):", "pass wix/api-key | wixauth --profile key login --flow api-key --site-id SITE_ID --secret-stdin"),
+        ("From the .env.local that `wix env pull` wrote (the file is not changed):", "wixauth login --env-file"),
     ]),
     ("token", &[
         ("A token for curl:", "curl -H \"Authorization: $(wixauth token)\" https://www.wixapis.com/apps/v1/instance"),

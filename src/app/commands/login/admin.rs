@@ -9,8 +9,9 @@ use super::options::{
     SecretFrom,
 };
 use crate::app::context::Context;
-use crate::core::error::{Cmd, Error, Rejected, Result};
+use crate::core::error::{Cmd, Error, Exit, Fix, Rejected, Result};
 use crate::core::secret::Secret;
+use crate::core::text::printable;
 use crate::credentials::profile::HeadlessLogin;
 use crate::credentials::store::SecretKey;
 use crate::settings::config::{Profile, StoreKind};
@@ -46,7 +47,8 @@ pub(super) fn run(
         false => Ok(None),
     };
     let (secret, from) = login_secret(opts, ctx, io, Held::ClientSecret, stored)?;
-    let (grant, secret, from) = prove(ctx, io, &client_id, secret, from)?;
+    let (grant, secret, from) =
+        prove(ctx, io, &client_id, secret, from).map_err(|e| other_reading(opts, e))?;
     let stored_in = ctx
         .session()
         .lifecycle()
@@ -96,6 +98,32 @@ fn prove(
     }
 }
 
+/// A `wix env pull` file's client id, secret and instance id that Wix turned down as an
+/// admin client may be an app's client credentials (which reading Wix means is UNCONFIRMED):
+/// the next step is the login that reads them so.
+fn other_reading(opts: &LoginOptions, e: Error) -> Error {
+    let file = opts
+        .from_file
+        .as_ref()
+        .filter(|f| f.unused.contains(&"WIX_CLIENT_INSTANCE_ID"));
+    match file {
+        Some(file) if e.exit == Exit::Rejected => e
+            .context_after(" (the file's client id, secret and instance id may be an app's)")
+            .fix(Fix::RunOr(
+                Cmd::login()
+                    .arg("--flow")
+                    .arg("basic")
+                    .arg("--env-file")
+                    .arg(file.path.as_str()),
+                format!(
+                    "check WIX_CLIENT_ID and WIX_CLIENT_SECRET in {}",
+                    printable(&file.path, 200)
+                ),
+            )),
+        _ => e,
+    }
+}
+
 fn report(
     opts: &LoginOptions,
     ctx: &Context,
@@ -108,6 +136,7 @@ fn report(
     let source = match from {
         SecretFrom::Stdin => "--secret-stdin".to_string(),
         SecretFrom::Env => "WIX_CLIENT_SECRET".to_string(),
+        SecretFrom::File(path) => path.clone(),
         SecretFrom::Stored => "stored".to_string(),
         SecretFrom::Typed => "typed".to_string(),
     };

@@ -1,9 +1,11 @@
 //! `wixauth login`: store an app's credentials and authorise an app instance (`app.rs`), a
 //! Wix Headless client's visitor or member (`headless.rs`) or its admin secret (`admin.rs`), or
-//! an API key (`key.rs`). This file picks which.
+//! an API key (`key.rs`), the values perhaps from a dotenv file (`envfile.rs`). This file
+//! picks which.
 
 mod admin;
 mod app;
+mod envfile;
 mod headless;
 mod key;
 mod options;
@@ -20,6 +22,7 @@ use crate::ui::Io;
 
 pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     let mut opts = opts.clone();
+    envfile::apply(&mut opts, ctx, io)?;
     // One name for one idea: the global --instance / WIX_INSTANCE_ID is the basic flow's
     // instance too (`--instance-id` stays as a hidden alias).
     if opts.instance_id.is_none() && ctx.instance.is_some() {

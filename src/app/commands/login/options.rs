@@ -1,7 +1,9 @@
 //! What every `login` shares: its options, the secret (app secret, client secret or API key)
-//! read from stdin, the environment, the store or a hidden prompt, asking again
+//! read from stdin, the environment, a dotenv file, the store or a hidden prompt, asking again
 //! when Wix turns a stored one down, the question before a profile switches kind, and where
 //! the secrets went.
+
+use std::path::PathBuf;
 
 use crate::app::cli::LoginArgs;
 use crate::app::context::Context;
@@ -35,6 +37,22 @@ pub(crate) struct LoginOptions {
     pub site_id: Option<String>,
     pub account_id: Option<String>,
     pub check: Option<String>,
+    /// `--env-file` (`Some(None)`: the default search).
+    pub env_file: Option<Option<PathBuf>>,
+    /// What `--env-file` gave, once it is read.
+    pub from_file: Option<FromFile>,
+}
+
+/// A dotenv file's part in a login.
+#[derive(Clone, Debug)]
+pub(crate) struct FromFile {
+    /// As the user named it (or the default found).
+    pub path: String,
+    /// The variables its values stand in for (`WIX_APP_SECRET` for a `WIX_CLIENT_SECRET` read
+    /// as an app's).
+    pub gave: Vec<&'static str>,
+    /// Its Wix keys the flow does not use.
+    pub unused: Vec<&'static str>,
 }
 
 impl From<&LoginArgs> for LoginOptions {
@@ -62,11 +80,21 @@ impl From<&LoginArgs> for LoginOptions {
             site_id: given(&a.site_id),
             account_id: given(&a.account_id),
             check: given(&a.check),
+            env_file: a.env_file.clone(),
+            from_file: None,
         }
     }
 }
 
 impl LoginOptions {
+    /// The dotenv file gave `key`.
+    pub(crate) fn file_gave(&self, key: &str) -> Option<&str> {
+        self.from_file
+            .as_ref()
+            .filter(|f| f.gave.contains(&key))
+            .map(|f| f.path.as_str())
+    }
+
     /// Flags that belong to other flows than `flow`: a usage error naming them.
     pub(crate) fn refuse_flags_of_other_flows(&self, flow: Flow) -> Result<()> {
         let flags = [
@@ -109,6 +137,8 @@ pub(crate) fn secret_from_stdin(io: &mut Io, what: &str) -> Result<Secret> {
 pub(crate) enum SecretFrom {
     Stdin,
     Env,
+    /// A dotenv file (`--env-file`), by its path.
+    File(String),
     Stored,
     Typed,
 }
@@ -122,7 +152,8 @@ fn capitalised(noun: &str) -> String {
     }
 }
 
-/// The login's secret of kind `held`: `--secret-stdin`, else its `WIX_*` variable, else what `stored` reads (the profile's, for the same app or client), else
+/// The login's secret of kind `held`: `--secret-stdin`, else its `WIX_*` variable (or the
+/// dotenv file's), else what `stored` reads (the profile's, for the same app or client), else
 /// a hidden prompt on a terminal. Never an argument.
 pub(crate) fn login_secret(
     opts: &LoginOptions,
@@ -141,7 +172,11 @@ pub(crate) fn login_secret(
         Held::RefreshToken => &ctx.env.refresh_token,
     };
     if let Some(secret) = from_env {
-        return Ok((secret.clone(), SecretFrom::Env));
+        let from = match opts.file_gave(held.variable()) {
+            Some(path) => SecretFrom::File(path.to_string()),
+            None => SecretFrom::Env,
+        };
+        return Ok((secret.clone(), from));
     }
     if let Some(secret) = stored()? {
         return Ok((secret, SecretFrom::Stored));
@@ -209,6 +244,11 @@ pub(crate) fn ask_again(
             login.arg("--secret-stdin"),
         )),
         SecretFrom::Env => e.hint(format!("check {} ({place})", held.variable())),
+        SecretFrom::File(path) => e.hint(format!(
+            "check {} in {} ({place})",
+            held.variable(),
+            printable(path, 200)
+        )),
         SecretFrom::Stdin => e.fix(Fix::Pipe(
             format!("the {noun} from {place}"),
             login.arg("--secret-stdin"),
@@ -220,7 +260,7 @@ pub(crate) fn ask_again(
     Err(e)
 }
 
-/// The Wix Headless client id: `--client-id`, `WIX_CLIENT_ID`, the
+/// The Wix Headless client id: `--client-id`, `WIX_CLIENT_ID` (or the dotenv file's), the
 /// profile's, or typed on a terminal; it must look like a Wix id.
 pub(crate) fn client_id(
     opts: &LoginOptions,

@@ -117,6 +117,8 @@ fn login_opts(
         site_id: None,
         account_id: None,
         check: None,
+        env_file: None,
+        from_file: None,
     }
 }
 
