@@ -167,6 +167,11 @@ pub(crate) struct ApiArgs {
     /// Print the status line and response headers before the body
     #[arg(short = 'i', long)]
     pub include: bool,
+
+    /// Explain on stderr what the credential is and, for a refusal, the likely cause and fix
+    /// (automatic on HTTP 401, 403, 404 and 428)
+    #[arg(long)]
+    pub explain: bool,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +195,10 @@ pub(crate) struct WhoamiArgs {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    /// Describe a token read from stdin (`--token -`; never an argument) instead of the profile's
+    #[arg(long, value_name = "-", allow_hyphen_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]

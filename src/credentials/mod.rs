@@ -5,11 +5,13 @@
 //! - `resolve`: which app instance or Headless client a command acts for (the environment wins);
 //! - `mint`: a fresh token from the cache or from Wix, under a lock, and authorised calls;
 //! - `advice`: the one next step when Wix turns a credential down, chosen by where it came from;
+//! - `explain`: "why was I refused?": what the credential is, and the likely cause of a refusal;
 //! - `profile`: the profile lifecycle, the only writer of config.toml and the secret store;
 //! - `cache`, `store`: the token cache and the secret stores.
 
 mod advice;
 pub(crate) mod cache;
+pub(crate) mod explain;
 pub(crate) mod instances;
 mod mint;
 pub(crate) mod profile;
@@ -57,6 +59,8 @@ pub(crate) struct Target {
     /// An API key's site (`wix-site-id`) and account (`wix-account-id`); `None` otherwise.
     pub site_id: Option<String>,
     pub account_id: Option<String>,
+    /// Where the site and account ids came from (`WIX_SITE_ID`/`WIX_ACCOUNT_ID`, or stored).
+    pub ids_from: Source,
 }
 
 impl Target {

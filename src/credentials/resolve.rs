@@ -132,6 +132,7 @@ impl<'a> Session<'a> {
             store_hint: profile.and_then(|p| p.secret_store),
             site_id: None,
             account_id: None,
+            ids_from: Source::Stored,
         };
         if target.instance_id.is_none() && (flow == Flow::Basic || !env_refresh) {
             if let Some(p) = profile.filter(|_| !env_secret) {
@@ -195,6 +196,7 @@ impl<'a> Session<'a> {
             store_hint: profile.and_then(|p| p.secret_store),
             site_id: None,
             account_id: None,
+            ids_from: Source::Stored,
         })
     }
 
@@ -240,6 +242,7 @@ impl<'a> Session<'a> {
             store_hint: profile.and_then(|p| p.secret_store),
             site_id,
             account_id,
+            ids_from,
         })
     }
 

@@ -220,6 +220,8 @@ fn a_revoked_key_says_it_was_rejected_and_how_to_replace_it_after_one_request() 
         1,
         "a key is not retried"
     );
+    let err = stderr(&out);
+    assert!(err.contains("\ncause: Wix rejected the API key"), "{err}");
 
     // From WIX_API_KEY: check it there.
     let out = env.run(

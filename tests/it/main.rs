@@ -14,6 +14,7 @@ mod chromium;
 mod completion_shells;
 mod env_file;
 mod exec;
+mod explain;
 mod faults;
 mod generated;
 mod headless;

@@ -16,7 +16,12 @@ pub(crate) struct ApiOptions {
     pub data: Option<String>,
     pub headers: Vec<String>,
     pub include: bool,
+    /// `--explain`: the "why" block after any answer, not only a refusal.
+    pub explain: bool,
 }
+
+/// The answers that get the "why was I refused?" block without `--explain`.
+const EXPLAINED: [u16; 4] = [401, 403, 404, 428];
 
 impl From<&ApiArgs> for ApiOptions {
     fn from(args: &ApiArgs) -> Self {
@@ -26,6 +31,7 @@ impl From<&ApiArgs> for ApiOptions {
             data: args.data.clone(),
             headers: args.headers.clone(),
             include: args.include,
+            explain: args.explain,
         }
     }
 }
@@ -101,7 +107,12 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         // Only GET is repeated on 429/5xx: a POST may not be safe to send twice.
         idempotent: method == Method::GET,
     };
-    let (response, _) = session.authorised_send(&target, request)?;
+    let (response, token) = session.authorised_send(&target, request)?;
+    // At most one more call (Token Info), and none for a 2xx unless asked.
+    let explained = (opts.explain || EXPLAINED.contains(&response.status))
+        .then(|| session.explain(&target, &response, &token, url.path()))
+        .map(|e| e.lines(&ctx.how))
+        .unwrap_or_default();
     io.flush_notes(&ctx.notes);
 
     let mut out = String::new();
@@ -125,7 +136,11 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         let what = format!("{method} {}", url.path());
         return Err(session
             .call_failure(&target, &response, &what)
-            .exit_as(Exit::Failure));
+            .exit_as(Exit::Failure)
+            .followed_by(explained));
+    }
+    for line in &explained {
+        io.note(line);
     }
     io.print(&out)?;
     let pretty = io

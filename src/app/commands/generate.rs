@@ -79,6 +79,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("api", &[
         ("Get the app instance:", "wixauth api /apps/v1/instance"),
         ("POST a JSON body from a file:", "wixauth api /stores/v1/products/query -d @query.json"),
+        ("What the credential is, and why Wix refused (automatic on 401, 403, 404, 428):", "wixauth api /stores/v1/products/query -d @query.json --explain"),
     ]),
     ("exec", &[
         ("Run a script with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID set:", "wixauth exec -- ./sync.sh"),
@@ -87,6 +88,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("whoami", &[
         ("What Wix says about the token and the instance:", "wixauth whoami"),
         ("The same as JSON:", "wixauth whoami --json"),
+        ("Describe a token from your own code (read from stdin, never an argument):", "wl-paste | wixauth whoami --token -"),
     ]),
     ("install-url", &[
         ("The installer URL to send to a site owner:", "wixauth install-url"),

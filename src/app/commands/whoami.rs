@@ -1,14 +1,15 @@
 //! `wixauth whoami`: what Wix says about the token (Token Info) and the instance (Get App
 //! Instance); for an API key, what the profile sends (no Wix call: Token Info is for OAuth
-//! tokens).
+//! tokens). `--token -` describes a token read from stdin instead, one from the user's own code.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::app::cli::WhoamiArgs;
 use crate::app::context::Context;
-use crate::core::error::Result;
+use crate::core::error::{Cmd, Error, Fix, Result};
 use crate::core::text::printable;
+use crate::credentials::explain::describe;
 use crate::credentials::Target;
 use crate::settings::flow::Kind;
 use crate::settings::Flow;
@@ -20,16 +21,25 @@ use crate::wix::Request;
 
 pub(crate) struct WhoamiOptions {
     pub json: bool,
+    /// `--token` as given: only `-` (stdin) is taken, so no token is ever an argument.
+    pub token: Option<String>,
 }
 
 impl From<&WhoamiArgs> for WhoamiOptions {
     fn from(args: &WhoamiArgs) -> Self {
-        WhoamiOptions { json: args.json }
+        WhoamiOptions {
+            json: args.json,
+            token: args.token.clone(),
+        }
     }
 }
 
+/// The longest token `--token -` reads.
+const MAX_TOKEN_LINE: usize = 16 << 10;
+
 #[derive(Serialize)]
 struct Report {
+    /// `None` for a token from stdin (it is nobody's profile).
     profile: Option<String>,
     flow: Option<Flow>,
     /// `None` for an API key.
@@ -42,7 +52,7 @@ struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     api_key: Option<KeyInfo>,
     warnings: Vec<String>,
-    /// What the credential is, for a person (an API key).
+    /// What the credential is, for a person (a token from stdin, an API key).
     #[serde(skip)]
     what: Option<String>,
 }
@@ -56,6 +66,9 @@ struct KeyInfo {
 }
 
 pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    if let Some(given) = opts.token.as_deref() {
+        return pasted(given, opts, ctx, io);
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     if target.flow.kind() == Kind::ApiKey {
@@ -150,6 +163,36 @@ fn show(opts: &WhoamiOptions, io: &mut Io, report: &Report) -> Result<()> {
     io.print(&human(report))
 }
 
+/// `--token -`: Token Info on a token read from stdin (never echoed), described as the
+/// "why was I refused?" block describes a credential.
+fn pasted(given: &str, opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    if given != "-" {
+        return Err(Error::usage(
+            "--token takes only `-`: a token on the command line would show in `ps` and shell history",
+        )
+        .fix(Fix::Pipe("the token".into(), Cmd::new(&["whoami", "--token", "-"]))));
+    }
+    let token = io.read_secret_line(MAX_TOKEN_LINE, "--token -")?;
+    if token.is_empty() {
+        return Err(Error::usage("--token - read an empty line").fix(Fix::Pipe(
+            "the token".into(),
+            Cmd::new(&["whoami", "--token", "-"]),
+        )));
+    }
+    let info = parse_token_info(&ctx.wix().get()?.token_info(&token)?);
+    let report = Report {
+        profile: None,
+        flow: None,
+        what: Some(describe(&info)),
+        token: Some(info),
+        instance: None,
+        member: None,
+        api_key: None,
+        warnings: Vec::new(),
+    };
+    show(opts, io, &report)
+}
+
 /// An API key profile: what its calls send. Wix is not asked (Token Info is for OAuth tokens).
 fn key_report(ctx: &Context, target: &Target) -> Report {
     let mut headers = vec!["Authorization: (the key)".to_string()];
@@ -195,7 +238,7 @@ fn human(report: &Report) -> String {
         rows.push(("sends", key.headers.join(", ")));
     }
     if let Some(token) = &report.token {
-        // A Wix Headless token has a subject, not an app instance.
+        // A Wix Headless token (or one from stdin) has a subject, not an app instance.
         let headless = report.flow.is_none_or(Flow::is_headless);
         rows.push(match headless {
             true => ("client id", dash(&token.app_id)),

@@ -309,6 +309,7 @@ fn api_reads_its_body_from_the_injected_stdin() {
         data: Some("@-".into()),
         headers: vec!["X-Custom: yes".into()],
         include: false,
+        explain: false,
     };
     api::run(&opts, &ctx, &mut io).unwrap();
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
@@ -328,6 +329,7 @@ fn api_escapes_a_failing_body_for_a_terminal_only() {
         data: None,
         headers: vec![],
         include: false,
+        explain: false,
     };
     for tty in [true, false] {
         h.emu.push_fault(
@@ -361,6 +363,7 @@ fn an_answer_over_64_mib_is_refused_not_held() {
         data: Some("{}".into()), // a POST: not repeated
         headers: vec![],
         include: false,
+        explain: false,
     };
     h.emu.push_fault(
         "/echo",
