@@ -34,30 +34,32 @@ impl Session<'_> {
 
     /// A Wix Headless client's secret (admin flow): `WIX_CLIENT_SECRET`, else the store's.
     pub(crate) fn client_secret(&self, target: &Target) -> Result<Secret> {
-        if let Some(secret) = &self.env.client_secret {
-            debug!("client secret from WIX_CLIENT_SECRET");
-            return Ok(secret.clone());
-        }
-        self.stored_base_matches()?;
         let key = SecretKey::client_secret(&target.profile, &target.app_id);
-        match self.secrets.get(&key, target.store_hint)? {
-            Some((secret, _)) => Ok(secret),
-            None => Err(self.nothing_stored(target)),
-        }
+        self.variable_or_stored(target, &self.env.client_secret, key)
     }
 
     /// The API key: `WIX_API_KEY`, else the store's.
     pub(crate) fn api_key(&self, target: &Target) -> Result<Secret> {
-        if let Some(key) = &self.env.api_key {
-            debug!("API key from WIX_API_KEY");
-            return Ok(key.clone());
+        let key = SecretKey::api_key(&target.profile);
+        self.variable_or_stored(target, &self.env.api_key, key)
+    }
+
+    /// The flow's secret from its variable, else from the store (only for the API base it was
+    /// stored for).
+    fn variable_or_stored(
+        &self,
+        target: &Target,
+        variable: &Option<Secret>,
+        key: SecretKey,
+    ) -> Result<Secret> {
+        let held = target.flow.held();
+        if let Some(secret) = variable {
+            debug!("{} from {}", held.noun(), held.variable());
+            return Ok(secret.clone());
         }
         self.stored_base_matches()?;
-        match self
-            .secrets
-            .get(&SecretKey::api_key(&target.profile), target.store_hint)?
-        {
-            Some((key, _)) => Ok(key),
+        match self.secrets.get(&key, target.store_hint)? {
+            Some((secret, _)) => Ok(secret),
             None => Err(self.nothing_stored(target)),
         }
     }

@@ -92,6 +92,32 @@ fn admin_login_mints_first_stores_the_secret_and_every_token_after_uses_the_cach
 }
 
 #[test]
+fn parallel_tokens_past_the_cached_expiry_make_one_admin_grant_between_them() {
+    let (env, secret) = admin_env();
+    assert!(login_admin(&env, &secret, &[]).status.success());
+    env.set_cached_expiry(now_unix());
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            let mut cmd = env.std_cmd();
+            cmd.arg("token")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            cmd.spawn().expect("spawn")
+        })
+        .collect();
+    let mut tokens = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        env.assert_no_leak(&out);
+        assert!(out.status.success(), "{}", stderr(&out));
+        tokens.push(stdout(&out));
+    }
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1, "one new token for all: {tokens:?}");
+    assert_eq!(admin_grants(&env).len(), 2, "the login's, then one under the lock");
+}
+
+#[test]
 fn a_rejected_client_secret_is_exit_3_and_stores_nothing() {
     let (env, _) = admin_env();
     env.add_secret("not-the-secret");

@@ -28,11 +28,7 @@ pub(super) fn run(
 ) -> Result<()> {
     let flow = Flow::Admin;
     opts.refuse_flags_of_other_flows(flow)?;
-    if opts.prompt.is_some() || opts.redirect_url.is_some() {
-        return Err(Error::usage(
-            "--prompt and --redirect-url are for the member login, not the admin flow",
-        ));
-    }
+    opts.refuse_browser_flags(flow)?;
     let client_id = client_id(opts, ctx, profile, io)?;
     confirm_kind(opts, ctx, io, profile, Kind::Headless)?;
     // A login again with the same client reuses its stored secret.

@@ -28,11 +28,7 @@ pub(super) fn run(
     profile: &Profile,
 ) -> Result<()> {
     opts.refuse_flags_of_other_flows(Flow::ApiKey)?;
-    if opts.prompt.is_some() || opts.redirect_url.is_some() {
-        return Err(Error::usage(
-            "--prompt and --redirect-url are for the member login, not the api-key flow",
-        ));
-    }
+    opts.refuse_browser_flags(Flow::ApiKey)?;
     let was_key = profile.kind() == Kind::ApiKey;
     let (site, account, from) = ids(opts, ctx, profile, was_key);
     check_ids(site.as_deref(), account.as_deref(), from)?;

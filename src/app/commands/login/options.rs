@@ -121,6 +121,19 @@ impl LoginOptions {
     }
 }
 
+impl LoginOptions {
+    /// `--prompt` and `--redirect-url` belong to browser logins: a usage error for `flow`,
+    /// which has none (admin, api-key).
+    pub(crate) fn refuse_browser_flags(&self, flow: Flow) -> Result<()> {
+        match self.prompt.is_some() || self.redirect_url.is_some() {
+            true => Err(Error::usage(format!(
+                "--prompt and --redirect-url are for browser logins, not the {flow} flow"
+            ))),
+            false => Ok(()),
+        }
+    }
+}
+
 /// The first line of stdin for `--secret-stdin`: never empty, never echoed in an error.
 pub(crate) fn secret_from_stdin(io: &mut Io, what: &str) -> Result<Secret> {
     let secret = io.read_secret_line(MAX_SECRET_LINE, "--secret-stdin")?;

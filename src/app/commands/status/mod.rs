@@ -318,10 +318,6 @@ fn headless_report(
     };
     let held = found.is_some();
     Ok(ProfileReport {
-        name: name.to_string(),
-        active: name == ctx.profile,
-        kind: "headless",
-        app_id: None,
         headless: Some(HeadlessReport {
             client_id: profile.client_id.clone(),
             flow: profile.flow,
@@ -330,14 +326,7 @@ fn headless_report(
             cached_token_expires_in: cached,
             check: None,
         }),
-        api_key: None,
-        secret_location: location(found, &store_error).to_string(),
-        secrets_file: found
-            .filter(|k| *k == StoreKind::File)
-            .map(|_| secrets.file_path().display().to_string()),
-        default_instance: None,
-        instances: Vec::new(),
-        store_error,
+        ..no_instances(ctx, name, "headless", (found, store_error), secrets)
     })
 }
 
@@ -348,17 +337,32 @@ fn key_report(ctx: &Context, name: &str, profile: &Profile, secrets: &Secrets) -
     headers.extend(profile.site_id.as_ref().map(|_| "wix-site-id"));
     headers.extend(profile.account_id.as_ref().map(|_| "wix-account-id"));
     ProfileReport {
-        name: name.to_string(),
-        active: name == ctx.profile,
-        kind: "api-key",
-        app_id: None,
-        headless: None,
         api_key: Some(KeyReport {
             site_id: profile.site_id.clone(),
             account_id: profile.account_id.clone(),
             headers,
             check: None,
         }),
+        ..no_instances(ctx, name, "api-key", (found, store_error), secrets)
+    }
+}
+
+/// The report of a profile without app instances (a Headless client, an API key), from where
+/// its one secret is; the caller adds what its kind holds.
+fn no_instances(
+    ctx: &Context,
+    name: &str,
+    kind: &'static str,
+    (found, store_error): (Option<StoreKind>, Option<String>),
+    secrets: &Secrets,
+) -> ProfileReport {
+    ProfileReport {
+        name: name.to_string(),
+        active: name == ctx.profile,
+        kind,
+        app_id: None,
+        headless: None,
+        api_key: None,
         secret_location: location(found, &store_error).to_string(),
         secrets_file: found
             .filter(|k| *k == StoreKind::File)
