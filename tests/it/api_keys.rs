@@ -31,7 +31,7 @@ fn a_key_is_stored_without_a_call_and_token_prints_it_with_its_headers() {
     let out = login_key(
         &env,
         &key,
-        &["--site-id", SITE, "--account-id", ACCOUNT, "--json"],
+        &["--site-id", SITE, "--account-id", ACCOUNT, "--json", "-v"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
@@ -149,11 +149,15 @@ fn api_sends_both_headers_and_exec_exports_them_but_never_wix_api_key() {
             .status
             .success()
     );
-    let out =
-        env.run(
-            env.cmd()
-                .args(["api", "-X", "POST", "/site-list/v2/sites/query", "-d", "{}"]),
-        );
+    let out = env.run(env.cmd().args([
+        "-v",
+        "api",
+        "-X",
+        "POST",
+        "/site-list/v2/sites/query",
+        "-d",
+        "{}",
+    ]));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains(SITE), "{}", stdout(&out));
     let sent = env.seen_at("/site-list/v2/sites/query").pop().unwrap();
@@ -164,6 +168,8 @@ fn api_sends_both_headers_and_exec_exports_them_but_never_wix_api_key() {
     let out = env.run_showing(
         env.cmd()
             .env("WIX_CLIENT_SECRET", "parent-secret")
+            // The key from the environment (CI) is the token, never WIX_API_KEY in the child.
+            .env("WIX_API_KEY", &key)
             .args(["exec", "--", "sh", "-c"])
             .arg(r#"printf '%s|%s|%s|%s|%s\n' "$WIX_ACCESS_TOKEN" "$WIX_SITE_ID" "$WIX_ACCOUNT_ID" "${WIX_API_KEY-unset}" "${WIX_CLIENT_SECRET-unset}""#),
         &key,
@@ -277,6 +283,32 @@ fn status_and_whoami_show_the_headers_never_the_key_and_logout_removes_it() {
     );
     assert_eq!(env.stored_secret("default/api-key"), None);
     assert_fails(&env.run(env.cmd().arg("token")), 2);
+}
+
+#[test]
+fn switching_a_key_profile_to_another_kind_asks_and_leaves_no_key_behind() {
+    let (env, key) = key_env(&[]);
+    assert!(login_key(&env, &key, &["--site-id", SITE]).status.success());
+    let line = assert_fails(
+        &env.login_with(
+            &["--app-id", APP_ID, "--instance-id", INSTANCE],
+            &env.secret,
+        ),
+        2,
+    );
+    assert!(line.contains("holds a Wix API key"), "{line}");
+    assert!(env.stored_secret("default/api-key").is_some(), "kept");
+    let out = env.login_with(
+        &["--app-id", APP_ID, "--instance-id", INSTANCE, "--force"],
+        &env.secret,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(env.stored_secret("default/api-key"), None);
+    let profile = env.default_profile();
+    assert!(
+        profile.get("site_id").is_none()
+            && profile.get("flow").and_then(|f| f.as_str()) == Some("basic")
+    );
 }
 
 #[test]

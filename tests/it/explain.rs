@@ -276,7 +276,13 @@ fn whoami_token_stdin_describes_a_pasted_token_and_never_takes_one_as_an_argumen
             &serde_json::Value::Null
         )
     );
-    let out = env.run(env.cmd().args(["whoami", "--token", &token]));
+    // Given as an argument (and on stdin too): refused, not read.
+    let out = env.run(
+        env.cmd()
+            .args(["whoami", "--token", &token])
+            .write_stdin(format!("{token}\n")),
+    );
     let line = assert_fails(&out, 2);
+    assert!(line.contains("--token takes only `-`"), "{line}");
     assert!(line.contains("wixauth whoami --token -"), "{line}");
 }

@@ -114,7 +114,11 @@ fn parallel_tokens_past_the_cached_expiry_make_one_admin_grant_between_them() {
     }
     tokens.dedup();
     assert_eq!(tokens.len(), 1, "one new token for all: {tokens:?}");
-    assert_eq!(admin_grants(&env).len(), 2, "the login's, then one under the lock");
+    assert_eq!(
+        admin_grants(&env).len(),
+        2,
+        "the login's, then one under the lock"
+    );
 }
 
 #[test]
