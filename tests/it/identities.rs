@@ -96,19 +96,15 @@ fn parallel_tokens_past_the_cached_expiry_make_one_admin_grant_between_them() {
     let (env, secret) = admin_env();
     assert!(login_admin(&env, &secret, &[]).status.success());
     env.set_cached_expiry(now_unix());
-    let children: Vec<_> = (0..8)
+    let commands = (0..8)
         .map(|_| {
             let mut cmd = env.std_cmd();
-            cmd.arg("token")
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped());
-            cmd.spawn().expect("spawn")
+            cmd.arg("token");
+            cmd
         })
         .collect();
     let mut tokens = Vec::new();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        env.assert_no_leak(&out);
+    for out in env.run_all_at_once(commands) {
         assert!(out.status.success(), "{}", stderr(&out));
         tokens.push(stdout(&out));
     }

@@ -229,6 +229,28 @@ impl TestEnv {
         )
     }
 
+    /// Starts every command at once (stdout and stderr piped) and returns their outputs in
+    /// order, each checked for leaks.
+    pub fn run_all_at_once(&self, commands: Vec<std::process::Command>) -> Vec<Output> {
+        let children: Vec<_> = commands
+            .into_iter()
+            .map(|mut cmd| {
+                cmd.stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().expect("wait");
+                self.assert_no_leak(&out);
+                out
+            })
+            .collect()
+    }
+
     /// Registers a string that must never be printed (e.g. a second app's secret).
     pub fn add_secret(&self, s: &str) {
         self.more_secrets.lock().unwrap().push(s.to_string());
