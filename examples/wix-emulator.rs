@@ -1,7 +1,8 @@
 //! The test suite's Wix emulator as a standalone server, for benchmarks and manual tries.
 //!
 //! `cargo run --example wix-emulator -- [--port N] [--app APP_ID:SECRET]... [--install APP_ID:INSTANCE]...
-//!  [--redirect APP_ID:URL]...` prints its base URL on stdout and serves until killed.
+//!  [--redirect APP_ID:URL]... [--admin CLIENT_ID:CLIENT_SECRET]...` prints its base URL on stdout and
+//!  serves until killed. `--admin` registers a Wix Headless client with its client secret.
 
 #[path = "../tests/it/support/emulator.rs"]
 mod emulator;
@@ -12,6 +13,7 @@ fn main() {
     let mut apps: Vec<(String, String)> = Vec::new();
     let mut installs = Vec::new();
     let mut redirects: Vec<(String, String)> = Vec::new();
+    let mut admins: Vec<(String, String)> = Vec::new();
     while let Some(flag) = args.next() {
         let value = args.next().unwrap_or_default();
         let pair = || {
@@ -24,6 +26,7 @@ fn main() {
             "--app" => apps.extend(pair()),
             "--install" => installs.extend(pair()),
             "--redirect" => redirects.extend(pair()),
+            "--admin" => admins.extend(pair()),
             other => {
                 eprintln!("wix-emulator: unknown flag {other}");
                 std::process::exit(2);
@@ -41,6 +44,10 @@ fn main() {
     }
     for (app, instance) in &installs {
         emulator.install(app, instance);
+    }
+    for (client, secret) in &admins {
+        emulator.register_headless(client, &[]);
+        emulator.register_client_secret(client, secret);
     }
     println!("{}", emulator.base());
     loop {

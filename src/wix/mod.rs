@@ -3,6 +3,7 @@
 
 pub(crate) mod apps;
 pub(crate) mod headless;
+pub(crate) mod refusal;
 mod tokens;
 pub(crate) mod urls;
 

@@ -37,7 +37,7 @@ const EXIT_CODES: &[(&str, &str)] = &[
 
 const FILES: &[(&str, &str)] = &[
     ("$WIXAUTH_CONFIG_DIR, else the platform config folder + /wixauth", "Where everything below lives: ~/.config/wixauth on Linux, ~/Library/Application Support/wixauth on macOS, %APPDATA%\\wixauth on Windows."),
-    ("config.toml", "Profiles: app id, flow, redirect URL, instances, the default instance. No secrets."),
+    ("config.toml", "Profiles: app id (or a Wix Headless client id, or an API key's site and account ids), flow, redirect URL, instances, the default instance. No secrets."),
     ("secrets.toml", "The plain-text secret store (mode 0600), used only when the OS keyring cannot be."),
     ("tokens/", "Cached access tokens, one 0600 file per app and instance."),
     ("locks/", "Lock files that keep concurrent wixauth runs from racing."),
@@ -55,6 +55,9 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ("Basic flow (client credentials), secret from a password manager:", "pass wix/secret | wixauth login --flow basic --app-id APP_ID --instance INSTANCE_ID --secret-stdin"),
         ("Advanced flow through the browser, on another profile:", "wixauth --profile shop login --flow advanced"),
         ("On a machine without a browser: print the URL to open elsewhere:", "wixauth login --no-browser"),
+        ("Wix Headless admin (orders, members, products): the client id and its client secret:", "pass wix/client-secret | wixauth --profile admin login --flow admin --client-id CLIENT_ID --secret-stdin"),
+        ("An account owner's API key for one site (API keys are not for third-party apps):", "pass wix/api-key | wixauth --profile key login --flow api-key --site-id SITE_ID --secret-stdin"),
+        ("From the .env.local that `wix env pull` wrote (the file is not changed):", "wixauth login --env-file"),
     ]),
     ("token", &[
         ("A token for curl:", "curl -H \"Authorization: $(wixauth token)\" https://www.wixapis.com/apps/v1/instance"),
@@ -76,6 +79,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("api", &[
         ("Get the app instance:", "wixauth api /apps/v1/instance"),
         ("POST a JSON body from a file:", "wixauth api /stores/v1/products/query -d @query.json"),
+        ("What the credential is, and why Wix refused (automatic on 401, 403, 404, 428):", "wixauth api /stores/v1/products/query -d @query.json --explain"),
     ]),
     ("exec", &[
         ("Run a script with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID set:", "wixauth exec -- ./sync.sh"),
@@ -84,6 +88,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("whoami", &[
         ("What Wix says about the token and the instance:", "wixauth whoami"),
         ("The same as JSON:", "wixauth whoami --json"),
+        ("Describe a token from your own code (read from stdin, never an argument):", "wl-paste | wixauth whoami --token -"),
     ]),
     ("install-url", &[
         ("The installer URL to send to a site owner:", "wixauth install-url"),

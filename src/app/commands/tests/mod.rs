@@ -9,6 +9,7 @@ use std::rc::Rc;
 mod bounds;
 mod doctor_logout;
 mod headless_switch;
+mod identities;
 
 use super::{api, exec, login, logout, status, token};
 use crate::app::context::Context;
@@ -115,6 +116,11 @@ fn login_opts(
         accept_app_url: false,
         timeout: 20,
         json: false,
+        site_id: None,
+        account_id: None,
+        check: None,
+        env_file: None,
+        from_file: None,
     }
 }
 
@@ -308,6 +314,7 @@ fn api_reads_its_body_from_the_injected_stdin() {
         data: Some("@-".into()),
         headers: vec!["X-Custom: yes".into()],
         include: false,
+        explain: false,
     };
     api::run(&opts, &ctx, &mut io).unwrap();
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
@@ -327,6 +334,7 @@ fn api_escapes_a_failing_body_for_a_terminal_only() {
         data: None,
         headers: vec![],
         include: false,
+        explain: false,
     };
     for tty in [true, false] {
         h.emu.push_fault(
@@ -360,6 +368,7 @@ fn an_answer_over_64_mib_is_refused_not_held() {
         data: Some("{}".into()), // a POST: not repeated
         headers: vec![],
         include: false,
+        explain: false,
     };
     h.emu.push_fault(
         "/echo",
