@@ -5,8 +5,8 @@
 use serde_json::json;
 
 use super::options::{
-    ask_again, client_id, confirm_kind, login_secret, stored_secret, stored_where, LoginOptions,
-    SecretFrom,
+    ask_again, client_id, confirm_kind, login_secret, stored_secret, stored_where, Chosen,
+    LoginOptions, SecretFrom,
 };
 use crate::app::context::Context;
 use crate::core::error::{Cmd, Error, Exit, Fix, Rejected, Result};
@@ -14,18 +14,14 @@ use crate::core::secret::Secret;
 use crate::core::text::printable;
 use crate::credentials::profile::HeadlessLogin;
 use crate::credentials::store::SecretKey;
-use crate::settings::config::{Profile, StoreKind};
+use crate::settings::config::StoreKind;
 use crate::settings::flow::{Held, Kind};
 use crate::settings::Flow;
 use crate::ui::Io;
 use crate::wix::TokenGrant;
 
-pub(super) fn run(
-    opts: &LoginOptions,
-    ctx: &mut Context,
-    io: &mut Io,
-    profile: &Profile,
-) -> Result<()> {
+pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let Chosen { opts, profile, .. } = chosen;
     let flow = Flow::Admin;
     opts.refuse_flags_of_other_flows(flow)?;
     opts.refuse_browser_flags(flow)?;

@@ -5,7 +5,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::options::{
-    ask_again, confirm_kind, login_secret, stored_secret, stored_where, LoginOptions, SecretFrom,
+    ask_again, confirm_kind, login_secret, stored_secret, stored_where, Chosen, LoginOptions,
+    SecretFrom,
 };
 use crate::app::context::Context;
 use crate::core::error::{Cmd, Error, Rejected, Result};
@@ -21,13 +22,8 @@ use crate::ui::Io;
 use crate::wix::apps::{parse_instance, InstanceInfo};
 use crate::wix::{Request, TokenGrant};
 
-pub(super) fn run(
-    opts: &LoginOptions,
-    flow: Flow,
-    ctx: &mut Context,
-    io: &mut Io,
-    profile: &Profile,
-) -> Result<()> {
+pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let (opts, flow, profile) = (chosen.opts, chosen.flow, chosen.profile);
     if opts.client_id.is_some() || opts.prompt.is_some() {
         return Err(Error::usage(format!(
             "--client-id and --prompt are for Wix Headless clients (--flow visitor|member), not the {flow} flow"

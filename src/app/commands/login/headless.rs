@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::options::{client_id, confirm_kind, stored_where, LoginOptions};
+use super::options::{client_id, confirm_kind, stored_where, Chosen, LoginOptions};
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
@@ -15,7 +15,7 @@ use crate::core::text::printable;
 use crate::credentials::profile::HeadlessLogin;
 use crate::credentials::store::SecretKey;
 use crate::oauth::{self, Authorised, BrowserLogin};
-use crate::settings::config::{Profile, StoreKind, DEFAULT_REDIRECT_URL};
+use crate::settings::config::{StoreKind, DEFAULT_REDIRECT_URL};
 use crate::settings::flow::Kind;
 use crate::settings::Flow;
 use crate::ui::Io;
@@ -23,13 +23,8 @@ use crate::wix::apps::parse_member;
 use crate::wix::headless::require_refresh;
 use crate::wix::TokenGrant;
 
-pub(super) fn run(
-    opts: &LoginOptions,
-    flow: Flow,
-    ctx: &mut Context,
-    io: &mut Io,
-    profile: &Profile,
-) -> Result<()> {
+pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let (opts, flow, profile) = (chosen.opts, chosen.flow, chosen.profile);
     if flow == Flow::Visitor && opts.prompt.is_some() {
         return Err(Error::usage("--prompt is for the member login").hint("use --flow member"));
     }

@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::options::{
-    ask_again, confirm_kind, login_secret, stored_secret, stored_where, LoginOptions,
+    ask_again, confirm_kind, login_secret, stored_secret, stored_where, Chosen, LoginOptions,
 };
 use crate::app::context::Context;
 use crate::core::error::{Cmd, Error, Result};
@@ -21,12 +21,8 @@ use crate::settings::Flow;
 use crate::ui::Io;
 use crate::wix::{urls, Request};
 
-pub(super) fn run(
-    opts: &LoginOptions,
-    ctx: &mut Context,
-    io: &mut Io,
-    profile: &Profile,
-) -> Result<()> {
+pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
+    let Chosen { opts, profile, .. } = chosen;
     opts.refuse_flags_of_other_flows(Flow::ApiKey)?;
     opts.refuse_browser_flags(Flow::ApiKey)?;
     let was_key = profile.kind() == Kind::ApiKey;

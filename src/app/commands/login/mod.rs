@@ -39,11 +39,16 @@ pub(crate) fn run(opts: &LoginOptions, ctx: &mut Context, io: &mut Io) -> Result
         Some(flow) => flow,
         None => choose_flow(&opts, &profile, io)?,
     };
+    let chosen = options::Chosen {
+        opts: &opts,
+        flow,
+        profile: &profile,
+    };
     match flow {
-        Flow::Visitor | Flow::Member => headless::run(&opts, flow, ctx, io, &profile),
-        Flow::Admin => admin::run(&opts, ctx, io, &profile),
-        Flow::ApiKey => key::run(&opts, ctx, io, &profile),
-        Flow::Basic | Flow::Advanced => app::run(&opts, flow, ctx, io, &profile),
+        Flow::Visitor | Flow::Member => headless::run(chosen, ctx, io),
+        Flow::Admin => admin::run(chosen, ctx, io),
+        Flow::ApiKey => key::run(chosen, ctx, io),
+        Flow::Basic | Flow::Advanced => app::run(chosen, ctx, io),
     }
 }
 

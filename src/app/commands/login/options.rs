@@ -134,6 +134,13 @@ impl LoginOptions {
     }
 }
 
+/// What the dispatcher hands a login: the options, the flow it chose, the profile as it was.
+pub(crate) struct Chosen<'a> {
+    pub opts: &'a LoginOptions,
+    pub flow: Flow,
+    pub profile: &'a Profile,
+}
+
 /// The first line of stdin for `--secret-stdin`: never empty, never echoed in an error.
 pub(crate) fn secret_from_stdin(io: &mut Io, what: &str) -> Result<Secret> {
     let secret = io.read_secret_line(MAX_SECRET_LINE, "--secret-stdin")?;
