@@ -38,6 +38,8 @@ impl Session<'_> {
                 Source::Env => e.hint("check WIX_INSTANCE_ID: the app may not be installed on that site"),
                 Source::Flag => e.hint("check --instance: the app may not be installed on that site"),
                 Source::Stored => self.instance_gone(target, e),
+                // Of a fleet: refresh marks the sites the app left, prune forgets them.
+                Source::Fleet => e.run(Cmd::new(&["instances", "refresh"])),
             },
             (Rejected::RefreshToken | Rejected::Code | Rejected::Token | Rejected::Unknown, Flow::Visitor | Flow::Member) => {
                 match env_refresh {
