@@ -106,6 +106,17 @@ pub(crate) enum InstanceSource {
     Import,
 }
 
+impl InstanceSource {
+    /// As config.toml and `instances --json` name it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            InstanceSource::Login => "login",
+            InstanceSource::Webhook => "webhook",
+            InstanceSource::Import => "import",
+        }
+    }
+}
+
 impl Profile {
     /// The profile belongs to a Wix Headless client (visitor/member), not an app.
     pub(crate) fn is_headless(&self) -> bool {
