@@ -5,6 +5,9 @@ use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 use crate::settings::Flow;
 
+mod fleet;
+pub(crate) use fleet::*;
+
 pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
 /// No Wix token lives longer than this: a larger `--min-ttl` could never be met.
 const MAX_MIN_TTL: u64 = crate::settings::flow::MAX_TOKEN_LIFETIME;
@@ -61,6 +64,8 @@ pub(crate) enum Command {
     Webhook(Deferred<WebhookArgs>),
     /// Choose the active profile and the profile's default instance
     Switch(Deferred<SwitchArgs>),
+    /// List, import and check the app's instances (sites), which fleet runs go through
+    Instances(Deferred<InstancesArgs>),
     /// Check the secret store, files, clock, credentials, port, browser and proxies
     Doctor(Deferred<DoctorArgs>),
     /// Print a shell completion script
@@ -144,6 +149,9 @@ pub(crate) struct BiEventArgs {
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -167,6 +175,9 @@ pub(crate) struct ApiArgs {
     /// Print the status line and response headers before the body
     #[arg(short = 'i', long)]
     pub include: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -174,6 +185,13 @@ pub(crate) struct ExecArgs {
     /// The token must stay valid for at least this many seconds (e.g. the job's length)
     #[arg(long, default_value_t = DEFAULT_MIN_TTL, value_name = "SECONDS", value_parser = min_ttl())]
     pub min_ttl: u64,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+
+    /// With --each-instance: each instance's output unprefixed, one instance after another
+    #[arg(long, help_heading = "Fleet")]
+    pub raw: bool,
 
     /// The command and its arguments
     #[arg(
@@ -418,6 +436,9 @@ pub(crate) struct TokenArgs {
     /// Override the instance's flow
     #[arg(long, value_enum)]
     pub flow: Option<FlowArg>,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]

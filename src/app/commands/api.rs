@@ -1,10 +1,12 @@
 //! `wixauth api PATH`: an authenticated request to the Wix REST API, like `gh api`.
 
+mod each;
+
 use std::io::{Read, Write};
 
 use url::Url;
 
-use crate::app::cli::ApiArgs;
+use crate::app::cli::{ApiArgs, FleetArgs};
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
@@ -17,6 +19,8 @@ pub(crate) struct ApiOptions {
     pub data: Option<String>,
     pub headers: Vec<String>,
     pub include: bool,
+    /// `--each-instance` and the flags that go with it.
+    pub fleet: FleetArgs,
 }
 
 impl From<&ApiArgs> for ApiOptions {
@@ -27,6 +31,7 @@ impl From<&ApiArgs> for ApiOptions {
             data: args.data.clone(),
             headers: args.headers.clone(),
             include: args.include,
+            fleet: args.fleet.clone(),
         }
     }
 }
@@ -119,6 +124,7 @@ pub(crate) fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let fleet = each::options(&opts.fleet, opts.include, opts.data.as_deref())?;
     let url = api_url(ctx.wix().api(), &opts.path)?;
     let body = opts
         .data
@@ -138,6 +144,10 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
         .map(|i| headers.remove(i).1)
         .unwrap_or_else(|| "application/json".into());
+    if let Some(fleet) = fleet {
+        let call = each::Call::new(url, method, headers, content_type, body);
+        return each::run(&fleet, call, ctx, io);
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     let request = Request {

@@ -9,6 +9,7 @@ fn api_opts(data: Option<&str>) -> api::ApiOptions {
         data: data.map(str::to_string),
         headers: vec![],
         include: false,
+        fleet: Default::default(),
     }
 }
 

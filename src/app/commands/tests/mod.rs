@@ -125,6 +125,7 @@ fn token_opts(output: token::Output) -> token::TokenOptions {
             force: false,
         },
         output,
+        fleet: Default::default(),
     }
 }
 
@@ -304,6 +305,7 @@ fn api_reads_its_body_from_the_injected_stdin() {
         data: Some("@-".into()),
         headers: vec!["X-Custom: yes".into()],
         include: false,
+        fleet: Default::default(),
     };
     api::run(&opts, &ctx, &mut io).unwrap();
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
@@ -323,6 +325,7 @@ fn api_escapes_a_failing_body_for_a_terminal_only() {
         data: None,
         headers: vec![],
         include: false,
+        fleet: Default::default(),
     };
     for tty in [true, false] {
         h.emu.push_fault(
@@ -356,6 +359,7 @@ fn an_answer_over_64_mib_is_refused_not_held() {
         data: Some("{}".into()), // a POST: not repeated
         headers: vec![],
         include: false,
+        fleet: Default::default(),
     };
     h.emu.push_fault(
         "/echo",
@@ -422,6 +426,8 @@ fn exec_reports_a_command_that_cannot_run() {
     let missing = exec::ExecOptions {
         min_ttl: 60,
         command: vec!["/nonexistent/wixauth-test-command".into()],
+        fleet: Default::default(),
+        raw: false,
     };
     assert_eq!(
         exec::run(&missing, &ctx, &mut io).unwrap_err().exit,
@@ -430,6 +436,8 @@ fn exec_reports_a_command_that_cannot_run() {
     let not_executable = exec::ExecOptions {
         min_ttl: 60,
         command: vec![h.dir.path().join("config.toml").into_os_string()],
+        fleet: Default::default(),
+        raw: false,
     };
     assert_eq!(
         exec::run(&not_executable, &ctx, &mut io).unwrap_err().exit,
