@@ -13,6 +13,9 @@ mod chromium;
 mod completion_shells;
 mod exec;
 mod faults;
+mod fleet;
+#[cfg(unix)]
+mod fleet_exec;
 mod generated;
 mod headless;
 mod install_script;
