@@ -23,6 +23,11 @@ pub(super) struct FleetState {
     burst_retry: u64,
     /// Requests the burst answered 429.
     burst_answered: usize,
+    /// Armed: the next request carrying a token opens a window this long in which every such
+    /// request is answered 429 (a burst Wix throttles at the start of a fleet).
+    throttle_first: Option<Duration>,
+    /// The open window's end.
+    throttle_until: Option<Instant>,
 }
 
 impl Emulator {
@@ -55,6 +60,14 @@ impl Emulator {
         s.fleet.burst_retry = retry_after_secs;
     }
 
+    /// The next request carrying a token opens a window of `length` in which every request
+    /// carrying a token is answered 429, `Retry-After` the whole seconds left (at least 1).
+    pub fn throttle_first(&self, length: Duration) {
+        let mut s = self.lock();
+        s.fleet.throttle_first = Some(length);
+        s.fleet.throttle_until = None;
+    }
+
     /// (the most requests one instance had in a window, requests the limit refused).
     pub fn limit_seen(&self) -> (usize, usize) {
         let s = self.lock();
@@ -75,7 +88,17 @@ impl Emulator {
 /// Before anything else: the answer delay, and the benchmarks' `GET /__fleet`.
 pub(super) async fn early(state: &Arc<Mutex<State>>, seen: &Seen) -> Option<Reply> {
     let delay = {
-        let s = state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.path == "/__throttle" {
+            // Benchmarks arm `throttle_first` from outside: `GET /__throttle?secs=N`.
+            let secs: u64 = query_map(&seen.query)
+                .get("secs")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            s.fleet.throttle_first = Some(Duration::from_secs(secs));
+            s.fleet.throttle_until = None;
+            return Some(json_reply(200, json!({"armed": secs})));
+        }
         if seen.path == "/__fleet" {
             let f = &s.fleet;
             return Some(json_reply(
@@ -87,7 +110,14 @@ pub(super) async fn early(state: &Arc<Mutex<State>>, seen: &Seen) -> Option<Repl
         s.fleet.delay
     };
     if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
+        // From the request's arrival, to the tenth of a millisecond: tokio's timer rounds up to
+        // the next millisecond and wakes late on a busy machine, which a benchmark of 50 ms
+        // answers would count as the client's.
+        let until = seen.at + delay;
+        let _ = tokio::task::spawn_blocking(move || {
+            std::thread::sleep(until.saturating_duration_since(Instant::now()))
+        })
+        .await;
     }
     None
 }
@@ -118,6 +148,16 @@ fn too_many(retry_after: u64) -> Reply {
 
 /// A 429 when the request is over the per-instance limit, or one of a burst.
 pub(super) fn limited(s: &mut State, seen: &Seen) -> Option<Reply> {
+    if seen.header("authorization").is_some() {
+        if let Some(length) = s.fleet.throttle_first.take() {
+            s.fleet.throttle_until = Some(seen.at + length);
+        }
+        if let Some(until) = s.fleet.throttle_until.filter(|u| *u > seen.at) {
+            s.fleet.burst_answered += 1;
+            let left = until.duration_since(seen.at).as_secs_f64().ceil().max(1.0);
+            return Some(too_many(left as u64));
+        }
+    }
     if s.fleet.burst > 0 && seen.header("authorization").is_some() {
         s.fleet.burst -= 1;
         s.fleet.burst_answered += 1;
