@@ -1,6 +1,7 @@
-//! Fleet mode (issue 21): `wixauth instances` and `--each-instance` on `token`, `api` and
+//! Fleet mode (issue 21): `--each-instance` and `--instances-from` on `token`, `api` and
 //! `bi-event`, against the emulator with many installs, its per-instance limit and bursts of
-//! 429. `exec` across a fleet, Ctrl-C and the progress line are in `fleet_exec.rs`.
+//! 429. `wixauth instances` is in `fleet_instances.rs`; `exec` across a fleet, Ctrl-C and the
+//! progress line in `fleet_exec.rs`.
 
 use crate::support::*;
 
@@ -27,10 +28,31 @@ pub fn fleet_env(n: usize) -> (TestEnv, Vec<String>) {
         let out = env.run(env.cmd().args(["instances", "add"]).args(&more));
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    let mut all = more;
-    all.push(INSTANCE.to_string());
+    (env, sorted(more.into_iter().chain([INSTANCE.to_string()])))
+}
+
+/// [`fleet_env`] with every instance's token cached.
+pub fn warm_fleet(n: usize) -> (TestEnv, Vec<String>) {
+    let (env, ids) = fleet_env(n);
+    let out = env.run(env.cmd().args(["token", "--each-instance"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    (env, ids)
+}
+
+/// [`fleet_env`] with no token cached (the login's removed too).
+pub fn cold_fleet(n: usize) -> (TestEnv, Vec<String>) {
+    let (env, ids) = fleet_env(n);
+    for f in env.cache_files() {
+        std::fs::remove_file(f).unwrap();
+    }
+    (env, ids)
+}
+
+/// The strings, sorted.
+pub fn sorted(items: impl IntoIterator<Item = String>) -> Vec<String> {
+    let mut all: Vec<String> = items.into_iter().collect();
     all.sort();
-    (env, all)
+    all
 }
 
 /// Each line of stdout as JSON.
@@ -41,7 +63,7 @@ pub fn json_lines(out: &std::process::Output) -> Vec<Value> {
         .collect()
 }
 
-fn keys(line: &Value) -> Vec<String> {
+pub fn keys(line: &Value) -> Vec<String> {
     line.as_object().unwrap().keys().cloned().collect()
 }
 
@@ -58,197 +80,6 @@ fn assert_in_order(text: &str, keys: &[&str]) {
         at.windows(2).all(|w| w[0] < w[1]),
         "keys out of order: {text}"
     );
-}
-
-fn listed(env: &TestEnv) -> Vec<Value> {
-    let out = env.run(env.cmd().args(["instances", "--json"]));
-    assert!(out.status.success(), "{}", stderr(&out));
-    json_out(&out).as_array().unwrap().clone()
-}
-
-#[test]
-fn instances_lists_each_one_with_where_it_came_from() {
-    let (env, ids) = fleet_env(2);
-    let list = listed(&env);
-    assert_eq!(list.len(), 3);
-    for item in &list {
-        let mut k = keys(item);
-        k.sort();
-        assert_eq!(
-            k,
-            [
-                "instance_id",
-                "last_seen",
-                "removed",
-                "site_name",
-                "site_url",
-                "source"
-            ]
-        );
-    }
-    let by_id = |id: &str| {
-        list.iter()
-            .find(|i| i["instance_id"] == id)
-            .unwrap()
-            .clone()
-    };
-    let login = by_id(INSTANCE);
-    assert_eq!(login["source"], "login");
-    assert_eq!(login["site_name"], "Emulated Site");
-    assert!(login["last_seen"].as_str().unwrap().ends_with('Z'));
-    let imported = by_id(&ids[1]);
-    assert_eq!(imported["source"], "import");
-    // Never seen with Wix yet: unknown values are null.
-    for key in ["site_name", "site_url", "last_seen"] {
-        assert!(imported[key].is_null(), "{key}: {imported}");
-    }
-    assert_eq!(imported["removed"], false);
-    // For people: the default marked, the site named.
-    let out = env.run(env.cmd().arg("instances"));
-    let text = stdout(&out);
-    assert!(text.contains(&format!("* {INSTANCE}")), "{text}");
-    assert!(
-        text.contains("Emulated Site") && text.contains("import"),
-        "{text}"
-    );
-}
-
-#[test]
-fn an_import_file_with_a_bad_line_names_it_and_stores_nothing() {
-    let (env, _) = fleet_env(0);
-    let file = env.dir.path().join("ids.txt");
-    std::fs::write(&file, "site-1\n# a comment\n\nsite_two\nsite-3\n").unwrap();
-    let before = read(&env.config_file());
-    let out = env.run(env.cmd().args(["instances", "add", "--from"]).arg(&file));
-    let line = assert_fails(&out, 2);
-    assert!(
-        line.contains("line 4") && line.contains("site_two"),
-        "{line}"
-    );
-    assert_eq!(read(&env.config_file()), before, "nothing stored");
-
-    let out = env.run(
-        env.cmd()
-            .args(["instances", "add", "--skip-invalid", "--from"])
-            .arg(&file),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("line 4 left out"), "{}", stderr(&out));
-    let ids: Vec<Value> = listed(&env)
-        .iter()
-        .map(|i| i["instance_id"].clone())
-        .collect();
-    assert_eq!(ids, [INSTANCE, "site-1", "site-3"]);
-
-    // A JSON array on stdin; repeats and known ids change nothing.
-    let out = env.run(
-        env.cmd()
-            .args(["instances", "add", "--from", "-"])
-            .write_stdin("[\"site-3\", \"site-4\",\n \"site-4\"]"),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("Added 1 instance"),
-        "{}",
-        stderr(&out)
-    );
-    let out = env.run(env.cmd().args(["instances", "add", "../etc/passwd"]));
-    assert_fails(&out, 2);
-}
-
-#[test]
-fn refresh_learns_sites_and_marks_the_ones_the_app_left_then_prune_forgets_them() {
-    let (env, ids) = fleet_env(3);
-    env.emu.set_site_name("Shop \x1b[2J");
-    // A cached token for the site that will leave: prune must remove it too.
-    assert!(env
-        .run(env.cmd().args(["token", "--instance", &ids[1]]))
-        .status
-        .success());
-    env.emu.uninstall(APP_ID, &ids[1]);
-    let out = env.run(env.cmd().args(["instances", "refresh"]));
-    assert!(out.status.success(), "{}", stderr(&out));
-    let cached = env.cache_files().len();
-    let err = stderr(&out);
-    assert!(
-        err.contains("1 marked removed") && err.contains("instances prune"),
-        "{err}"
-    );
-    assert!(!err.contains('\x1b'), "site names escaped: {err:?}");
-    let list = listed(&env);
-    assert_eq!(list.len(), 4, "marked, never deleted");
-    for item in &list {
-        let gone = item["instance_id"] == ids[1].as_str();
-        assert_eq!(item["removed"], gone, "{item}");
-        if !gone {
-            assert_eq!(item["site_name"], "Shop \x1b[2J");
-            assert!(!item["last_seen"].is_null());
-        }
-    }
-    // A marked instance is left out of a fleet run.
-    let out = env.run(env.cmd().args(["token", "--each-instance"]));
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(stdout(&out).lines().count(), 3);
-    assert!(!stdout(&out).contains(&ids[1]));
-
-    let out = env.run(env.cmd().args(["instances", "prune", "--json"]));
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json_out(&out)[0]["instance_id"], ids[1].as_str());
-    assert_eq!(listed(&env).len(), 3);
-    assert_eq!(
-        env.cache_files().len(),
-        cached - 1,
-        "its cached token went too"
-    );
-    // Reinstalled (the id stays the same), a refresh would find it again; nothing left to prune.
-    let out = env.run(env.cmd().args(["instances", "prune"]));
-    assert!(
-        stderr(&out).contains("No instance is marked removed"),
-        "{}",
-        stderr(&out)
-    );
-}
-
-#[test]
-fn remove_forgets_instances_with_their_tokens() {
-    let (env, ids) = fleet_env(2);
-    assert!(env
-        .run(env.cmd().args(["token", "--each-instance"]))
-        .status
-        .success());
-    assert_eq!(env.cache_files().len(), 3);
-    let out = env.run(
-        env.cmd()
-            .args(["instances", "remove", &ids[1], INSTANCE, "site-99999999"]),
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.contains("not stored: site-99999999"), "{err}");
-    assert!(err.contains("was the default instance"), "{err}");
-    assert_eq!(listed(&env).len(), 1);
-    assert_eq!(env.cache_files().len(), 1);
-}
-
-#[test]
-fn headless_profiles_have_no_fleet() {
-    let env = TestEnv::new();
-    std::fs::write(
-        env.config_file(),
-        "[profiles.default]\nclient_id = \"client-1\"\nflow = \"visitor\"\n",
-    )
-    .unwrap();
-    for args in [
-        &["instances"][..],
-        &["instances", "add", "inst-1"],
-        &["instances", "refresh"],
-        &["token", "--each-instance"],
-        &["api", "--each-instance", "/apps/v1/instance"],
-        &["exec", "--each-instance", "--", "true"],
-    ] {
-        let line = assert_fails(&env.run(env.cmd().args(args)), 2);
-        assert!(line.contains("for app profiles"), "{args:?}: {line}");
-    }
-    assert_eq!(env.emu.seen().len(), 0);
 }
 
 #[test]
@@ -289,20 +120,17 @@ fn token_json_lines_have_the_contract_keys_and_a_cache_hit_has_no_status() {
     assert!(json_lines(&again).iter().all(|l| l["status"].is_null()));
     // Without --json: `<instance_id> <token>` lines.
     let plain = env.run(env.cmd().args(["token", "--each-instance"]));
-    let mut got: Vec<String> = stdout(&plain)
-        .lines()
-        .map(|l| l.split_once(' ').unwrap().0.to_string())
-        .collect();
-    got.sort();
+    let got = sorted(
+        stdout(&plain)
+            .lines()
+            .map(|l| l.split_once(' ').unwrap().0.to_string()),
+    );
     assert_eq!(got, ids);
 }
 
 #[test]
 fn one_bad_instance_never_stops_or_corrupts_the_others() {
-    let (env, ids) = fleet_env(4);
-    for f in env.cache_files() {
-        std::fs::remove_file(f).unwrap();
-    }
+    let (env, ids) = cold_fleet(4);
     env.emu.uninstall(APP_ID, &ids[2]);
     // The first token request (concurrency 1: the first id) meets a Wix that fails every try.
     for _ in 0..3 {
@@ -468,10 +296,7 @@ fn fleet_flags_that_do_not_fit_are_usage_errors() {
 
 #[test]
 fn two_fleets_at_once_make_one_token_request_per_instance() {
-    let (env, ids) = fleet_env(19);
-    for f in env.cache_files() {
-        std::fs::remove_file(f).unwrap();
-    }
+    let (env, ids) = cold_fleet(19);
     env.emu.set_answer_delay(Duration::from_millis(100));
     let before = env.token_requests();
     let start = || {
@@ -511,11 +336,7 @@ fn two_fleets_at_once_make_one_token_request_per_instance() {
 
 #[test]
 fn a_429_slows_the_whole_fleet_and_fails_no_instance() {
-    let (env, ids) = fleet_env(5);
-    assert!(env
-        .run(env.cmd().args(["token", "--each-instance"]))
-        .status
-        .success());
+    let (env, ids) = warm_fleet(5);
     env.emu.burst_429(1, 2);
     let earlier = env.emu.arrivals("/apps/v1/instance").len();
     // Three workers, their requests 250 ms apart: the first is answered 429 before the next
@@ -572,10 +393,7 @@ fn a_429_slows_the_whole_fleet_and_fails_no_instance() {
 
 #[test]
 fn wix_s_per_instance_limit_is_waited_out_not_failed() {
-    let (env, ids) = fleet_env(2);
-    for f in env.cache_files() {
-        std::fs::remove_file(f).unwrap();
-    }
+    let (env, ids) = cold_fleet(2);
     // One request per instance a second: each token request uses it up, so each API call
     // meets a 429 and waits.
     env.emu.limit_per_instance(1, Duration::from_secs(1));
@@ -592,11 +410,7 @@ fn wix_s_per_instance_limit_is_waited_out_not_failed() {
 
 #[test]
 fn rate_caps_requests_across_the_fleet() {
-    let (env, ids) = fleet_env(7);
-    assert!(env
-        .run(env.cmd().args(["token", "--each-instance"]))
-        .status
-        .success());
+    let (env, ids) = warm_fleet(7);
     let earlier = env.emu.arrivals("/apps/v1/instance").len();
     let out = env.run(env.cmd().args([
         "api",
@@ -634,13 +448,12 @@ fn bi_event_goes_to_every_instance() {
     assert!(lines
         .iter()
         .all(|l| l["event"] == "APP_FINISHED_CONFIGURATION"));
-    let mut sent: Vec<String> = env
-        .emu
-        .bi_events()
-        .iter()
-        .map(|e| e["instanceId"].as_str().unwrap().to_string())
-        .collect();
-    sent.sort();
+    let events = env.emu.bi_events();
+    let sent = sorted(
+        events
+            .iter()
+            .map(|e| e["instanceId"].as_str().unwrap().to_string()),
+    );
     assert_eq!(sent, ids);
 }
 
@@ -668,8 +481,7 @@ fn fail_fast_starts_nothing_after_a_failure_and_the_retry_file_has_the_rest() {
         "{line}"
     );
     assert_eq!(json_lines(&out).len(), 1);
-    let mut kept: Vec<String> = read(&retry).lines().map(str::to_string).collect();
-    kept.sort();
+    let kept = sorted(read(&retry).lines().map(str::to_string));
     assert_eq!(kept, ids, "the failed one and the four never run");
     assert!(stderr(&out).contains("not run"), "{}", stderr(&out));
 }

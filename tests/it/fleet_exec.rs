@@ -151,6 +151,30 @@ fn start_marked(env: &TestEnv, dir: &Path, sleep: &str, retry: &Path) -> Child {
     cmd.spawn().unwrap()
 }
 
+/// `exec --each-instance` over INSTANCE and `more` others, its first two commands running.
+struct TwoRunning {
+    env: TestEnv,
+    ids: Vec<String>,
+    dir: tempfile::TempDir,
+    retry: std::path::PathBuf,
+    child: Child,
+}
+
+fn two_running(more: usize, sleep: &str) -> TwoRunning {
+    let (env, ids) = fleet_env(more);
+    let dir = tempfile::tempdir().unwrap();
+    let retry = env.dir.path().join("retry.txt");
+    let child = start_marked(&env, dir.path(), sleep, &retry);
+    wait_for(|| marked(dir.path(), "started-") == 2);
+    TwoRunning {
+        env,
+        ids,
+        dir,
+        retry,
+        child,
+    }
+}
+
 fn marked(dir: &Path, what: &str) -> usize {
     std::fs::read_dir(dir)
         .unwrap()
@@ -177,11 +201,13 @@ fn ctrl_c(child: &Child) {
 
 #[test]
 fn ctrl_c_starts_no_more_lets_the_running_finish_and_keeps_the_rest_for_a_retry() {
-    let (env, ids) = fleet_env(5);
-    let dir = tempfile::tempdir().unwrap();
-    let retry = env.dir.path().join("retry.txt");
-    let child = start_marked(&env, dir.path(), "1.5", &retry);
-    wait_for(|| marked(dir.path(), "started-") == 2);
+    let TwoRunning {
+        env,
+        ids,
+        dir,
+        retry,
+        child,
+    } = two_running(5, "1.5");
     ctrl_c(&child);
     let out = child.wait_with_output().unwrap();
     env.assert_no_leak(&out);
@@ -207,11 +233,14 @@ fn ctrl_c_starts_no_more_lets_the_running_finish_and_keeps_the_rest_for_a_retry(
 
 #[test]
 fn a_second_ctrl_c_kills_the_running_commands() {
-    let (env, ids) = fleet_env(3);
-    let dir = tempfile::tempdir().unwrap();
-    let retry = env.dir.path().join("retry.txt");
-    let child = start_marked(&env, dir.path(), "30", &retry);
-    wait_for(|| marked(dir.path(), "started-") == 2);
+    // The environment (config dir, emulator) lives as long as the test.
+    let TwoRunning {
+        env: _env,
+        ids,
+        dir,
+        retry,
+        child,
+    } = two_running(3, "30");
     let started = Instant::now();
     ctrl_c(&child);
     std::thread::sleep(Duration::from_millis(300));
@@ -239,11 +268,12 @@ fn assert_no_command_left(dir: &Path) {
 
 #[test]
 fn a_sigterm_is_passed_on_so_no_command_outlives_wixauth() {
-    let (env, _) = fleet_env(3);
-    let dir = tempfile::tempdir().unwrap();
-    let retry = env.dir.path().join("retry.txt");
-    let child = start_marked(&env, dir.path(), "30", &retry);
-    wait_for(|| marked(dir.path(), "started-") == 2);
+    let TwoRunning {
+        env: _env,
+        dir,
+        child,
+        ..
+    } = two_running(3, "30");
     // A CI runner cancelling the job signals wixauth alone.
     // SAFETY: kill(2) with plain integers.
     unsafe {
@@ -263,23 +293,8 @@ fn a_sigterm_is_passed_on_so_no_command_outlives_wixauth() {
 
 /// `wixauth ARGS` on a pseudo-terminal `cols` wide (util-linux `script`); `None` without it.
 fn on_terminal(env: &TestEnv, cols: u16, args: &[&str]) -> Option<std::process::Output> {
-    let wixauth = env.std_cmd();
-    let mut line = format!("stty rows 24 cols {cols}; exec ");
-    line.push_str(&sh_quote(&wixauth.get_program().to_string_lossy()));
-    for arg in args {
-        line.push(' ');
-        line.push_str(&sh_quote(arg));
-    }
-    let mut cmd = std::process::Command::new("script");
-    for (key, value) in wixauth.get_envs() {
-        match value {
-            Some(v) => cmd.env(key, v),
-            None => cmd.env_remove(key),
-        };
-    }
-    cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
-        .env("TERM", "xterm-256color")
-        .stdin(Stdio::null());
+    let mut cmd = env.tty_command_after(&format!("stty rows 24 cols {cols}; exec "), args);
+    cmd.stdin(Stdio::null());
     match cmd.output() {
         Ok(out) => Some(out),
         Err(_) if std::env::var_os("CI").is_none() => None,

@@ -16,6 +16,7 @@ mod faults;
 mod fleet;
 #[cfg(unix)]
 mod fleet_exec;
+mod fleet_instances;
 mod generated;
 mod headless;
 mod install_script;

@@ -154,6 +154,22 @@ pub(crate) struct Shape<'a, O> {
     pub describe: Option<&'a dyn Fn(&O) -> String>,
 }
 
+impl<'a, O> Shape<'a, O> {
+    /// A line on stdout per instance (or none), nothing else.
+    pub(crate) fn lines(
+        line: &'a mut dyn FnMut(&Record<O>, &Invocation) -> Option<LineOut>,
+        note_failures: bool,
+    ) -> Self {
+        Shape {
+            line,
+            prefix: false,
+            note_failures,
+            keep: None,
+            describe: None,
+        }
+    }
+}
+
 /// A line for stdout: JSON (escaped for a terminal) or text.
 pub(crate) enum LineOut {
     /// One line of JSON text (see [`json_line`]).

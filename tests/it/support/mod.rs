@@ -430,8 +430,14 @@ pub fn sh_quote(s: &str) -> String {
 impl TestEnv {
     /// `script` running `wixauth ARGS` on a pseudo-terminal, with this test's environment.
     pub fn tty_command(&self, args: &[&str]) -> std::process::Command {
+        self.tty_command_after("", args)
+    }
+
+    /// As [`TestEnv::tty_command`], with shell words run on the terminal first (`stty cols 40; `).
+    pub fn tty_command_after(&self, before: &str, args: &[&str]) -> std::process::Command {
         let wixauth = self.std_cmd();
-        let mut line = sh_quote(&wixauth.get_program().to_string_lossy());
+        let mut line = before.to_string();
+        line.push_str(&sh_quote(&wixauth.get_program().to_string_lossy()));
         for arg in args {
             line.push(' ');
             line.push_str(&sh_quote(arg));

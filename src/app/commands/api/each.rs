@@ -94,12 +94,6 @@ pub(super) fn run(each: &FleetOptions, call: Call, ctx: &Context, io: &mut Io) -
             Clone::clone,
         )))
     };
-    let shape = Shape {
-        line: &mut line,
-        prefix: false,
-        note_failures: false,
-        keep: None,
-        describe: None,
-    };
+    let shape = Shape::lines(&mut line, false);
     fleet::run(ctx, io, each, None, call, shape)?.into_result()
 }

@@ -47,12 +47,6 @@ pub(super) fn run(
     let mut line = |r: &Record<String>, how: &Invocation| {
         json.then(|| LineOut::Json(fleet::json_line(r, how, "event", fleet::json_text)))
     };
-    let shape = Shape {
-        line: &mut line,
-        prefix: false,
-        note_failures: !json,
-        keep: None,
-        describe: None,
-    };
+    let shape = Shape::lines(&mut line, !json);
     fleet::run(ctx, io, each, None, job, shape)?.into_result()
 }

@@ -18,7 +18,9 @@ use super::child::{exit_code, spawn_error};
 use crate::app::context::Context;
 use crate::app::fleet::{self, FleetOptions, Shape};
 use crate::core::error::{Error, Invocation, Result};
-use crate::credentials::fleet::{Interrupter, Job, JobRun, Output, Record, Stream};
+#[cfg(unix)]
+use crate::credentials::fleet::Interrupter;
+use crate::credentials::fleet::{Job, JobRun, Output, Record, Stream};
 use crate::credentials::profile::child_env;
 use crate::credentials::Freshness;
 use crate::ui::Io;

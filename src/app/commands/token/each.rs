@@ -46,12 +46,6 @@ pub(super) fn run(
             .ok()
             .map(|t| LineOut::Text(format!("{} {}\n", r.instance, t.access_token.expose()))),
     };
-    let shape = Shape {
-        line: &mut line,
-        prefix: false,
-        note_failures: !json,
-        keep: None,
-        describe: None,
-    };
+    let shape = Shape::lines(&mut line, !json);
     fleet::run(ctx, io, each, flow, Tokens(freshness), shape)?.into_result()
 }
