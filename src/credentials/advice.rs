@@ -38,8 +38,6 @@ impl Session<'_> {
                 Source::Env => e.hint("check WIX_INSTANCE_ID: the app may not be installed on that site"),
                 Source::Flag => e.hint("check --instance: the app may not be installed on that site"),
                 Source::Stored => self.instance_gone(target, e),
-                // Of a fleet: refresh marks the sites the app left, prune forgets them.
-                Source::Fleet => e.run(Cmd::new(&["instances", "refresh"])),
             },
             (Rejected::RefreshToken | Rejected::Code | Rejected::Token | Rejected::Unknown, Flow::Visitor | Flow::Member) => {
                 match env_refresh {
@@ -57,6 +55,15 @@ impl Session<'_> {
                     false => e.run(login()),
                 }
             }
+        }
+    }
+
+    /// `e` for one instance of a fleet: an instance Wix says the app is not installed on gets
+    /// `instances refresh` (which marks such instances; `prune` then forgets them).
+    pub(crate) fn advise_fleet(&self, e: Error) -> Error {
+        match e.rejection() {
+            Some(Rejected::Instance) => e.run(Cmd::new(&["instances", "refresh"])),
+            _ => e,
         }
     }
 

@@ -38,8 +38,6 @@ pub(crate) enum Source {
     Env,
     /// The profile (config.toml and the secret store).
     Stored,
-    /// One instance of a fleet run (`--each-instance`, `--instances-from`).
-    Fleet,
 }
 
 /// The app instance (or Wix Headless client) a command acts for, and how to get its tokens.

@@ -25,6 +25,7 @@ use crate::core::error::{Cmd, Error, Fix, Result};
 use crate::core::log::Notes;
 use crate::settings::config::{Config, Paths};
 use crate::settings::env::Env;
+use crate::settings::flow::Kind;
 use crate::settings::Flow;
 use crate::wix::LazyClient;
 pub(crate) use ids::{parse_instance_ids, scan_instance_ids};
@@ -462,13 +463,16 @@ fn work<J: Job>(
         let output = |out| {
             let _ = tx.send(Event::Output(id.clone(), out));
         };
-        let result = session.fleet_target(&id, ground.flow).and_then(|target| {
-            job.run(&JobRun {
-                session: &session,
-                target: &target,
-                output: &output,
+        let result = session
+            .fleet_target(&id, ground.flow)
+            .and_then(|target| {
+                job.run(&JobRun {
+                    session: &session,
+                    target: &target,
+                    output: &output,
+                })
             })
-        });
+            .map_err(|e| session.advise_fleet(e));
         let exit = match &result {
             Ok(out) => job.exit(out),
             Err(e) => e.exit as u8,
@@ -498,26 +502,38 @@ fn work<J: Job>(
 }
 
 impl Session<'_> {
-    /// The target of one instance of a fleet.
+    /// The target of one instance of a fleet (the profile's, or its list's: not `--instance`
+    /// or `WIX_INSTANCE_ID`, which a fleet refuses).
     fn fleet_target(&self, instance: &str, flow: Option<Flow>) -> Result<Target> {
         let mut target = self.resolve(Some(instance), flow)?;
-        target.instance_from = Source::Fleet;
+        target.instance_from = Source::Stored;
         Ok(target)
     }
 
-    /// A fleet is for an app's instances: not for a Wix Headless client (nor any profile that
-    /// acts for one site), nor with one instance's `WIX_REFRESH_TOKEN`.
+    /// `what` (a fleet run, `wixauth instances`) is for an app's instances: refused for a
+    /// profile or environment that acts for one site (a Wix Headless client, an API key).
+    pub(crate) fn app_only(&self, what: &str) -> Result<()> {
+        let kind = self.kind();
+        if kind == Kind::App {
+            return Ok(());
+        }
+        let flow = self.config.profile(self.profile).and_then(|p| p.flow);
+        let why = flow
+            .filter(|f| f.kind() == kind)
+            .and_then(|f| f.allows_app_command(what).err())
+            .unwrap_or_else(|| {
+                format!(
+                    "{what} is for app profiles (basic/advanced), and this is {}",
+                    kind.noun()
+                )
+            });
+        Err(Error::usage(format!("profile {:?}: {why}", self.profile))
+            .hint("pass --profile NAME of an app profile: this one acts for one site"))
+    }
+
+    /// A fleet is for an app's instances, and not with one instance's `WIX_REFRESH_TOKEN`.
     pub(crate) fn fleet_allowed(&self) -> Result<()> {
-        let profile_flow = self.config.profile(self.profile).and_then(|p| p.flow);
-        let why_not = match self.is_headless() {
-            true => Some(profile_flow.unwrap_or(Flow::Visitor)),
-            false => profile_flow,
-        }
-        .map(|f| f.allows_app_command("--each-instance"));
-        if let Some(Err(why)) = why_not {
-            return Err(Error::usage(format!("profile {:?}: {why}", self.profile))
-                .hint("drop --each-instance / --instances-from: this profile acts for one site"));
-        }
+        self.app_only("--each-instance")?;
         if self.env.refresh_token.is_some() {
             return Err(Error::usage(
                 "WIX_REFRESH_TOKEN is one instance's refresh token; a fleet gets each instance's token from the app secret",

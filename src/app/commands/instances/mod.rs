@@ -61,7 +61,7 @@ impl From<&InstancesArgs> for InstancesOptions {
 }
 
 pub(crate) fn run(opts: &InstancesOptions, ctx: &Context, io: &mut Io) -> Result<()> {
-    app_profile_only(ctx)?;
+    ctx.session().app_only("wixauth instances")?;
     match opts {
         InstancesOptions::List { json } => list(ctx, io, *json),
         InstancesOptions::Add {
@@ -72,21 +72,6 @@ pub(crate) fn run(opts: &InstancesOptions, ctx: &Context, io: &mut Io) -> Result
         InstancesOptions::Remove { ids } => remove(ctx, io, ids),
         InstancesOptions::Refresh { plan } => refresh::run(*plan, ctx, io),
         InstancesOptions::Prune { json } => prune(ctx, io, *json),
-    }
-}
-
-/// A Wix Headless profile (or any that acts for one site) has no instances to list.
-fn app_profile_only(ctx: &Context) -> Result<()> {
-    let session = ctx.session();
-    let flow = ctx.active_profile().and_then(|p| p.flow);
-    let flow = match session.is_headless() {
-        true => Some(flow.unwrap_or(crate::settings::Flow::Visitor)),
-        false => flow,
-    };
-    match flow.map(|f| f.allows_app_command("wixauth instances")) {
-        Some(Err(why)) => Err(Error::usage(format!("profile {:?}: {why}", ctx.profile))
-            .hint("pass --profile NAME of an app profile")),
-        _ => Ok(()),
     }
 }
 
