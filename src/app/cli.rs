@@ -6,7 +6,9 @@ use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 use crate::settings::Flow;
 
 mod fleet;
+mod webhook;
 pub(crate) use fleet::*;
+pub(crate) use webhook::*;
 
 pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
 /// No Wix token lives longer than this: a larger `--min-ttl` could never be met.
@@ -40,7 +42,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Store an app's credentials and authorise an app instance
+    /// Store credentials: an app and one of its instances, a Wix Headless client, or an API key
     Login(Deferred<LoginArgs>),
     /// Print a valid access token (and nothing else) on stdout
     Token(Deferred<TokenArgs>),
@@ -60,7 +62,7 @@ pub(crate) enum Command {
     /// Print the installer URL for the profile (to share, or to open by hand)
     #[command(name = "install-url")]
     InstallUrl(Deferred<InstallUrlArgs>),
-    /// Verify and decode Wix's signed webhook events; a local receiver that saves installs
+    /// Wix's signed webhook events: verify, receive behind a tunnel, and send test events to your handler
     Webhook(Deferred<WebhookArgs>),
     /// Choose the active profile and the profile's default instance
     Switch(Deferred<SwitchArgs>),
@@ -78,7 +80,17 @@ pub(crate) enum Command {
 /// The command line, parsed by clap. The model clap builds, and what it matched, are left for
 /// the process's exit to free: dropping them is hundreds of frees at every start.
 pub(crate) fn parse() -> Result<Cli, clap::Error> {
-    let command = Box::leak(Box::new(<Cli as clap::CommandFactory>::command()));
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Only a run that prints help asks for the terminal's width (a cache hit never does).
+    if std::env::args_os().any(|a| a == "-h" || a == "--help") {
+        use std::io::IsTerminal;
+        let tty = std::io::stdout().is_terminal();
+        let columns = console::Term::stdout()
+            .size_checked()
+            .map(|(_, c)| usize::from(c));
+        command = command.term_width(help_width(tty, columns.unwrap_or(80)));
+    }
+    let command = Box::leak(Box::new(command));
     let matches = Box::leak(Box::new(
         command.try_get_matches_from_mut(std::env::args_os())?,
     ));
@@ -176,6 +188,11 @@ pub(crate) struct ApiArgs {
     #[arg(short = 'i', long)]
     pub include: bool,
 
+    /// Explain on stderr what the credential is and, for a refusal, the likely cause and fix
+    /// (automatic on HTTP 401, 403, 404 and 428)
+    #[arg(long)]
+    pub explain: bool,
+
     #[command(flatten)]
     pub fleet: FleetArgs,
 }
@@ -208,6 +225,10 @@ pub(crate) struct WhoamiArgs {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    /// Describe a token read from stdin (`--token -`; never an argument) instead of the profile's
+    #[arg(long, value_name = "-", allow_hyphen_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -228,8 +249,8 @@ pub(crate) const COMPLETIONS_INSTALL: &[(&str, &str)] = &[
         "wixauth completions bash > ~/.local/share/bash-completion/completions/wixauth",
     ),
     (
-        "zsh",
-        "echo 'source <(wixauth completions zsh)' >> ~/.zshrc   # after compinit",
+        "zsh (after compinit)",
+        "echo 'source <(wixauth completions zsh)' >> ~/.zshrc",
     ),
     (
         "fish",
@@ -247,85 +268,12 @@ pub(crate) const COMPLETIONS_ABOUT: &str = "The script asks `wixauth` (found thr
 
 fn completions_install_help() -> String {
     let mut help = format!("{COMPLETIONS_ABOUT}\n\n");
+    // Each command on a line of its own, short of 80 columns: copied and pasted whole.
     for (shell, line) in COMPLETIONS_INSTALL {
-        help.push_str(&format!("  {shell:<11} {line}\n"));
+        help.push_str(&format!("{shell}:\n  {line}\n"));
     }
     help.push_str("\nPackagers: the same scripts are in the source tree under completions/.");
     help
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookArgs {
-    #[command(subcommand)]
-    pub command: WebhookCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum WebhookCommand {
-    /// Store the app's webhook public key in the profile (config.toml: the key is public)
-    #[command(name = "set-key")]
-    SetKey(WebhookSetKeyArgs),
-    /// Verify one delivery (the raw request body, a JWT) and print the event as JSON
-    Verify(WebhookVerifyArgs),
-    /// Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances
-    Listen(WebhookListenArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookSetKeyArgs {
-    /// File holding the key from the app dashboard (PEM, or base64 of it); - for stdin
-    // Key text given here by mistake must reach wixauth's own error, which never echoes it.
-    #[arg(value_name = "FILE|-", allow_hyphen_values = true)]
-    pub file: Option<std::path::PathBuf>,
-
-    /// The key itself (PEM or base64 of it), or @FILE, instead of FILE
-    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
-    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
-    pub public_key: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookVerifyArgs {
-    /// File holding the delivery's raw body [default: stdin]
-    #[arg(value_name = "FILE|-")]
-    pub file: Option<std::path::PathBuf>,
-
-    /// Accept an expired event (replaying an old delivery)
-    #[arg(long)]
-    pub ignore_expiry: bool,
-
-    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
-    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
-    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
-    pub public_key: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookListenArgs {
-    /// Port on 127.0.0.1 and ::1 (point the tunnel here)
-    #[arg(long, default_value_t = 8339, value_name = "PORT")]
-    pub port: u16,
-
-    /// URL path Wix posts to
-    #[arg(long, default_value = "/webhook", value_name = "PATH")]
-    pub path: String,
-
-    /// Also relay each valid delivery (raw body and content type) to your own server on this machine
-    #[arg(long, value_name = "URL")]
-    pub forward_to: Option<String>,
-
-    /// Add installed instances to the profile (and forget removed ones)
-    #[arg(long)]
-    pub save_instances: bool,
-
-    /// Exit after the first valid event
-    #[arg(long)]
-    pub once: bool,
-
-    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
-    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
-    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
-    pub public_key: Option<String>,
 }
 
 /// Make a profile the active one, or an instance the profile's default: what commands act
@@ -359,6 +307,9 @@ pub(crate) struct HelpArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "API keys (--flow api-key) are for a Wix account owner's own scripts and automation: third-party Wix apps cannot use them (they use the basic or advanced flow)."
+)]
 pub(crate) struct LoginArgs {
     /// How the app gets tokens [default: the profile's; asked the first time on a TTY; else basic]
     #[arg(long, value_enum)]
@@ -368,9 +319,25 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub app_id: Option<String>,
 
-    /// Visitor/member flows: the Wix Headless OAuth client id [env: WIX_CLIENT_ID]
+    /// Wix Headless flows (visitor/member/admin): the OAuth client id [env: WIX_CLIENT_ID]
     #[arg(long, value_name = "ID", conflicts_with = "app_id")]
     pub client_id: Option<String>,
+
+    /// API key flow: the site its calls are for, sent as wix-site-id (the id after /dashboard/ in the site's dashboard URL) [env: WIX_SITE_ID]
+    #[arg(long, value_name = "ID")]
+    pub site_id: Option<String>,
+
+    /// API key flow: the account its calls are for, sent as wix-account-id (shown in the API Keys Manager) [env: WIX_ACCOUNT_ID]
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+
+    /// API key flow: GET this path with the key before storing it (401/403: nothing is stored, exit 3)
+    #[arg(long, value_name = "PATH")]
+    pub check: Option<String>,
+
+    /// Take the login's values from a dotenv file, as `wix env pull` writes it (the file is not changed) [default: .env.local, else .env]
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub env_file: Option<Option<std::path::PathBuf>>,
 
     /// Member flow: `login` forces Wix's login form, `none` uses an existing Wix session only
     #[arg(long, value_enum, value_name = "PROMPT")]
@@ -384,7 +351,7 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID", hide = true)]
     pub instance_id: Option<String>,
 
-    /// Read the app secret from the first line of stdin (never pass it as an argument)
+    /// Read the app secret, client secret or API key from the first line of stdin (never pass it as an argument)
     #[arg(long)]
     pub secret_stdin: bool,
 
@@ -496,6 +463,10 @@ pub(crate) enum FlowArg {
     Visitor,
     /// Wix Headless member: client id → Wix's login page in the browser (PKCE) → member token.
     Member,
+    /// Wix Headless admin: client id + client secret → short-lived admin tokens.
+    Admin,
+    /// A Wix API key with --site-id and/or --account-id (an account owner's scripts; not for third-party apps).
+    ApiKey,
 }
 
 impl From<FlowArg> for Flow {
@@ -505,6 +476,8 @@ impl From<FlowArg> for Flow {
             FlowArg::Advanced => Flow::Advanced,
             FlowArg::Visitor => Flow::Visitor,
             FlowArg::Member => Flow::Member,
+            FlowArg::Admin => Flow::Admin,
+            FlowArg::ApiKey => Flow::ApiKey,
         }
     }
 }
@@ -521,6 +494,14 @@ pub(crate) fn help_topics() -> Vec<CompletionCandidate> {
                 .help(Some("environment variables wixauth reads".into())),
         ))
         .collect()
+}
+
+/// Help wraps to the terminal on a terminal (at most 100 columns), at 80 into a pipe.
+pub(crate) fn help_width(tty: bool, columns: usize) -> usize {
+    match tty {
+        true => columns.clamp(40, 100),
+        false => 80,
+    }
 }
 
 fn min_ttl() -> clap::builder::RangedU64ValueParser {
@@ -549,8 +530,30 @@ mod tests {
 
     #[test]
     fn secret_has_no_argument_form() {
-        let err = Cli::try_parse_from(["wixauth", "login", "--secret", "x"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+        for flag in ["--secret", "--client-secret", "--api-key", "--key"] {
+            let err = Cli::try_parse_from(["wixauth", "login", flag, "x"]).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{flag}"
+            );
+        }
+    }
+
+    #[test]
+    fn env_file_takes_an_optional_path() {
+        let login = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Login(a) => a.0.env_file,
+            _ => unreachable!(),
+        };
+        assert_eq!(login(&["wixauth", "login"]), None);
+        assert_eq!(login(&["wixauth", "login", "--env-file"]), Some(None));
+        assert_eq!(
+            login(&["wixauth", "login", "--env-file", "ci.env"]),
+            Some(Some("ci.env".into()))
+        );
+        let flow = Cli::try_parse_from(["wixauth", "login", "--flow", "api-key"]).unwrap();
+        assert!(matches!(flow.command, Command::Login(a) if a.0.flow == Some(FlowArg::ApiKey)));
     }
 
     #[test]

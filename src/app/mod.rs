@@ -33,6 +33,9 @@ pub(crate) fn run(cli: Cli, io: &mut Io) -> u8 {
         }
         Err(e) => {
             io.note(&format!("wixauth: error: {}", e.render(&how)));
+            for line in e.after() {
+                io.note(line);
+            }
             e.exit as u8
         }
     }

@@ -48,6 +48,75 @@ pub(crate) fn is_wix_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+/// `text` wrapped at word boundaries to `width` columns, for a person's terminal. Each line
+/// keeps its indent on its continuations; a word is never split: a `command in backticks`
+/// counts as one word (it is copied and pasted whole), a URL line is left as it is, and a word
+/// wider than the line goes on a line of its own.
+pub(crate) fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let body = line.trim_start_matches(' ');
+        if body.starts_with("http://") || body.starts_with("https://") || columns(line) <= width {
+            out.push_str(line);
+            continue;
+        }
+        let room = width.saturating_sub(indent).max(20);
+        let mut current = 0;
+        out.push_str(&line[..indent]);
+        for word in words(body) {
+            let w = columns(word);
+            if current > 0 && current + 1 + w > room {
+                out.push('\n');
+                out.push_str(&line[..indent]);
+                current = 0;
+            }
+            if current > 0 {
+                out.push(' ');
+                current += 1;
+            }
+            out.push_str(word);
+            current += w;
+        }
+    }
+    out
+}
+
+/// Columns a string takes (one per character: wixauth prints no wide characters of its own).
+fn columns(text: &str) -> usize {
+    text.chars().count()
+}
+
+/// Space-separated words, a backtick span (with its spaces) being one word.
+fn words(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = None;
+    let mut in_code = false;
+    for (i, c) in text.char_indices() {
+        match c {
+            '`' => {
+                in_code = !in_code;
+                start.get_or_insert(i);
+            }
+            ' ' if !in_code => {
+                if let Some(s) = start.take() {
+                    out.push(&text[s..i]);
+                }
+            }
+            _ => {
+                start.get_or_insert(i);
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push(&text[s..]);
+    }
+    out
+}
+
 /// Unix seconds as RFC 3339 (`2026-12-01T19:00:00Z`), or `None` past the year 9999 (a
 /// number from Wix or a file that no real expiry can be).
 pub(crate) fn rfc3339(unix_seconds: u64) -> Option<String> {
@@ -56,6 +125,23 @@ pub(crate) fn rfc3339(unix_seconds: u64) -> Option<String> {
         let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_seconds);
         humantime::format_rfc3339_seconds(at).to_string()
     })
+}
+
+/// `in 3h 59m (2026-12-01T23:59:00Z)`: an RFC 3339 time relative to now for a person, the exact
+/// time beside it (as it is, when it does not parse).
+pub(crate) fn expiry(at: &str) -> String {
+    let relative = humantime::parse_rfc3339(at).ok().map(|t| {
+        let now = std::time::SystemTime::now();
+        let secs = match t.duration_since(now) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+        };
+        relative(secs)
+    });
+    match relative {
+        Some(r) => format!("{r} ({at})"),
+        None => printable(at, 80),
+    }
 }
 
 /// Seconds from now as a person reads them: `in 3h 59m`, `in 45s`, `2d 1h ago`, `now`.
@@ -136,6 +222,30 @@ mod tests {
 
     fn unsafe_for_terminal_but_layout(c: char) -> bool {
         unsafe_for_terminal(c) && !matches!(c, '\n' | '\t' | '\r')
+    }
+
+    #[test]
+    fn wrapping_breaks_between_words_and_never_inside_a_command_or_url() {
+        let text = "wixauth: error: the stored app secret no longer works (rotated in the app dashboard?); pipe the current app secret into `wixauth --profile shop login --secret-stdin --instance inst-22222222`";
+        let wrapped = wrap(text, 80);
+        for line in wrapped.lines() {
+            assert!(
+                line.chars().count() <= 80 || line.starts_with('`'),
+                "{line:?}"
+            );
+        }
+        assert!(wrapped
+            .contains("`wixauth --profile shop login --secret-stdin --instance inst-22222222`"));
+        assert_eq!(
+            wrapped.replace('\n', " "),
+            text,
+            "only spaces became line breaks"
+        );
+        let url = "  http://127.0.0.1:1/installer/install?appId=a&redirectUrl=http%3A%2F%2Flocalhost%3A8338%2Fcallback&state=0123456789abcdef";
+        assert_eq!(wrap(url, 80), url);
+        let indented = format!("  {}", "word ".repeat(30).trim_end());
+        assert!(wrap(&indented, 40).lines().all(|l| l.starts_with("  word")));
+        assert_eq!(wrap("short", 80), "short");
     }
 
     #[test]

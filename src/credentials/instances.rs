@@ -109,9 +109,10 @@ fn apply_one(
         return Saved::NotKnown;
     }
     let p = config.profiles.entry(profile.to_string()).or_default();
-    if p.is_headless() {
+    if !p.kind().has_instances() {
         return Saved::Skipped(format!(
-            "profile {profile} is a Wix Headless client, which has no app instances"
+            "profile {profile} is {}, which has no app instances",
+            p.kind().noun()
         ));
     }
     if let (Some(mine), Some(theirs)) = (&p.app_id, app) {

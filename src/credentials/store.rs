@@ -34,6 +34,21 @@ pub(crate) enum SecretKey {
         profile: String,
         instance: String,
     },
+    /// The private half of a profile's webhook development key (`webhook dev-key`), named
+    /// with the key's id: a rotation writes a new entry before the old one goes.
+    WebhookDevKey {
+        profile: String,
+        id: String,
+    },
+    /// A Wix Headless client's secret (admin flow), named with the client id as app secrets are.
+    ClientSecret {
+        profile: String,
+        client: String,
+    },
+    /// An API key profile's key.
+    ApiKey {
+        profile: String,
+    },
 }
 
 /// Where a Wix Headless profile's refresh token is kept: named like an instance's, with this
@@ -64,6 +79,23 @@ impl SecretKey {
             instance: instance.to_string(),
         }
     }
+    pub(crate) fn webhook_dev_key(profile: &str, id: &str) -> Self {
+        SecretKey::WebhookDevKey {
+            profile: profile.to_string(),
+            id: id.to_string(),
+        }
+    }
+    pub(crate) fn client_secret(profile: &str, client: &str) -> Self {
+        SecretKey::ClientSecret {
+            profile: profile.to_string(),
+            client: client.to_string(),
+        }
+    }
+    pub(crate) fn api_key(profile: &str) -> Self {
+        SecretKey::ApiKey {
+            profile: profile.to_string(),
+        }
+    }
     /// The entry's name: the keyring account, or the key in the secrets file.
     pub(crate) fn entry_name(&self) -> String {
         match self {
@@ -75,6 +107,11 @@ impl SecretKey {
             SecretKey::RefreshToken { profile, instance } => {
                 format!("{profile}/{instance}/refresh-token")
             }
+            SecretKey::WebhookDevKey { profile, id } => format!("{profile}/webhook-dev-key#{id}"),
+            SecretKey::ClientSecret { profile, client } => {
+                format!("{profile}/client-secret#{client}")
+            }
+            SecretKey::ApiKey { profile } => format!("{profile}/api-key"),
         }
     }
 }
@@ -87,7 +124,10 @@ fn entry_of(name: &str, profile: &str) -> bool {
     };
     let one_word = |w: &str| !w.is_empty() && !w.contains('/');
     rest == "app-secret"
+        || rest == "api-key"
         || rest.strip_prefix("app-secret#").is_some_and(one_word)
+        || rest.strip_prefix("webhook-dev-key#").is_some_and(one_word)
+        || rest.strip_prefix("client-secret#").is_some_and(one_word)
         || rest.strip_suffix("/refresh-token").is_some_and(one_word)
 }
 
@@ -497,90 +537,4 @@ impl Secrets {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file_store() -> (tempfile::TempDir, FileStore) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = FileStore::new(
-            &Paths {
-                dir: dir.path().to_path_buf(),
-            },
-            Notes::default(),
-        );
-        (dir, store)
-    }
-
-    #[test]
-    fn file_store_round_trip() {
-        let (_dir, store) = file_store();
-        let key = SecretKey::app_secret("p", "app");
-        assert_eq!(store.get(&key).unwrap(), None);
-        store.set(&key, &Secret::new("s1")).unwrap();
-        store
-            .set(&SecretKey::refresh_token("p", "i"), &Secret::new("r1"))
-            .unwrap();
-        assert_eq!(store.get(&key).unwrap().unwrap().expose(), "s1");
-        store.delete(&key).unwrap();
-        store.delete(&key).unwrap();
-        assert_eq!(store.get(&key).unwrap(), None);
-        assert_eq!(
-            store
-                .get(&SecretKey::refresh_token("p", "i"))
-                .unwrap()
-                .unwrap()
-                .expose(),
-            "r1"
-        );
-    }
-
-    #[test]
-    fn malformed_secrets_file_error_does_not_quote_it() {
-        let (_dir, store) = file_store();
-        std::fs::write(&store.path, "\"p/app-secret\" = \"topsecret\nbroken").unwrap();
-        let err = store.get(&SecretKey::app_secret("p", "app")).unwrap_err();
-        assert!(!err.to_string().contains("topsecret"), "{err}");
-        assert!(err.to_string().contains("malformed"), "{err}");
-    }
-
-    #[test]
-    fn file_store_is_removed_when_empty() {
-        let (_dir, store) = file_store();
-        let key = SecretKey::app_secret("p", "app");
-        store.set(&key, &Secret::new("s1")).unwrap();
-        store.delete(&key).unwrap();
-        assert!(!store.path.exists());
-    }
-
-    #[test]
-    fn entry_names_are_distinct() {
-        assert_ne!(
-            SecretKey::legacy_app_secret("a").entry_name(),
-            SecretKey::refresh_token("a", "app-secret").entry_name()
-        );
-    }
-
-    #[test]
-    fn a_profile_owns_exactly_its_own_entries() {
-        let of_ci = |name: &str| entry_of(name, "ci");
-        for mine in [
-            "ci/app-secret",
-            "ci/app-secret#app-1",
-            "ci/inst-1/refresh-token",
-            "ci/headless-client/refresh-token",
-        ] {
-            assert!(of_ci(mine), "{mine}");
-        }
-        for theirs in [
-            "ci/staging/app-secret",
-            "ci/staging/app-secret#app-1",
-            "ci/staging/inst-1/refresh-token",
-            "cib/app-secret",
-            "ci",
-            "ci/app-secret#a/b",
-        ] {
-            assert!(!of_ci(theirs), "{theirs}");
-        }
-        assert!(entry_of("ci/staging/app-secret", "ci/staging"));
-    }
-}
+mod tests;

@@ -27,6 +27,8 @@ pub(crate) struct Io {
     pub stderr_tty: bool,
     pub prompter: Box<dyn Prompter>,
     pub browser: Box<dyn Browser>,
+    /// The terminal's columns, asked once when first needed.
+    width: std::cell::Cell<Option<usize>>,
 }
 
 impl Io {
@@ -42,7 +44,29 @@ impl Io {
             stderr_tty: std::io::stderr().is_terminal(),
             prompter: Box::new(prompt::Dialoguer),
             browser: Box::new(browser::System::none()),
+            width: Default::default(),
         }
+    }
+
+    /// The terminal's columns (80 when it does not say).
+    pub(crate) fn width(&self) -> usize {
+        match self.width.get() {
+            Some(w) => w,
+            None => {
+                let w = spinner::terminal_width();
+                self.width.set(Some(w));
+                w
+            }
+        }
+    }
+
+    /// Text for a person on stdout (help): wrapped to the terminal, or at 80 into a pipe.
+    pub(crate) fn print_for_people(&mut self, text: &str) -> Result<()> {
+        let width = match self.stdout_tty {
+            true => self.width(),
+            false => 80,
+        };
+        self.print(&crate::core::text::wrap(text, width))
     }
 
     /// The system browser, or `$BROWSER`, as the environment says.
@@ -90,9 +114,18 @@ impl Io {
             })
     }
 
-    /// A status line on stderr (never data).
+    /// A status line on stderr (never data): on a terminal wrapped at word boundaries to its
+    /// width; elsewhere one line as it is, for scripts and CI logs to read whole.
     pub(crate) fn note(&mut self, text: &str) {
-        let _ = writeln!(self.err, "{text}");
+        match self.stderr_tty {
+            true => {
+                let width = self.width();
+                let _ = writeln!(self.err, "{}", crate::core::text::wrap(text, width));
+            }
+            false => {
+                let _ = writeln!(self.err, "{text}");
+            }
+        }
     }
 
     /// A `wixauth: warning:` line on stderr.
@@ -240,6 +273,7 @@ pub(crate) mod testing {
             stderr_tty: tty,
             prompter: Box::new(prompter),
             browser: Box::new(browser),
+            width: Default::default(),
         };
         (io, out, err)
     }

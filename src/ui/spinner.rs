@@ -38,7 +38,7 @@ impl Spinner {
             secs % 60,
             self.what
         );
-        let line: String = line.chars().take(self.width - 1).collect();
+        let line = fit(&line, self.width - 1);
         let _ = write!(err, "\r\x1b[2K{line}");
         let _ = err.flush();
         self.shown = true;
@@ -51,6 +51,26 @@ impl Spinner {
             let _ = err.flush();
             self.shown = false;
         }
+    }
+}
+
+/// As many whole words of `line` as fit in `width` columns (never a cut word; the first one
+/// always, cut only if it alone is wider).
+fn fit(line: &str, width: usize) -> String {
+    let mut out = String::new();
+    for word in line.split(' ') {
+        let more = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if more > width {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    match out.is_empty() {
+        true => line.chars().take(width).collect(),
+        false => out.trim_end_matches([' ', '·']).to_string(),
     }
 }
 
@@ -77,6 +97,9 @@ mod tests {
             assert!(frame.chars().count() < 40, "{frame:?}");
             assert!(!frame.contains('\n'));
         }
+        // Words are dropped, never cut.
+        let shown = fit("| 4:59 left · waiting for the browser at http://localhost:8338/callback · Ctrl-C cancels", 50);
+        assert_eq!(shown, "| 4:59 left · waiting for the browser at");
         s.clear(&mut out);
         assert!(String::from_utf8(out).unwrap().ends_with("\r\x1b[2K"));
         let mut quiet = Vec::new();

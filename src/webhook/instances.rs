@@ -13,7 +13,7 @@ use crate::settings::env::StoreMode;
 
 /// What became of the profile when `--save-instances` handled an event.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Saved {
+pub(crate) enum Saved {
     Changed(Change),
     /// Nothing stored: the event's instance id is missing or not a Wix instance id.
     Unusable,
@@ -65,7 +65,7 @@ fn change_for(event: &Event) -> Result<InstanceEvent, Saved> {
 }
 
 /// Where and how the saver thread stores (it builds its own stores).
-pub struct Saver {
+pub(crate) struct Saver {
     pub paths: Paths,
     pub store_mode: StoreMode,
     pub keyring_service: String,

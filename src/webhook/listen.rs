@@ -30,7 +30,7 @@ use output::{Counts, Report, Reports, Stdout};
 use receive::Out;
 
 /// Bodies larger than this get 413 (Wix's are a few KB).
-pub const MAX_BODY: usize = 1024 * 1024;
+pub(crate) const MAX_BODY: usize = 1024 * 1024;
 const LIMITS: Limits = Limits {
     max_body: MAX_BODY,
     ..Limits::DEFAULT
@@ -44,16 +44,18 @@ const FLUSH_WAIT: Duration = Duration::from_secs(2);
 /// While lines are being dropped, a warning at most this often.
 const WARN_EVERY: Duration = Duration::from_secs(5);
 
-pub struct ListenOptions {
+pub(crate) struct ListenOptions {
     pub port: u16,
     pub path: String,
     pub forward_to: Option<Url>,
     pub save_instances: bool,
+    /// `--save-deliveries DIR` (the webhook lab's `replay`).
+    pub save_deliveries: Option<std::path::PathBuf>,
     pub once: bool,
 }
 
 /// Checks `--path`: an absolute path without query, fragment or odd characters.
-pub fn check_path(path: &str) -> Result<()> {
+pub(crate) fn check_path(path: &str) -> Result<()> {
     let ok = path.starts_with('/')
         && path.len() <= 256
         && !path.contains(['?', '#'])
@@ -69,7 +71,7 @@ pub fn check_path(path: &str) -> Result<()> {
 }
 
 /// Checks `--forward-to`: `http(s)://` on a loopback host (the developer's own server).
-pub fn check_forward_to(text: &str) -> Result<Url> {
+pub(crate) fn check_forward_to(text: &str) -> Result<Url> {
     let refuse = || {
         Error::usage(format!(
             "--forward-to {} must be an http:// URL on this machine (localhost, 127.0.0.1 or [::1]): deliveries are only relayed to your own server",
@@ -98,7 +100,7 @@ fn start_error(e: StartError) -> Error {
 
 /// Runs the receiver until Ctrl-C (an `interrupted` error: exit 130) or, with `--once`, the
 /// first valid event.
-pub fn run(opts: &ListenOptions, key: PublicKey, saver: Saver, io: &mut Io) -> Result<()> {
+pub(crate) fn run(opts: &ListenOptions, key: PublicKey, saver: Saver, io: &mut Io) -> Result<()> {
     check_path(&opts.path)?;
     let bound = serve::bind(&serve::localhost(opts.port)).map_err(start_error)?;
     let port = bound.port();
@@ -121,6 +123,9 @@ pub fn run(opts: &ListenOptions, key: PublicKey, saver: Saver, io: &mut Io) -> R
         key,
         path: opts.path.clone(),
         saver: opts.save_instances.then(|| start_saver(saver)),
+        deliveries: (opts.save_deliveries.as_deref())
+            .map(super::replay::DeliveryLog::open)
+            .transpose()?,
         out: out.clone(),
     };
     // Ctrl-C wakes the loop (which then exits 130 and frees the port).

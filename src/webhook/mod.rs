@@ -1,13 +1,24 @@
 //! Wix webhooks: the app's public key (this file), verifying and decoding one delivery
-//! (`verify`), and the local receiver for development behind a tunnel (`listen`).
+//! (`verify`), and the local receiver for development behind a tunnel (`listen`). The webhook
+//! lab sends them: the development key (`dev_key`), the built-in events (`events`), Wix's
+//! envelope and its forgeries (`envelope`), posting to a handler (`send`), `trigger`, the
+//! `test` battery and its report card (`battery`, `report`), and saved deliveries (`replay`).
 //!
 //! The key is public (Wix shows it on the app dashboard's Webhooks page), so it may come from
 //! argv, the environment or config.toml. What must never happen is echoing back a *private*
 //! key someone pasted by mistake: errors name the kind of PEM block, never its content.
 
-pub mod instances;
-pub mod listen;
-pub mod verify;
+pub(crate) mod battery;
+pub(crate) mod dev_key;
+pub(crate) mod envelope;
+pub(crate) mod events;
+pub(crate) mod instances;
+pub(crate) mod listen;
+pub(crate) mod replay;
+pub(crate) mod report;
+pub(crate) mod send;
+pub(crate) mod trigger;
+pub(crate) mod verify;
 
 use std::path::Path;
 
@@ -19,7 +30,7 @@ use crate::core::error::{Error, Result};
 use crate::settings::config::Profile;
 
 /// The environment variable holding the key (PEM or base64 of it).
-pub const KEY_ENV: &str = "WIX_WEBHOOK_PUBLIC_KEY";
+pub(crate) const KEY_ENV: &str = "WIX_WEBHOOK_PUBLIC_KEY";
 
 /// Where the key is found, for every error that asks for it.
 const WHERE_TO_FIND: &str =
@@ -30,7 +41,7 @@ const MAX_KEY_TEXT: u64 = 64 * 1024;
 
 /// The app's webhook public key, checked to be an RSA public key.
 #[derive(Clone)]
-pub struct PublicKey {
+pub(crate) struct PublicKey {
     /// The key as `-----BEGIN PUBLIC KEY-----` PEM: what `set-key` stores.
     pub pem: String,
     pub(crate) decoding: jsonwebtoken::DecodingKey,
@@ -45,7 +56,7 @@ impl std::fmt::Debug for PublicKey {
 impl PublicKey {
     /// Parses PEM (`PUBLIC KEY` or `RSA PUBLIC KEY`), base64 of such a PEM, or base64 of the
     /// DER inside one (the PEM's middle lines). `what` names the source in errors.
-    pub fn parse(text: &str, what: &str) -> Result<PublicKey> {
+    pub(crate) fn parse(text: &str, what: &str) -> Result<PublicKey> {
         let text = text.trim();
         if text.contains("-----BEGIN") {
             return from_pem(text, what);
@@ -154,7 +165,7 @@ fn from_der(der: &[u8], what: &str) -> Result<PublicKey> {
 
 /// Reads a key file (`-` is stdin), bounded.
 /// A key from a file, or from `stdin` for `-`.
-pub fn read_key_file(path: &Path, stdin: &mut dyn std::io::Read) -> Result<String> {
+pub(crate) fn read_key_file(path: &Path, stdin: &mut dyn std::io::Read) -> Result<String> {
     use std::io::Read;
     let name = path.to_string_lossy();
     if name.contains("-----") || name.contains('\n') {
@@ -191,7 +202,7 @@ pub fn read_key_file(path: &Path, stdin: &mut dyn std::io::Read) -> Result<Strin
 
 /// `--public-key` (`PEM`, base64 of it, or `@FILE`), else `WIX_WEBHOOK_PUBLIC_KEY`, else the
 /// key stored in the profile; none of them is a usage error saying where to get one.
-pub fn resolve_key(
+pub(crate) fn resolve_key(
     stdin: &mut dyn std::io::Read,
     flag: Option<&str>,
     from_env: Option<&str>,
@@ -222,8 +233,21 @@ pub fn resolve_key(
     )))
 }
 
+/// The byte offset of serde_json's 1-based `line` and `column` in `text` (where a parse
+/// error is, for a message that names it).
+pub(crate) fn byte_offset(text: &[u8], line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (n, l) in text.split(|&b| b == b'\n').enumerate() {
+        if n + 1 == line {
+            return offset + column.saturating_sub(1).min(l.len());
+        }
+        offset += l.len() + 1;
+    }
+    text.len()
+}
+
 /// An app id from an event, accepted into config.toml: letters, digits, `-` and `_`, bounded.
-pub fn is_app_id(id: &str) -> bool {
+pub(crate) fn is_app_id(id: &str) -> bool {
     (1..=64).contains(&id.len())
         && id
             .bytes()
@@ -233,6 +257,13 @@ pub fn is_app_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_offsets_of_parse_errors() {
+        let text = b"{\n  \"a\": x\n}";
+        let e = serde_json::from_slice::<serde_json::Value>(text).unwrap_err();
+        assert_eq!(byte_offset(text, e.line(), e.column()), 9);
+    }
 
     #[test]
     fn labels_are_never_echoed_when_odd() {

@@ -17,7 +17,7 @@ const LEEWAY: u64 = 60;
 
 /// A verified, decoded event.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub(crate) struct Event {
     pub event_type: String,
     pub instance_id: Option<String>,
     pub identity: Value,
@@ -30,7 +30,7 @@ pub struct Event {
 
 impl Event {
     /// The contract's JSON shape (the same for `verify` and each line of `listen`).
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "event_type": self.event_type,
             "instance_id": self.instance_id,
@@ -44,12 +44,12 @@ impl Event {
     }
 
     /// The app id in the payload (`AppInstalled` / `AppRemoved` carry one).
-    pub fn app_id(&self) -> Option<&str> {
+    pub(crate) fn app_id(&self) -> Option<&str> {
         self.data.get("appId").and_then(Value::as_str)
     }
 
     /// `AppInstalled instance 3bbc… (app 5bc2…)`, safe to print on a terminal.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let mut line = format!(
             "{} instance {}",
             printable(&self.event_type, 60),
@@ -105,7 +105,7 @@ fn split(token: &str) -> Result<Parts> {
 ///
 /// Exit codes of the errors: 2 when the input is not a JWT; 1 when the signature does not
 /// match, the `alg` is not RS256, it has expired, or it is not shaped like a Wix event.
-pub fn verify(body: &[u8], key: &PublicKey, ignore_expiry: bool) -> Result<Event> {
+pub(crate) fn verify(body: &[u8], key: &PublicKey, ignore_expiry: bool) -> Result<Event> {
     let token = std::str::from_utf8(body)
         .map_err(|_| not_a_jwt("it is not text"))?
         .trim();
@@ -172,7 +172,8 @@ fn layer(envelope: &Map<String, Value>, name: &str) -> Result<Value> {
     }
 }
 
-fn decode_event(claims: &Value) -> Result<Event> {
+/// The event in verified (or self-made) claims.
+pub(super) fn decode_event(claims: &Value) -> Result<Event> {
     let data = match claims.get("data") {
         Some(Value::String(text)) => text,
         Some(Value::Object(_)) => {

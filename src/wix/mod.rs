@@ -4,6 +4,7 @@
 pub(crate) mod apps;
 pub(crate) mod headless;
 pub(crate) mod pace;
+pub(crate) mod refusal;
 mod tokens;
 pub(crate) mod urls;
 

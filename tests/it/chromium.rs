@@ -276,9 +276,15 @@ fn the_listeners_pages_read_as_written_for_a_person_in_chromium() {
     );
     assert!(wrong.contains("The login is still waiting"), "{wrong}");
     assert!(!wrong.to_lowercase().contains("cross-site"), "{wrong}");
-    for text in [&stray, &wrong] {
+    // Calm: the login goes on, so no red mark and no "could not log in" (issue 17 item 8).
+    let app = render(&login.url("/app"), dir.path(), "app-without-token");
+    for text in [&stray, &wrong, &app] {
         assert!(!text.contains('`'), "a literal backtick: {text}");
         assert!(text.contains("You can close this tab"), "{text}");
+        assert!(
+            !text.contains('\u{2718}') && !text.contains("could not log in"),
+            "{text}"
+        );
     }
     login.assert_running("the pages");
     login.signal("INT");

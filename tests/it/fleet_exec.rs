@@ -293,7 +293,7 @@ fn a_sigterm_is_passed_on_so_no_command_outlives_wixauth() {
 
 /// `wixauth ARGS` on a pseudo-terminal `cols` wide (util-linux `script`); `None` without it.
 fn on_terminal(env: &TestEnv, cols: u16, args: &[&str]) -> Option<std::process::Output> {
-    let mut cmd = env.tty_command_after(&format!("stty rows 24 cols {cols}; exec "), args);
+    let mut cmd = env.tty_command_after(&format!("stty rows 24 cols {cols}; "), args);
     cmd.stdin(Stdio::null());
     match cmd.output() {
         Ok(out) => Some(out),

@@ -703,7 +703,11 @@ fn a_malformed_redirect_session_answer_is_exit_4() {
 fn login_help_names_the_allowed_redirect_uris() {
     let env = headless_env();
     let out = env.run(env.cmd().args(["login", "--help"]));
-    let text = stdout(&out);
+    // Help is wrapped at 80 columns into a pipe: compare the words.
+    let text = stdout(&out)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         text.contains("Allowed authorization redirect URIs"),
         "{text}"

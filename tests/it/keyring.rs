@@ -587,3 +587,37 @@ fn moving_a_secret_to_the_keyring_leaves_no_plain_text_copy() {
         "a plain-text copy stayed: {left}"
     );
 }
+
+#[test]
+#[ignore = "needs a Secret Service: run scripts/test.sh"]
+fn the_webhook_dev_key_lives_in_the_keyring_and_logout_removes_it() {
+    let env = keyring_env();
+    let out = env.run(&mut login_cmd(&env, "keyring"));
+    assert!(out.status.success(), "login failed: {}", stderr(&out));
+    let keyring = |cmd: &mut assert_cmd::Command| {
+        cmd.env("WIXAUTH_SECRET_STORE", "keyring");
+        env.run(cmd)
+    };
+    let out = keyring(env.cmd().args(["webhook", "dev-key"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(read(&env.config_file()).contains("store = \"keyring\""));
+    assert_eq!(keyring_items(&env), 2, "the app secret and the dev key");
+    assert!(!std::fs::read_to_string(env.secrets_file())
+        .unwrap_or_default()
+        .contains("webhook-dev-key"));
+    // trigger reads the private key back from the keyring.
+    let handler = crate::support::fake_handler::FakeHandler::ok();
+    let out = keyring(
+        env.cmd()
+            .args(["webhook", "trigger", "AppInstalled", "--to", &handler.url]),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(handler.seen().len(), 1);
+    let out = keyring(env.cmd().args(["logout", "--all", "--yes"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        keyring_items(&env),
+        0,
+        "logout --all removed the dev key too"
+    );
+}

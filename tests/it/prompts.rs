@@ -110,6 +110,65 @@ fn login_asks_for_the_app_id_and_a_hidden_secret() {
     env.assert_credentials_work();
 }
 
+/// At 80 columns, a prompt and a long answer stay on one line: the prompt is short (what it
+/// asks for is said above it), so the terminal never wraps it and it is drawn once.
+#[test]
+fn a_long_answer_to_a_prompt_is_drawn_once() {
+    let env = TestEnv::new();
+    let Some(mut term) =
+        Terminal::start(&env, &["login", "--flow", "basic", "--instance", INSTANCE])
+    else {
+        return;
+    };
+    let long_id = "app-".to_string() + &"7".repeat(60);
+    term.answer("App ID", &format!("{long_id}\r"));
+    term.answer("App secret (hidden)", &format!("{}\r", env.secret));
+    let (_, screen) = term.wait();
+    // dialoguer erases its line and draws it again on Enter: that is one row on the screen
+    // only while prompt and answer fit the row; past 80 columns the first row would stay.
+    for drawn in screen.split("\x1b[2K").filter(|d| d.contains("App ID: ")) {
+        let row = drawn.split("\r\n").next().unwrap_or(drawn);
+        assert!(
+            row.chars().count() <= 80,
+            "{} columns, drawn twice: {row:?}",
+            row.chars().count()
+        );
+    }
+    assert!(
+        screen.contains("The app ID and secret are on the app dashboard's OAuth page."),
+        "{screen}"
+    );
+}
+
+/// The app secret was rotated in Wix's dashboard: on a terminal, `login` says the stored one
+/// was refused and asks for the current one (hidden), instead of a loop of "log in again".
+#[test]
+fn a_rotated_secret_is_asked_for_again_on_a_terminal() {
+    let env = TestEnv::new();
+    env.login_basic();
+    let rotated = format!("rotated-{}", env.secret);
+    env.add_secret(&rotated);
+    env.emu
+        .register_app(APP_ID, &rotated, &["http://localhost:8338/callback"]);
+    let Some(mut term) = Terminal::start(&env, &["login", "--instance", INSTANCE]) else {
+        return;
+    };
+    term.answer("Current app secret (hidden)", &format!("{rotated}\r"));
+    let (code, screen) = term.wait();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(
+        screen.contains("rejected the stored app secret"),
+        "{screen}"
+    );
+    assert!(!screen.contains(&rotated), "echoed:\n{screen}");
+    let out = env.run(env.cmd().args(["token", "--no-cache"]));
+    assert!(
+        out.status.success(),
+        "the new secret was stored: {}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn first_login_of_a_profile_asks_for_the_flow() {
     let env = TestEnv::new();
@@ -140,6 +199,25 @@ fn first_login_of_a_profile_asks_for_the_flow() {
         Some(5),
         "nobody came back from the browser:\n{screen}"
     );
+    // At 80 columns the menu's items fit a line each, with the details above it; only the
+    // URL (copied whole) may be longer.
+    assert!(screen.contains("The flows:"), "{screen}");
+    for line in screen.split("\r\n") {
+        let shown = line.rsplit('\r').next().unwrap_or(line);
+        let visible: String = visible(shown);
+        // A URL or a command to paste is never broken: it may stand alone on a longer line.
+        let alone = visible.trim();
+        if alone.starts_with("http")
+            || alone.starts_with('`') && alone.trim_end_matches(['.', ';', ',']).ends_with('`')
+        {
+            continue;
+        }
+        assert!(
+            visible.chars().count() <= 80,
+            "{} columns: {visible:?}",
+            visible.chars().count()
+        );
+    }
 }
 
 #[test]

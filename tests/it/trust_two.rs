@@ -205,3 +205,129 @@ fn api_never_sends_the_token_beside_the_base_path() {
     assert!(line.contains("refusing to send a Wix token"), "{line}");
     assert_eq!(env.emu.seen().len(), 0, "nothing was sent anywhere");
 }
+
+/// Swaps `path` for a folder of the same name (no write can replace it, as root neither)
+/// and back again.
+struct Blocked(std::path::PathBuf, std::path::PathBuf);
+
+impl Blocked {
+    fn new(path: &Path) -> Blocked {
+        let aside = path.with_extension("aside");
+        std::fs::rename(path, &aside).unwrap();
+        std::fs::create_dir(path).unwrap();
+        std::fs::write(path.join("keep"), "").unwrap();
+        Blocked(path.to_path_buf(), aside)
+    }
+}
+
+impl Drop for Blocked {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+        let _ = std::fs::rename(&self.1, &self.0);
+    }
+}
+
+/// Issue 16 item 4: Wix rotated the refresh token (the old one is gone) and the store refused
+/// the new one: it is kept in a 0600 recovery file (named in a warning), the token Wix gave is
+/// printed, and the next run uses and stores the kept one.
+#[test]
+fn a_rotated_refresh_token_the_store_refuses_is_kept_not_lost() {
+    use crate::support::emulator::{Fault, Hold};
+    let env = TestEnv::new();
+    env.login_advanced_via_browser(INSTANCE);
+    env.emu.rotate_refresh_tokens(true);
+    let hold = Hold::new();
+    env.emu
+        .push_fault("/oauth/access", Fault::Hold(hold.clone()));
+    let mut cmd = env.std_cmd();
+    cmd.args(["token", "--no-cache"])
+        .env("WIXAUTH_HTTP_TIMEOUT", "60");
+    let mut token = Running::spawn(cmd, None);
+    hold.wait_arrived();
+    let blocked = Blocked::new(&env.secrets_file());
+    hold.release();
+    let out = token.wait();
+    assert!(
+        out.status.success(),
+        "Wix's token is printed: {}",
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("recovered-") && err.contains("0600"), "{err}");
+    let kept: Vec<_> = std::fs::read_dir(env.config_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("recovered-"))
+        .collect();
+    assert_eq!(kept.len(), 1, "one recovery file");
+    assert_eq!(mode(&kept[0].path()) & 0o777, 0o600);
+    drop(blocked);
+    // The next run refreshes with the kept (newest) token, stores it, and drops the file.
+    let out = env.run(env.cmd().args(["token", "--no-cache"]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !kept[0].path().exists(),
+        "the recovery file is gone once stored"
+    );
+}
+
+/// Issue 16 item 4: a login into another app writes the new secret under its own name, so a
+/// config write that fails after it leaves the previous app working with its own secret.
+#[test]
+fn a_login_to_another_app_whose_config_write_fails_keeps_the_old_app_working() {
+    use crate::support::emulator::{Fault, Hold};
+    let env = TestEnv::new();
+    env.login_basic();
+    let other = format!("other-{}", env.secret);
+    env.add_secret(&other);
+    env.emu.register_app("app-99999999", &other, &[]);
+    env.emu.install("app-99999999", INSTANCE);
+    let hold = Hold::new();
+    env.emu
+        .push_fault("/oauth2/token", Fault::Hold(hold.clone()));
+    let mut cmd = env.std_cmd();
+    cmd.args([
+        "login",
+        "--app-id",
+        "app-99999999",
+        "--instance",
+        INSTANCE,
+        "--secret-stdin",
+    ])
+    .env("WIXAUTH_HTTP_TIMEOUT", "60");
+    let mut login = Running::spawn(cmd, Some(&format!("{other}\n")));
+    hold.wait_arrived();
+    let blocked = Blocked::new(&env.config_file());
+    hold.release();
+    let out = login.wait();
+    assert!(!out.status.success(), "the config could not be written");
+    drop(blocked);
+    let out = env.run(env.cmd().args(["token", "--no-cache"]));
+    assert!(
+        out.status.success(),
+        "the old app lost its secret: {}",
+        stderr(&out)
+    );
+}
+
+/// `webhook listen --save-instances` refuses a Wix Headless profile (it has no instances).
+#[test]
+fn save_instances_refuses_a_headless_profile() {
+    let env = TestEnv::new();
+    env.emu.register_headless("client-77777777", &[]);
+    let out = env.run(env.cmd().args([
+        "login",
+        "--flow",
+        "visitor",
+        "--client-id",
+        "client-77777777",
+    ]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = env.run(
+        env.cmd()
+            .args(["webhook", "listen", "--save-instances", "--port", "0"])
+            .env("WIX_WEBHOOK_PUBLIC_KEY", "unused"),
+    );
+    let line = assert_fails(&out, 2);
+    assert!(line.contains("Wix Headless client"), "{line}");
+}

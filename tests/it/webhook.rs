@@ -517,6 +517,8 @@ impl Listener {
         self.run.signal("INT");
         let out = self.run.wait();
         assert_eq!(out.status.code(), Some(130), "stderr: {}", stderr(&out));
+        // Ctrl-C is how a receiver stops: said as a stop, not an error.
+        assert!(!stderr(&out).contains("error:"), "stderr: {}", stderr(&out));
         loopback::assert_port_free(self.port);
         out
     }

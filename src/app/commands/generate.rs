@@ -37,7 +37,7 @@ const EXIT_CODES: &[(&str, &str)] = &[
 
 const FILES: &[(&str, &str)] = &[
     ("$WIXAUTH_CONFIG_DIR, else the platform config folder + /wixauth", "Where everything below lives: ~/.config/wixauth on Linux, ~/Library/Application Support/wixauth on macOS, %APPDATA%\\wixauth on Windows."),
-    ("config.toml", "Profiles: app id, flow, redirect URL, instances, the default instance. No secrets."),
+    ("config.toml", "Profiles: app id (or a Wix Headless client id, or an API key's site and account ids), flow, redirect URL, instances, the default instance. No secrets."),
     ("secrets.toml", "The plain-text secret store (mode 0600), used only when the OS keyring cannot be."),
     ("tokens/", "Cached access tokens, one 0600 file per app and instance."),
     ("locks/", "Lock files that keep concurrent wixauth runs from racing."),
@@ -55,6 +55,9 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ("Basic flow (client credentials), secret from a password manager:", "pass wix/secret | wixauth login --flow basic --app-id APP_ID --instance INSTANCE_ID --secret-stdin"),
         ("Advanced flow through the browser, on another profile:", "wixauth --profile shop login --flow advanced"),
         ("On a machine without a browser: print the URL to open elsewhere:", "wixauth login --no-browser"),
+        ("Wix Headless admin (orders, members, products): the client id and its client secret:", "pass wix/client-secret | wixauth --profile admin login --flow admin --client-id CLIENT_ID --secret-stdin"),
+        ("An account owner's API key for one site (API keys are not for third-party apps):", "pass wix/api-key | wixauth --profile key login --flow api-key --site-id SITE_ID --secret-stdin"),
+        ("From the .env.local that `wix env pull` wrote (the file is not changed):", "wixauth login --env-file"),
     ]),
     ("token", &[
         ("A token for curl:", "curl -H \"Authorization: $(wixauth token)\" https://www.wixapis.com/apps/v1/instance"),
@@ -78,6 +81,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("api", &[
         ("Get the app instance:", "wixauth api /apps/v1/instance"),
         ("POST a JSON body from a file:", "wixauth api /stores/v1/products/query -d @query.json"),
+        ("What the credential is, and why Wix refused (automatic on 401, 403, 404, 428):", "wixauth api /stores/v1/products/query -d @query.json --explain"),
         ("The same call for every instance, 8 at once, at most 20 requests a second:", "wixauth api --each-instance --concurrency 8 --rate 20 /apps/v1/instance"),
     ]),
     ("exec", &[
@@ -89,6 +93,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("whoami", &[
         ("What Wix says about the token and the instance:", "wixauth whoami"),
         ("The same as JSON:", "wixauth whoami --json"),
+        ("Describe a token from your own code (read from stdin, never an argument):", "wl-paste | wixauth whoami --token -"),
     ]),
     ("install-url", &[
         ("The installer URL to send to a site owner:", "wixauth install-url"),
@@ -117,6 +122,19 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("webhook listen", &[
         ("Listen on 127.0.0.1:8339/webhook (point the tunnel there):", "wixauth webhook listen"),
         ("Relay each valid delivery to a local server, and stop after one:", "wixauth webhook listen --forward-to http://127.0.0.1:3000/hooks --once"),
+    ]),
+    ("webhook dev-key", &[
+        ("Print the development public key (made the first time):", "wixauth webhook dev-key"),
+        ("Give it to a Node handler as one line:", "export WIX_PUBLIC_KEY=\"$(wixauth webhook dev-key --format base64)\""),
+    ]),
+    ("webhook trigger", &[
+        ("Send an install to your handler, as Wix sends it:", "wixauth webhook trigger AppInstalled --to http://localhost:3000/webhooks"),
+        ("A burst of 100 purchases, 8 at a time, each delivered twice:", "wixauth webhook trigger PaidPlanPurchased --to http://localhost:3000/webhooks --count 100 --concurrency 8 --duplicate"),
+        ("Replay deliveries saved by `webhook listen --save-deliveries saved/`:", "wixauth webhook trigger --replay saved/ --to http://localhost:3000/webhooks"),
+    ]),
+    ("webhook test", &[
+        ("Grade your handler (exit 1 when a required check fails):", "wixauth webhook test http://localhost:3000/webhooks"),
+        ("Only the signature checks, as JSON:", "wixauth webhook test http://localhost:3000/webhooks --only wrong-key --only tampered --json"),
     ]),
     ("instances", &[
         ("Each instance with its site, where it came from and when it was last seen:", "wixauth instances"),
@@ -307,17 +325,20 @@ pub(crate) fn completions(shell: Shell, io: &mut Io) -> Result<()> {
 /// `wixauth help [COMMAND…|environment]`.
 pub(crate) fn help(topic: &[String], io: &mut Io) -> Result<()> {
     if topic.len() == 1 && topic[0] == "environment" {
-        return io.print(&crate::settings::env::help());
+        return io.print_for_people(&crate::settings::env::help());
     }
-    let mut command = Cli::command();
+    let mut command =
+        Cli::command().term_width(crate::app::cli::help_width(io.stdout_tty, io.width()));
     // Building propagates global options and the `wixauth` prefix into subcommands.
     command.build();
     let mut current = &mut command;
     for name in topic {
         current = current.find_subcommand_mut(name).ok_or_else(|| {
             Error::usage(format!(
-                "no help for {name:?}: try `wixauth help` or `wixauth help environment`"
+                "no help for {:?}",
+                crate::core::text::printable(name, 80)
             ))
+            .hint("try `wixauth help` or `wixauth help environment`")
         })?;
     }
     io.print(&current.render_long_help().to_string())

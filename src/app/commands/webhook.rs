@@ -1,4 +1,7 @@
-//! `wixauth webhook set-key|verify|listen`: Wix's signed webhook deliveries.
+//! `wixauth webhook set-key|verify|listen`: Wix's signed webhook deliveries; `dev-key`,
+//! `trigger` and `test` (the webhook lab) are in `lab`.
+
+mod lab;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -11,13 +14,15 @@ use crate::webhook::instances::Saver;
 use crate::webhook::listen::{self, ListenOptions, MAX_BODY};
 use crate::webhook::{self, verify, PublicKey};
 
-pub struct WebhookOptions {
+pub(crate) struct WebhookOptions {
     /// `--public-key`: PEM, base64 of it, or `@FILE`.
     pub public_key: Option<String>,
+    /// `--dev-key`: verify with the profile's development key.
+    pub dev_key: bool,
     pub action: Action,
 }
 
-pub enum Action {
+pub(crate) enum Action {
     /// Store the key from FILE (`-`: stdin), or from `--public-key` when there is no FILE.
     SetKey {
         file: Option<PathBuf>,
@@ -28,19 +33,24 @@ pub enum Action {
         ignore_expiry: bool,
     },
     Listen(ListenOptions),
+    DevKey(lab::DevKeyOptions),
+    Trigger(lab::TriggerOpts),
+    Test(lab::TestOpts),
 }
 
 impl WebhookOptions {
-    pub fn from_args(args: &WebhookArgs) -> Result<Self> {
+    pub(crate) fn from_args(args: &WebhookArgs) -> Result<Self> {
         Ok(match &args.command {
             WebhookCommand::SetKey(a) => WebhookOptions {
                 public_key: a.public_key.clone(),
+                dev_key: false,
                 action: Action::SetKey {
                     file: a.file.clone(),
                 },
             },
             WebhookCommand::Verify(a) => WebhookOptions {
                 public_key: a.public_key.clone(),
+                dev_key: a.dev_key,
                 action: Action::Verify {
                     file: a.file.clone(),
                     ignore_expiry: a.ignore_expiry,
@@ -48,6 +58,7 @@ impl WebhookOptions {
             },
             WebhookCommand::Listen(a) => WebhookOptions {
                 public_key: a.public_key.clone(),
+                dev_key: a.dev_key,
                 action: Action::Listen(ListenOptions {
                     port: a.port,
                     path: a.path.clone(),
@@ -58,14 +69,29 @@ impl WebhookOptions {
                         .transpose()?,
                     save_instances: a.save_instances,
                     once: a.once,
+                    save_deliveries: a.save_deliveries.clone(),
                 }),
             },
+            WebhookCommand::DevKey(a) => lab_options(Action::DevKey(a.into())),
+            WebhookCommand::Trigger(a) => lab_options(Action::Trigger(a.into())),
+            WebhookCommand::Test(a) => lab_options(Action::Test(a.into())),
         })
     }
 }
 
-pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
+fn lab_options(action: Action) -> WebhookOptions {
+    WebhookOptions {
+        public_key: None,
+        dev_key: false,
+        action,
+    }
+}
+
+pub(crate) fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> {
     match &opts.action {
+        Action::DevKey(o) => lab::dev_key(o, ctx, io),
+        Action::Trigger(o) => lab::trigger(o, ctx, io),
+        Action::Test(o) => lab::test(o, ctx, io),
         Action::SetKey { file } => set_key(opts, file.as_deref(), ctx, io),
         Action::Verify {
             file,
@@ -77,10 +103,12 @@ pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> 
             io.print_json(&event.to_json(), false)
         }
         Action::Listen(listen_opts) => {
-            if listen_opts.save_instances && ctx.session().is_headless() {
+            let kind = ctx.session().kind();
+            if listen_opts.save_instances && !kind.has_instances() {
                 return Err(Error::usage(format!(
-                    "--save-instances adds app instances, and profile {} is a Wix Headless client",
-                    ctx.profile
+                    "--save-instances adds app instances, and profile {} is {}",
+                    ctx.profile,
+                    kind.noun()
                 ))
                 .hint("pass --profile NAME of an app profile"));
             }
@@ -98,6 +126,9 @@ pub fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Result<()> 
 }
 
 fn key(opts: &WebhookOptions, ctx: &Context, io: &mut Io) -> Result<PublicKey> {
+    if opts.dev_key {
+        return webhook::dev_key::public_key_of(&ctx.profile, ctx.active_profile());
+    }
     webhook::resolve_key(
         &mut *io.stdin,
         opts.public_key.as_deref(),

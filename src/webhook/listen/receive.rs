@@ -16,6 +16,7 @@ use super::forward::Forwarder;
 use super::output::{Report, Reports, Stdout};
 use crate::serve::{self, Answer, BodyError, Reply, Request};
 use crate::webhook::instances::{SaveQueue, Saved};
+use crate::webhook::replay::{self, DeliveryLog};
 use crate::webhook::verify::{verify, Event};
 use crate::webhook::PublicKey;
 
@@ -45,6 +46,8 @@ pub(super) struct Receiver {
     pub(super) path: String,
     /// The saver thread's queue, with `--save-instances`.
     pub(super) saver: Option<SaveQueue>,
+    /// Where `--save-deliveries` keeps verified deliveries for `webhook test --replay`.
+    pub(super) deliveries: Option<DeliveryLog>,
     pub(super) out: Arc<Out>,
 }
 
@@ -78,6 +81,7 @@ impl serve::Policy for Receiver {
             return response.into();
         }
         let content_type = request.headers().get(CONTENT_TYPE).cloned();
+        let saving = replay::pending(self.deliveries.as_ref(), request.headers());
         let body = match request.body().await {
             Ok(body) => body,
             Err(e) => return self.body_refused(e).into(),
@@ -90,6 +94,9 @@ impl serve::Policy for Receiver {
                 return text(401, why).into();
             }
         };
+        if let Some(note) = saving.and_then(|s| s.verified(&body)) {
+            self.note(note);
+        }
         let saved = match self.save(&event).await {
             Ok(saved) => saved,
             Err(why) => return self.save_failed(&event, &why).into(),

@@ -22,6 +22,12 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
 
+// Headless admin, API keys and Wix-shaped refusals (issue 18).
+#[path = "emulator_ids.rs"]
+mod ids;
+#[allow(unused_imports)]
+pub use ids::PRODUCTS_SCOPE;
+
 /// A failure to inject into the next request to a path.
 #[derive(Debug, Clone)]
 pub enum Fault {
@@ -175,6 +181,7 @@ struct State {
     /// Per instance, the token `/unauthorized-once` refuses (the first one it saw).
     unauthorized_once: HashMap<String, String>,
     headless: Headless,
+    ids: ids::Ids,
     fleet: fleet::FleetState,
 }
 
@@ -651,10 +658,14 @@ fn authorise(s: &State, seen: &Seen) -> Result<(String, IssuedToken), Reply> {
 }
 
 fn route(s: &mut State, method: &Method, path: &str, seen: &Seen) -> Reply {
+    if let Some(answer) = ids::route(s, path, seen) {
+        return answer.unwrap_or_else(|e| e);
+    }
     let result = match (method, path) {
         (&Method::POST, "/oauth2/token") if seen.body.contains("\"grantType\"") => {
             headless_token(s, seen)
         }
+        (&Method::POST, "/oauth2/token") if ids::is_admin_grant(seen) => ids::admin_grant(s, seen),
         (&Method::POST, "/oauth2/token") => client_credentials(s, seen),
         (&Method::POST, "/_api/redirects-api/v1/redirect-session") => redirect_session(s, seen),
         (&Method::GET, "/headless-login") => headless_login_page(s, seen),

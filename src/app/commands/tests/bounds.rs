@@ -9,6 +9,7 @@ fn api_opts(data: Option<&str>) -> api::ApiOptions {
         data: data.map(str::to_string),
         headers: vec![],
         include: false,
+        explain: false,
         fleet: Default::default(),
     }
 }
@@ -38,7 +39,11 @@ fn an_answer_over_64_mib_is_fetched_once_and_called_too_large() {
 
 #[test]
 fn a_body_over_16_mib_is_refused_before_anything_is_sent() {
-    let h = Harness::new();
+    let mut h = Harness::new();
+    // 16 MiB there and back through a debug-built emulator beside the whole suite: more than
+    // the harness's 2 s on two busy cores.
+    h.extra_env
+        .push(("WIXAUTH_HTTP_TIMEOUT".into(), "30".into()));
     h.basic_login();
     let ctx = h.ctx(None);
     let big = format!("\"{}\"", "x".repeat(16 << 20));

@@ -9,6 +9,7 @@ use std::rc::Rc;
 mod bounds;
 mod doctor_logout;
 mod headless_switch;
+mod identities;
 
 use super::{api, exec, login, logout, status, token};
 use crate::app::context::Context;
@@ -19,6 +20,7 @@ use crate::settings::Flow;
 use crate::ui::testing::{fake_io, Buffer, Recorder, Script};
 use crate::ui::Io;
 
+#[allow(unreachable_pub)] // shared with tests/it, where its items are `pub`
 #[path = "../../../../tests/it/support/emulator.rs"]
 mod emulator;
 use emulator::Emulator;
@@ -114,6 +116,11 @@ fn login_opts(
         accept_app_url: false,
         timeout: 20,
         json: false,
+        site_id: None,
+        account_id: None,
+        check: None,
+        env_file: None,
+        from_file: None,
     }
 }
 
@@ -145,15 +152,18 @@ fn a_first_login_on_a_terminal_asks_for_the_app_id_and_hidden_secret() {
     login::run(&opts, &mut ctx, &mut io).unwrap();
     assert_eq!(
         *script.asked.borrow(),
-        vec![
-            "App ID (from the app dashboard's OAuth page)".to_string(),
-            "App secret (hidden)".to_string()
-        ]
+        vec!["App ID".to_string(), "App secret (hidden)".to_string()]
     );
+    // On a terminal the line is wrapped at word boundaries, nothing else changes.
     assert!(
-        err.text().contains(
+        err.text().replace('\n', " ").contains(
             "Logged in: profile default (the default), app app-unit-1 (typed), instance inst-unit-1 (site \"Emulated Site\" (https://example.wixsite.com/emulated)), flow basic (an instance id was given)"
         ),
+        "{}",
+        err.text()
+    );
+    assert!(
+        err.text().lines().all(|l| l.chars().count() <= 80),
         "{}",
         err.text()
     );
@@ -305,6 +315,7 @@ fn api_reads_its_body_from_the_injected_stdin() {
         data: Some("@-".into()),
         headers: vec!["X-Custom: yes".into()],
         include: false,
+        explain: false,
         fleet: Default::default(),
     };
     api::run(&opts, &ctx, &mut io).unwrap();
@@ -325,6 +336,7 @@ fn api_escapes_a_failing_body_for_a_terminal_only() {
         data: None,
         headers: vec![],
         include: false,
+        explain: false,
         fleet: Default::default(),
     };
     for tty in [true, false] {
@@ -359,6 +371,7 @@ fn an_answer_over_64_mib_is_refused_not_held() {
         data: Some("{}".into()), // a POST: not repeated
         headers: vec![],
         include: false,
+        explain: false,
         fleet: Default::default(),
     };
     h.emu.push_fault(
