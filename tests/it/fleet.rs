@@ -283,6 +283,7 @@ fn fleet_flags_that_do_not_fit_are_usage_errors() {
         &["token", "--each-instance", "--header"],
         &["token", "--each-instance", "--instance", INSTANCE],
         &["api", "--each-instance", "-i", "/apps/v1/instance"],
+        &["api", "--each-instance", "--explain", "/apps/v1/instance"],
         &["api", "--instances-from", "-", "-d", "@-", "/echo"],
         &["exec", "--raw", "--", "true"],
         &["token", "--each-instance", "--rate", "0"],

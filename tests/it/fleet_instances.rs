@@ -2,6 +2,7 @@
 //! marking the sites the app left, prune and remove with their tokens, and no fleet for a Wix
 //! Headless profile.
 
+use crate::api_keys::{key_env, login_key, SITE};
 use crate::fleet::{fleet_env, keys, warm_fleet};
 use crate::support::*;
 
@@ -170,6 +171,22 @@ fn remove_forgets_instances_with_their_tokens() {
     assert!(err.contains("was the default instance"), "{err}");
     assert_eq!(listed(&env).len(), 1);
     assert_eq!(env.cache_files().len(), 1);
+}
+
+#[test]
+fn api_key_profiles_have_no_fleet() {
+    let (env, key) = key_env(&[]);
+    assert!(login_key(&env, &key, &["--site-id", SITE]).status.success());
+    for args in [
+        &["instances"][..],
+        &["instances", "add", "inst-1"],
+        &["token", "--each-instance"],
+        &["exec", "--each-instance", "--", "true"],
+    ] {
+        let line = assert_fails(&env.run(env.cmd().args(args)), 2);
+        assert!(line.contains("for app profiles"), "{args:?}: {line}");
+    }
+    assert_eq!(env.emu.seen().len(), 0);
 }
 
 #[test]

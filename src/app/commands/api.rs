@@ -97,7 +97,8 @@ pub(crate) fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
-    let fleet = each::options(&opts.fleet, opts.include, opts.data.as_deref())?;
+    let not_for_fleets = (opts.include, opts.explain);
+    let fleet = each::options(&opts.fleet, not_for_fleets, opts.data.as_deref())?;
     let url = api_url(ctx.wix().api(), &opts.path)?;
     let body = opts
         .data

@@ -13,10 +13,10 @@ use crate::ui::Io;
 use crate::wix::{Method, Request};
 
 /// The fleet options, checked before the body is read: `-d @-` and `--instances-from -`
-/// cannot both have stdin, and `--include` has no place in a JSON line.
+/// cannot both have stdin, and `--include` and `--explain` have no place in a JSON line.
 pub(super) fn options(
     args: &FleetArgs,
-    include: bool,
+    (include, explain): (bool, bool),
     data: Option<&str>,
 ) -> Result<Option<FleetOptions>> {
     let Some(each) = FleetOptions::parse(args)? else {
@@ -26,6 +26,11 @@ pub(super) fn options(
         include,
         "--include",
         "each line has the status; drop --include",
+    )?;
+    FleetOptions::refuse(
+        explain,
+        "--explain",
+        "each failed instance's line has Wix's answer; run `wixauth api --explain` for one instance",
     )?;
     FleetOptions::refuse(
         data == Some("@-") && each.from.as_deref() == Some("-"),
