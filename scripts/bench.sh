@@ -11,6 +11,9 @@
 #   and, in a separate part at the end, the npm packages: the bin shim against the bare binary and
 #   `node -e 0`, WixauthStrategy's getAuthHeaders() warm and cold, the platform package's size
 #
+#   and, in the last part, fleet mode (scripts/bench-fleet.sh: 1,000 instances warm and cold, the rate
+#   cap under Wix's limit and a 429 burst, memory at 100 and 10,000 instances)
+#
 #   scripts/bench.sh [RUNS]        (default 300 runs per command, in 20 rounds, after warm-up runs)
 #   WIXAUTH_BENCH_BIN=path/to/wixauth scripts/bench.sh     (measure another build)
 #
@@ -364,5 +367,18 @@ PY
     echo "the npm numbers: $npm_out"
 fi
 
+# ================================================================ fleet: --each-instance (issue 21)
+# scripts/bench-fleet.sh on the measured binary and the emulator built above: 1,000 stored instances,
+# `token --each-instance --json` on a warm cache (target <= 0.25 s, beside `cat` of the same 1,000 cache
+# files) and a cold one at --concurrency 16 against 50 ms answers (within 10% of 1000 x 50 ms / 16);
+# `api --each-instance --rate 100` with the emulator enforcing 200 requests/minute/instance and answering
+# 429 to the first second's burst (no failure, within 10% of what the cap allows); the maximum RSS at
+# 100 and 10,000 instances. WIXAUTH_BENCH_FLEET=0 skips it. Results: $BENCH_FLEET_OUT (target/bench/fleet.md).
+fleet_failed=0
+if [[ ${WIXAUTH_BENCH_FLEET:-1} != 0 ]]; then
+    section "Fleet mode (scripts/bench-fleet.sh)"
+    WIXAUTH_BENCH_BIN="$wixauth" WIXAUTH_BENCH_EMULATOR="$emulator" scripts/bench-fleet.sh || fleet_failed=1
+fi
+
 # The exit status says whether every target was met (hyperfine's numbers are above either way).
-(( failed == 0 && npm_failed == 0 && webhook_failed == 0 ))
+(( failed == 0 && npm_failed == 0 && webhook_failed == 0 && fleet_failed == 0 ))

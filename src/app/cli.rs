@@ -5,7 +5,9 @@ use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 use crate::settings::Flow;
 
+mod fleet;
 mod webhook;
+pub(crate) use fleet::*;
 pub(crate) use webhook::*;
 
 pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
@@ -64,6 +66,8 @@ pub(crate) enum Command {
     Webhook(Deferred<WebhookArgs>),
     /// Choose the active profile and the profile's default instance
     Switch(Deferred<SwitchArgs>),
+    /// List, import and check the app's instances (sites), which fleet runs go through
+    Instances(Deferred<InstancesArgs>),
     /// Check the secret store, files, clock, credentials, port, browser and proxies
     Doctor(Deferred<DoctorArgs>),
     /// Print a shell completion script
@@ -157,6 +161,9 @@ pub(crate) struct BiEventArgs {
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -185,6 +192,9 @@ pub(crate) struct ApiArgs {
     /// (automatic on HTTP 401, 403, 404 and 428)
     #[arg(long)]
     pub explain: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +202,13 @@ pub(crate) struct ExecArgs {
     /// The token must stay valid for at least this many seconds (e.g. the job's length)
     #[arg(long, default_value_t = DEFAULT_MIN_TTL, value_name = "SECONDS", value_parser = min_ttl())]
     pub min_ttl: u64,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+
+    /// With --each-instance: each instance's output unprefixed, one instance after another
+    #[arg(long, help_heading = "Fleet")]
+    pub raw: bool,
 
     /// The command and its arguments
     #[arg(
@@ -386,6 +403,9 @@ pub(crate) struct TokenArgs {
     /// Override the instance's flow
     #[arg(long, value_enum)]
     pub flow: Option<FlowArg>,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]

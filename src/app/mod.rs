@@ -6,6 +6,7 @@ pub(crate) mod cli;
 pub(crate) mod commands;
 pub(crate) mod complete;
 pub(crate) mod context;
+pub(crate) mod fleet;
 
 use crate::app::cli::{Cli, Command};
 use crate::app::commands::{
@@ -126,6 +127,7 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<u8> {
         Command::Exec(args) => return exec::run(&(&**args).into(), ctx, io),
         Command::Whoami(args) => whoami::run(&(&**args).into(), ctx, io)?,
         Command::InstallUrl(args) => install_url::run(&(&**args).into(), ctx, io)?,
+        Command::Instances(args) => commands::instances::run(&(&**args).into(), ctx, io)?,
         Command::Webhook(args) => {
             let opts = commands::webhook::WebhookOptions::from_args(args)?;
             commands::webhook::run(&opts, ctx, io)?

@@ -74,6 +74,15 @@ impl Session<'_> {
         }
     }
 
+    /// `e` for one instance of a fleet: an instance Wix says the app is not installed on gets
+    /// `instances refresh` (which marks such instances; `prune` then forgets them).
+    pub(crate) fn advise_fleet(&self, e: Error) -> Error {
+        match e.rejection() {
+            Some(Rejected::Instance) => e.run(Cmd::new(&["instances", "refresh"])),
+            _ => e,
+        }
+    }
+
     /// The stored instance Wix no longer takes: the app was likely uninstalled from that site.
     /// Reinstalled, the instance keeps its id, and client credentials work again; a refresh
     /// token does not, so the advanced flow logs in again.

@@ -7,11 +7,13 @@
 //! - `advice`: the one next step when Wix turns a credential down, chosen by where it came from;
 //! - `explain`: "why was I refused?": what the credential is, and the likely cause of a refusal;
 //! - `profile`: the profile lifecycle, the only writer of config.toml and the secret store;
+//! - `fleet`: one job per instance on a few threads, under Wix's rate limit;
 //! - `cache`, `store`: the token cache and the secret stores.
 
 mod advice;
 pub(crate) mod cache;
 pub(crate) mod explain;
+pub(crate) mod fleet;
 pub(crate) mod instances;
 mod mint;
 pub(crate) mod profile;
@@ -222,6 +224,8 @@ impl<'a> Session<'a> {
 pub(crate) enum Cached<'a> {
     /// One instance's.
     Instance(&'a str),
+    /// These instances' (`instances remove`, `prune`).
+    Instances(&'a std::collections::BTreeSet<String>),
     /// Every instance's.
     EveryInstance,
     /// A Wix Headless client's, but none another profile's stored refresh token minted.
@@ -246,17 +250,26 @@ pub(crate) fn forget_cached(
     let stored_key = |api| match which {
         Cached::Instance(i) => Some(CacheKey::new(api, app_id, Some(i), &[])),
         Cached::OfProfile(p) => Some(CacheKey::new(api, app_id, None, &[]).held_by(p)),
-        Cached::EveryInstance => None,
+        Cached::EveryInstance | Cached::Instances(_) => None,
     };
     let held = api.and_then(stored_key).map(|k| k.stem());
     let _held = match &held {
         Some(stem) => Some(FileLock::acquire(&paths.lock_file(stem))?),
         None => None,
     };
+    if let (Cached::Instances(ids), Some(api)) = (which, api) {
+        // Each one's stored entry under its lock first: a refresh in flight finishes first.
+        for id in ids {
+            let stem = CacheKey::new(api, app_id, Some(id), &[]).stem();
+            let _lock = FileLock::acquire(&paths.lock_file(&stem))?;
+            cache.remove(&stem)?;
+        }
+    }
     let ours = |k: &CacheKey| {
         k.app_id == app_id
             && match which {
                 Cached::Instance(i) => k.instance_id.as_deref() == Some(i),
+                Cached::Instances(ids) => k.instance_id.as_ref().is_some_and(|i| ids.contains(i)),
                 Cached::EveryInstance => true,
                 Cached::OfProfile(p) => k.holder.as_deref().is_none_or(|h| h == p),
             }

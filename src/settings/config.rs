@@ -131,6 +131,17 @@ pub(crate) enum InstanceSource {
     Import,
 }
 
+impl InstanceSource {
+    /// As config.toml and `instances --json` name it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            InstanceSource::Login => "login",
+            InstanceSource::Webhook => "webhook",
+            InstanceSource::Import => "import",
+        }
+    }
+}
+
 impl Profile {
     /// What the profile holds: an app, a Wix Headless client, or an API key.
     pub(crate) fn kind(&self) -> Kind {

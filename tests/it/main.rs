@@ -18,6 +18,10 @@ mod env_file;
 mod exec;
 mod explain;
 mod faults;
+mod fleet;
+#[cfg(unix)]
+mod fleet_exec;
+mod fleet_instances;
 mod generated;
 mod headless;
 mod identities;

@@ -1,8 +1,10 @@
 //! `wixauth api PATH`: an authenticated request to the Wix REST API, like `gh api`.
 
+mod each;
+
 use std::io::{Read, Write};
 
-use crate::app::cli::ApiArgs;
+use crate::app::cli::{ApiArgs, FleetArgs};
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
@@ -18,6 +20,8 @@ pub(crate) struct ApiOptions {
     pub include: bool,
     /// `--explain`: the "why" block after any answer, not only a refusal.
     pub explain: bool,
+    /// `--each-instance` and the flags that go with it.
+    pub fleet: FleetArgs,
 }
 
 /// The answers that get the "why was I refused?" block without `--explain`.
@@ -32,6 +36,7 @@ impl From<&ApiArgs> for ApiOptions {
             headers: args.headers.clone(),
             include: args.include,
             explain: args.explain,
+            fleet: args.fleet.clone(),
         }
     }
 }
@@ -92,6 +97,8 @@ pub(crate) fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let not_for_fleets = (opts.include, opts.explain);
+    let fleet = each::options(&opts.fleet, not_for_fleets, opts.data.as_deref())?;
     let url = api_url(ctx.wix().api(), &opts.path)?;
     let body = opts
         .data
@@ -111,6 +118,10 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
         .map(|i| headers.remove(i).1)
         .unwrap_or_else(|| "application/json".into());
+    if let Some(fleet) = fleet {
+        let call = each::Call::new(url, method, headers, content_type, body);
+        return each::run(&fleet, call, ctx, io);
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     let request = Request {

@@ -63,6 +63,7 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ("A token for curl:", "curl -H \"Authorization: $(wixauth token)\" https://www.wixapis.com/apps/v1/instance"),
         ("The header line, read by curl from stdin:", "wixauth token --header | curl -H @- https://www.wixapis.com/apps/v1/instance"),
         ("A token valid for the next 10 minutes, with its metadata:", "wixauth token --min-ttl 600 --json"),
+        ("Every instance's token, one JSON line each:", "wixauth token --each-instance --json"),
     ]),
     ("status", &[
         ("What is stored, for every profile:", "wixauth status"),
@@ -75,15 +76,19 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("bi-event", &[
         ("Mark the app's setup as finished for the instance:", "wixauth bi-event finished"),
         ("A custom event with data:", "wixauth bi-event CUSTOM --custom-name synced --data items=42"),
+        ("Setup finished, for each site listed in a file:", "wixauth bi-event finished --instances-from finished.txt"),
     ]),
     ("api", &[
         ("Get the app instance:", "wixauth api /apps/v1/instance"),
         ("POST a JSON body from a file:", "wixauth api /stores/v1/products/query -d @query.json"),
         ("What the credential is, and why Wix refused (automatic on 401, 403, 404, 428):", "wixauth api /stores/v1/products/query -d @query.json --explain"),
+        ("The same call for every instance, 8 at once, at most 20 requests a second:", "wixauth api --each-instance --concurrency 8 --rate 20 /apps/v1/instance"),
     ]),
     ("exec", &[
         ("Run a script with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID set:", "wixauth exec -- ./sync.sh"),
         ("A token that lasts the whole job:", "wixauth exec --min-ttl 3600 -- make deploy"),
+        ("A migration for every site, the failed ones' ids kept:", "wixauth exec --each-instance --retry-file failed.txt -- ./migrate.sh"),
+        ("Then again for exactly those:", "wixauth exec --instances-from failed.txt --retry-file failed.txt -- ./migrate.sh"),
     ]),
     ("whoami", &[
         ("What Wix says about the token and the instance:", "wixauth whoami"),
@@ -130,6 +135,27 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("webhook test", &[
         ("Grade your handler (exit 1 when a required check fails):", "wixauth webhook test http://localhost:3000/webhooks"),
         ("Only the signature checks, as JSON:", "wixauth webhook test http://localhost:3000/webhooks --only wrong-key --only tampered --json"),
+    ]),
+    ("instances", &[
+        ("Each instance with its site, where it came from and when it was last seen:", "wixauth instances"),
+        ("Import ids from your own database, one a line:", "psql -Atc 'select instance_id from sites' | wixauth instances add --from -"),
+    ]),
+    ("instances list", &[
+        ("The list as JSON:", "wixauth instances list --json"),
+    ]),
+    ("instances add", &[
+        ("Two ids:", "wixauth instances add 3bbcabc7-0000-4000-8000-000000000001 3bbcabc7-0000-4000-8000-000000000002"),
+        ("A file of ids, leaving out (and naming) lines that are not ids:", "wixauth instances add --from ids.txt --skip-invalid"),
+    ]),
+    ("instances remove", &[
+        ("Forget one instance with its tokens:", "wixauth instances remove 3bbcabc7-0000-4000-8000-000000000001"),
+    ]),
+    ("instances refresh", &[
+        ("Learn site names and mark the sites the app left:", "wixauth instances refresh"),
+        ("Eight at once:", "wixauth instances refresh --concurrency 8"),
+    ]),
+    ("instances prune", &[
+        ("Forget the instances marked removed:", "wixauth instances prune"),
     ]),
     ("switch", &[
         ("Make a profile the active one:", "wixauth switch --profile shop"),

@@ -1,8 +1,10 @@
 //! `wixauth token`: a valid access token on stdout, and nothing else.
 
+mod each;
+
 use serde_json::json;
 
-use crate::app::cli::TokenArgs;
+use crate::app::cli::{FleetArgs, TokenArgs};
 use crate::app::context::Context;
 use crate::core::error::Result;
 use crate::core::text::rfc3339;
@@ -16,6 +18,8 @@ pub(crate) struct TokenOptions {
     pub flow: Option<Flow>,
     pub freshness: Freshness,
     pub output: Output,
+    /// `--each-instance` and the flags that go with it.
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +44,16 @@ impl From<&TokenArgs> for TokenOptions {
             } else {
                 Output::Raw
             },
+            fleet: args.fleet.clone(),
         }
     }
 }
 
 pub(crate) fn run(opts: &TokenOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    if let Some(fleet) = crate::app::fleet::FleetOptions::parse(&opts.fleet)? {
+        let (json, header) = (opts.output == Output::Json, opts.output == Output::Header);
+        return each::run(&fleet, opts.flow, opts.freshness, (json, header), ctx, io);
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), opts.flow)?;
     let token = session.fresh_token(&target, opts.freshness)?;

@@ -13,6 +13,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+// Fleet runs: many installs, a per-instance rate limit, an answer delay (tests and benches).
+#[path = "emulator_fleet.rs"]
+mod fleet;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
@@ -135,6 +139,8 @@ pub struct Seen {
     pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Seen {
@@ -176,6 +182,7 @@ struct State {
     unauthorized_once: HashMap<String, String>,
     headless: Headless,
     ids: ids::Ids,
+    fleet: fleet::FleetState,
 }
 
 /// Wix Headless: OAuth clients, visitors and members, the member login page.
@@ -537,14 +544,22 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
         query,
         headers,
         body,
+        at: std::time::Instant::now(),
     };
+    if let Some(answer) = fleet::early(&state, &seen).await {
+        return Ok(answer);
+    }
 
-    let fault = {
+    let (fault, limited) = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
         *s.counts.entry(path.clone()).or_default() += 1;
         s.seen.push(seen.clone());
-        s.faults.get_mut(&path).and_then(|q| q.pop_front())
+        let limited = fleet::limited(&mut s, &seen);
+        (s.faults.get_mut(&path).and_then(|q| q.pop_front()), limited)
     };
+    if let Some(answer) = limited {
+        return Ok(answer);
+    }
     match fault {
         Some(Fault::Status(code)) => return Ok(reply(code, "application/json", "")),
         Some(Fault::TooManyRequests { retry_after_secs }) => {

@@ -493,9 +493,15 @@ pub fn sh_quote(s: &str) -> String {
 impl TestEnv {
     /// `script` running `wixauth ARGS` on a pseudo-terminal, with this test's environment.
     pub fn tty_command(&self, args: &[&str]) -> std::process::Command {
+        self.tty_command_after("", args)
+    }
+
+    /// As [`TestEnv::tty_command`], with shell words run on the terminal first (`stty cols 40; `,
+    /// ending in `;`).
+    pub fn tty_command_after(&self, before: &str, args: &[&str]) -> std::process::Command {
         let wixauth = self.std_cmd();
-        // An 80×24 terminal, as a person's default one is.
-        let mut line = String::from("stty cols 80 rows 24 2>/dev/null; exec ");
+        // An 80×24 terminal, as a person's default one is (`before` may set another).
+        let mut line = format!("stty cols 80 rows 24 2>/dev/null; {before}exec ");
         line.push_str(&sh_quote(&wixauth.get_program().to_string_lossy()));
         for arg in args {
             line.push(' ');

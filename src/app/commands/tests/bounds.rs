@@ -10,6 +10,7 @@ fn api_opts(data: Option<&str>) -> api::ApiOptions {
         headers: vec![],
         include: false,
         explain: false,
+        fleet: Default::default(),
     }
 }
 

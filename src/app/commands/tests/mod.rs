@@ -132,6 +132,7 @@ fn token_opts(output: token::Output) -> token::TokenOptions {
             force: false,
         },
         output,
+        fleet: Default::default(),
     }
 }
 
@@ -315,6 +316,7 @@ fn api_reads_its_body_from_the_injected_stdin() {
         headers: vec!["X-Custom: yes".into()],
         include: false,
         explain: false,
+        fleet: Default::default(),
     };
     api::run(&opts, &ctx, &mut io).unwrap();
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
@@ -335,6 +337,7 @@ fn api_escapes_a_failing_body_for_a_terminal_only() {
         headers: vec![],
         include: false,
         explain: false,
+        fleet: Default::default(),
     };
     for tty in [true, false] {
         h.emu.push_fault(
@@ -369,6 +372,7 @@ fn an_answer_over_64_mib_is_refused_not_held() {
         headers: vec![],
         include: false,
         explain: false,
+        fleet: Default::default(),
     };
     h.emu.push_fault(
         "/echo",
@@ -435,6 +439,8 @@ fn exec_reports_a_command_that_cannot_run() {
     let missing = exec::ExecOptions {
         min_ttl: 60,
         command: vec!["/nonexistent/wixauth-test-command".into()],
+        fleet: Default::default(),
+        raw: false,
     };
     assert_eq!(
         exec::run(&missing, &ctx, &mut io).unwrap_err().exit,
@@ -443,6 +449,8 @@ fn exec_reports_a_command_that_cannot_run() {
     let not_executable = exec::ExecOptions {
         min_ttl: 60,
         command: vec![h.dir.path().join("config.toml").into_os_string()],
+        fleet: Default::default(),
+        raw: false,
     };
     assert_eq!(
         exec::run(&not_executable, &ctx, &mut io).unwrap_err().exit,
