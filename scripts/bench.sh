@@ -4,11 +4,15 @@
 #   wixauth token              (cache hit)     vs  cat of a file of the same size as its output  target: 1.1x
 #   wixauth token --header     (cache hit)     vs  cat of a file of the same size as its output  target: 1.1x
 #   wixauth token --json       (cache hit)     vs  cat of a file of the same size as its output  target: 1.1x
+#   wixauth token, admin flow  (cache hit)     vs  cat of a file of the same size as its output  target: 1.1x
 #   wixauth token --no-cache   (the emulator)  vs  a bare curl POST of the same request          target: 1.3x
 #
 #   then the webhook lab (scripts/bench-webhook.sh): trigger vs curl, the battery, a 1000-delivery burst;
 #   and, in a separate part at the end, the npm packages: the bin shim against the bare binary and
 #   `node -e 0`, WixauthStrategy's getAuthHeaders() warm and cold, the platform package's size
+#
+#   and, in the last part, fleet mode (scripts/bench-fleet.sh: 1,000 instances warm and cold, the rate
+#   cap under Wix's limit and a 429 burst, memory at 100 and 10,000 instances)
 #
 #   scripts/bench.sh [RUNS]        (default 300 runs per command, in 20 rounds, after warm-up runs)
 #   WIXAUTH_BENCH_BIN=path/to/wixauth scripts/bench.sh     (measure another build)
@@ -19,7 +23,7 @@
 # command in 20 interleaved rounds (each pair in alternating order), and a command's median is
 # over all its rounds: a machine that speeds up or slows down during the run moves both sides
 # of a ratio alike. Installs hyperfine with apt-get when it is missing. Prints the medians and
-# the four ratios; they and hyperfine's table are also left in $BENCH_OUT (default
+# the five ratios; they and hyperfine's table are also left in $BENCH_OUT (default
 # target/bench/results.md).
 set -euo pipefail
 
@@ -96,7 +100,11 @@ section "Wix emulator"
 app=bench-app-1
 instance=bench-instance-1
 secret="bench-secret-$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n')"
-"$emulator" --app "$app:$secret" --install "$app:$instance" >"$tmp/emulator.out" 2>"$tmp/emulator.err" &
+# A Wix Headless client with its client secret, for the admin flow's row.
+admin_client=bench-client-1
+admin_secret="bench-admin-$(od -An -N8 -tx8 /dev/urandom | tr -d ' \n')"
+"$emulator" --app "$app:$secret" --install "$app:$instance" --admin "$admin_client:$admin_secret" \
+    >"$tmp/emulator.out" 2>"$tmp/emulator.err" &
 emu_pid=$!
 base=
 for _ in $(seq 100); do # at most 5 s
@@ -111,7 +119,8 @@ echo "emulator at $base (pid $emu_pid)"
 section "Login (file store, private config dir)"
 # Only this run's settings: nothing from the developer's own setup.
 for var in WIXAUTH_PROFILE WIX_INSTANCE_ID WIX_APP_ID WIX_APP_SECRET WIX_REFRESH_TOKEN WIXAUTH_NO_CACHE \
-    WIXAUTH_KEYRING_SERVICE WIXAUTH_HTTP_TIMEOUT; do
+    WIXAUTH_KEYRING_SERVICE WIXAUTH_HTTP_TIMEOUT WIX_CLIENT_ID WIX_CLIENT_SECRET WIX_API_KEY WIX_SITE_ID \
+    WIX_ACCOUNT_ID; do
     unset "$var"
 done
 export WIXAUTH_CONFIG_DIR="$tmp/config"
@@ -119,11 +128,12 @@ export WIXAUTH_SECRET_STORE=file
 export WIXAUTH_API_BASE="$base"
 export WIXAUTH_INSTALLER_BASE="$base"
 printf '%s\n' "$secret" | "$wixauth" login --flow basic --app-id "$app" --instance-id "$instance" --secret-stdin
+printf '%s\n' "$admin_secret" | "$wixauth" --profile admin login --flow admin --client-id "$admin_client" --secret-stdin
 
 # The floor for a cache hit: cat of a file as big as what the form prints (the token and its newline,
 # the header line, the JSON line). Each form must be a cache hit, or the comparison would be meaningless.
-forms=(plain header json)
-declare -A form_args=([plain]="" [header]=" --header" [json]=" --json")
+forms=(plain header json admin)
+declare -A form_args=([plain]="" [header]=" --header" [json]=" --json" [admin]=" --profile admin")
 for form in "${forms[@]}"; do
     # shellcheck disable=SC2086 # the form's flag is one word or none
     "$wixauth" token ${form_args[$form]} >"$tmp/out-$form"
@@ -150,10 +160,12 @@ echo "load average before: $load_before"
 names=('wixauth token (cache hit)' 'cat (same size as token)'
     'wixauth token --header (cache hit)' 'cat (same size as --header)'
     'wixauth token --json (cache hit)' 'cat (same size as --json)'
+    'wixauth token, admin flow (cache hit)' 'cat (same size as admin token)'
     'wixauth token --no-cache (emulator)' 'curl POST /oauth2/token (emulator)')
 commands=("$wixauth token" "cat $tmp/same-size-plain"
     "$wixauth token --header" "cat $tmp/same-size-header"
     "$wixauth token --json" "cat $tmp/same-size-json"
+    "$wixauth token --profile admin" "cat $tmp/same-size-admin"
     "$wixauth token --no-cache" "$curl_cmd")
 # Round r runs each pair (wixauth form, its floor) in turn; odd rounds put the floor first.
 args=()
@@ -197,7 +209,8 @@ ratios=(
     "0 1 $target_hit token / cat"
     "2 3 $target_hit token --header / cat"
     "4 5 $target_hit token --json / cat"
-    "6 7 $target_miss token --no-cache / curl"
+    "6 7 $target_hit token (admin) / cat"
+    "8 9 $target_miss token --no-cache / curl"
 )
 ratio() { # ratio NUM DEN TARGET LABEL FORMAT
     awk -v a="${medians[$1]}" -v b="${medians[$2]}" -v t="$3" -v l="$4" -v f="$5" 'BEGIN {
@@ -354,5 +367,18 @@ PY
     echo "the npm numbers: $npm_out"
 fi
 
+# ================================================================ fleet: --each-instance (issue 21)
+# scripts/bench-fleet.sh on the measured binary and the emulator built above: 1,000 stored instances,
+# `token --each-instance --json` on a warm cache (target <= 0.25 s, beside `cat` of the same 1,000 cache
+# files) and a cold one at --concurrency 16 against 50 ms answers (within 10% of 1000 x 50 ms / 16);
+# `api --each-instance --rate 100` with the emulator enforcing 200 requests/minute/instance and answering
+# 429 to the first second's burst (no failure, within 10% of what the cap allows); the maximum RSS at
+# 100 and 10,000 instances. WIXAUTH_BENCH_FLEET=0 skips it. Results: $BENCH_FLEET_OUT (target/bench/fleet.md).
+fleet_failed=0
+if [[ ${WIXAUTH_BENCH_FLEET:-1} != 0 ]]; then
+    section "Fleet mode (scripts/bench-fleet.sh)"
+    WIXAUTH_BENCH_BIN="$wixauth" WIXAUTH_BENCH_EMULATOR="$emulator" scripts/bench-fleet.sh || fleet_failed=1
+fi
+
 # The exit status says whether every target was met (hyperfine's numbers are above either way).
-(( failed == 0 && npm_failed == 0 && webhook_failed == 0 ))
+(( failed == 0 && npm_failed == 0 && webhook_failed == 0 && fleet_failed == 0 ))

@@ -21,11 +21,12 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// Inside `app`, the same rule one level down: the clap model and candidates, then the context
-/// and the completion engine, then the commands, then the dispatch in `app/mod.rs`.
+/// and the completion engine and what the fleet commands share, then the commands, then the
+/// dispatch in `app/mod.rs`.
 const APP_LAYERS: &[&[&str]] = &[
     &["candidates"],
     &["cli", "context"],
-    &["complete"],
+    &["complete", "fleet"],
     &["commands"],
     &["(app)"],
 ];

@@ -98,7 +98,8 @@ test('a logged-out profile rejects with exit code 2, through the SDK too', async
   assert.equal(err.name, 'WixauthError');
   assert.equal(err.exitCode, 2);
   assert.equal(err.code, 'WIXAUTH_EXIT');
-  assert.match(err.message, /wixauth login/);
+  // The next step is a command that works when pasted: it names the profile.
+  assert.ok(err.message.includes(`run \`wixauth --profile ${setup.profiles.gone} login\``), err.message);
   assert.doesNotMatch(err.message, /^wixauth: error:/);
   await assert.rejects(appClient(strategy).appInstances.getAppInstance(), (e) => e instanceof WixauthError && e.exitCode === 2);
 });

@@ -5,8 +5,10 @@ use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
 
 use crate::settings::Flow;
 
-mod webhook_lab;
-pub(crate) use webhook_lab::*;
+mod fleet;
+mod webhook;
+pub(crate) use fleet::*;
+pub(crate) use webhook::*;
 
 pub(crate) use crate::credentials::DEFAULT_MIN_TTL;
 /// No Wix token lives longer than this: a larger `--min-ttl` could never be met.
@@ -40,7 +42,7 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Store an app's credentials and authorise an app instance
+    /// Store credentials: an app and one of its instances, a Wix Headless client, or an API key
     Login(Deferred<LoginArgs>),
     /// Print a valid access token (and nothing else) on stdout
     Token(Deferred<TokenArgs>),
@@ -64,6 +66,8 @@ pub(crate) enum Command {
     Webhook(Deferred<WebhookArgs>),
     /// Choose the active profile and the profile's default instance
     Switch(Deferred<SwitchArgs>),
+    /// List, import and check the app's instances (sites), which fleet runs go through
+    Instances(Deferred<InstancesArgs>),
     /// Check the secret store, files, clock, credentials, port, browser and proxies
     Doctor(Deferred<DoctorArgs>),
     /// Print a shell completion script
@@ -157,6 +161,9 @@ pub(crate) struct BiEventArgs {
     /// Print the result as JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -180,6 +187,14 @@ pub(crate) struct ApiArgs {
     /// Print the status line and response headers before the body
     #[arg(short = 'i', long)]
     pub include: bool,
+
+    /// Explain on stderr what the credential is and, for a refusal, the likely cause and fix
+    /// (automatic on HTTP 401, 403, 404 and 428)
+    #[arg(long)]
+    pub explain: bool,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -187,6 +202,13 @@ pub(crate) struct ExecArgs {
     /// The token must stay valid for at least this many seconds (e.g. the job's length)
     #[arg(long, default_value_t = DEFAULT_MIN_TTL, value_name = "SECONDS", value_parser = min_ttl())]
     pub min_ttl: u64,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+
+    /// With --each-instance: each instance's output unprefixed, one instance after another
+    #[arg(long, help_heading = "Fleet")]
+    pub raw: bool,
 
     /// The command and its arguments
     #[arg(
@@ -203,6 +225,10 @@ pub(crate) struct WhoamiArgs {
     /// Print JSON on stdout
     #[arg(long)]
     pub json: bool,
+
+    /// Describe a token read from stdin (`--token -`; never an argument) instead of the profile's
+    #[arg(long, value_name = "-", allow_hyphen_values = true)]
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -250,99 +276,6 @@ fn completions_install_help() -> String {
     help
 }
 
-#[derive(Debug, Args)]
-pub(crate) struct WebhookArgs {
-    #[command(subcommand)]
-    pub command: WebhookCommand,
-}
-
-#[derive(Debug, Subcommand)]
-pub(crate) enum WebhookCommand {
-    /// Store the app's webhook public key in the profile (config.toml: the key is public)
-    #[command(name = "set-key")]
-    SetKey(WebhookSetKeyArgs),
-    /// Verify one delivery (the raw request body, a JWT) and print the event as JSON
-    Verify(WebhookVerifyArgs),
-    /// Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances
-    Listen(WebhookListenArgs),
-    /// Make (once per profile) and print the development key pair that trigger and test sign with
-    #[command(name = "dev-key")]
-    DevKey(WebhookDevKeyArgs),
-    /// Send a signed event to your handler, as Wix sends it
-    Trigger(WebhookTriggerArgs),
-    /// Grade your handler: signatures, forgeries, retries, order, speed, size
-    Test(WebhookTestArgs),
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookSetKeyArgs {
-    /// File holding the key from the app dashboard (PEM, or base64 of it); - for stdin
-    // Key text given here by mistake must reach wixauth's own error, which never echoes it.
-    #[arg(value_name = "FILE|-", allow_hyphen_values = true)]
-    pub file: Option<std::path::PathBuf>,
-
-    /// The key itself (PEM or base64 of it), or @FILE, instead of FILE
-    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
-    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
-    pub public_key: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookVerifyArgs {
-    /// File holding the delivery's raw body [default: stdin]
-    #[arg(value_name = "FILE|-")]
-    pub file: Option<std::path::PathBuf>,
-
-    /// Accept an expired event (replaying an old delivery)
-    #[arg(long)]
-    pub ignore_expiry: bool,
-
-    /// Verify with the profile's development key (`wixauth webhook dev-key`)
-    #[arg(long, conflicts_with = "public_key")]
-    pub dev_key: bool,
-
-    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
-    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
-    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
-    pub public_key: Option<String>,
-}
-
-#[derive(Debug, Args)]
-pub(crate) struct WebhookListenArgs {
-    /// Port on 127.0.0.1 and ::1 (point the tunnel here)
-    #[arg(long, default_value_t = 8339, value_name = "PORT")]
-    pub port: u16,
-
-    /// URL path Wix posts to
-    #[arg(long, default_value = "/webhook", value_name = "PATH")]
-    pub path: String,
-
-    /// Also relay each valid delivery (raw body and content type) to your own server on this machine
-    #[arg(long, value_name = "URL")]
-    pub forward_to: Option<String>,
-
-    /// Add installed instances to the profile (and forget removed ones)
-    #[arg(long)]
-    pub save_instances: bool,
-
-    /// Exit after the first valid event
-    #[arg(long)]
-    pub once: bool,
-
-    /// Verify with the profile's development key (`wixauth webhook dev-key`)
-    #[arg(long, conflicts_with = "public_key")]
-    pub dev_key: bool,
-
-    /// Write each verified delivery (raw body, headers, time) as one file in DIR (made 0700), for `trigger --replay`
-    #[arg(long, value_name = "DIR")]
-    pub save_deliveries: Option<std::path::PathBuf>,
-
-    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
-    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
-    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
-    pub public_key: Option<String>,
-}
-
 /// Make a profile the active one, or an instance the profile's default: what commands act
 /// for when no --profile or --instance is given.
 #[derive(Debug, Args)]
@@ -374,6 +307,9 @@ pub(crate) struct HelpArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "API keys (--flow api-key) are for a Wix account owner's own scripts and automation: third-party Wix apps cannot use them (they use the basic or advanced flow)."
+)]
 pub(crate) struct LoginArgs {
     /// How the app gets tokens [default: the profile's; asked the first time on a TTY; else basic]
     #[arg(long, value_enum)]
@@ -383,9 +319,25 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub app_id: Option<String>,
 
-    /// Visitor/member flows: the Wix Headless OAuth client id [env: WIX_CLIENT_ID]
+    /// Wix Headless flows (visitor/member/admin): the OAuth client id [env: WIX_CLIENT_ID]
     #[arg(long, value_name = "ID", conflicts_with = "app_id")]
     pub client_id: Option<String>,
+
+    /// API key flow: the site its calls are for, sent as wix-site-id (the id after /dashboard/ in the site's dashboard URL) [env: WIX_SITE_ID]
+    #[arg(long, value_name = "ID")]
+    pub site_id: Option<String>,
+
+    /// API key flow: the account its calls are for, sent as wix-account-id (shown in the API Keys Manager) [env: WIX_ACCOUNT_ID]
+    #[arg(long, value_name = "ID")]
+    pub account_id: Option<String>,
+
+    /// API key flow: GET this path with the key before storing it (401/403: nothing is stored, exit 3)
+    #[arg(long, value_name = "PATH")]
+    pub check: Option<String>,
+
+    /// Take the login's values from a dotenv file, as `wix env pull` writes it (the file is not changed) [default: .env.local, else .env]
+    #[arg(long, value_name = "PATH", num_args = 0..=1)]
+    pub env_file: Option<Option<std::path::PathBuf>>,
 
     /// Member flow: `login` forces Wix's login form, `none` uses an existing Wix session only
     #[arg(long, value_enum, value_name = "PROMPT")]
@@ -399,7 +351,7 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "ID", hide = true)]
     pub instance_id: Option<String>,
 
-    /// Read the app secret from the first line of stdin (never pass it as an argument)
+    /// Read the app secret, client secret or API key from the first line of stdin (never pass it as an argument)
     #[arg(long)]
     pub secret_stdin: bool,
 
@@ -451,6 +403,9 @@ pub(crate) struct TokenArgs {
     /// Override the instance's flow
     #[arg(long, value_enum)]
     pub flow: Option<FlowArg>,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -508,6 +463,10 @@ pub(crate) enum FlowArg {
     Visitor,
     /// Wix Headless member: client id → Wix's login page in the browser (PKCE) → member token.
     Member,
+    /// Wix Headless admin: client id + client secret → short-lived admin tokens.
+    Admin,
+    /// A Wix API key with --site-id and/or --account-id (an account owner's scripts; not for third-party apps).
+    ApiKey,
 }
 
 impl From<FlowArg> for Flow {
@@ -517,6 +476,8 @@ impl From<FlowArg> for Flow {
             FlowArg::Advanced => Flow::Advanced,
             FlowArg::Visitor => Flow::Visitor,
             FlowArg::Member => Flow::Member,
+            FlowArg::Admin => Flow::Admin,
+            FlowArg::ApiKey => Flow::ApiKey,
         }
     }
 }
@@ -569,8 +530,30 @@ mod tests {
 
     #[test]
     fn secret_has_no_argument_form() {
-        let err = Cli::try_parse_from(["wixauth", "login", "--secret", "x"]).unwrap_err();
-        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+        for flag in ["--secret", "--client-secret", "--api-key", "--key"] {
+            let err = Cli::try_parse_from(["wixauth", "login", flag, "x"]).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{flag}"
+            );
+        }
+    }
+
+    #[test]
+    fn env_file_takes_an_optional_path() {
+        let login = |args: &[&str]| match Cli::try_parse_from(args).unwrap().command {
+            Command::Login(a) => a.0.env_file,
+            _ => unreachable!(),
+        };
+        assert_eq!(login(&["wixauth", "login"]), None);
+        assert_eq!(login(&["wixauth", "login", "--env-file"]), Some(None));
+        assert_eq!(
+            login(&["wixauth", "login", "--env-file", "ci.env"]),
+            Some(Some("ci.env".into()))
+        );
+        let flow = Cli::try_parse_from(["wixauth", "login", "--flow", "api-key"]).unwrap();
+        assert!(matches!(flow.command, Command::Login(a) if a.0.flow == Some(FlowArg::ApiKey)));
     }
 
     #[test]

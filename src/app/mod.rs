@@ -6,6 +6,7 @@ pub(crate) mod cli;
 pub(crate) mod commands;
 pub(crate) mod complete;
 pub(crate) mod context;
+pub(crate) mod fleet;
 
 use crate::app::cli::{Cli, Command};
 use crate::app::commands::{
@@ -32,6 +33,9 @@ pub(crate) fn run(cli: Cli, io: &mut Io) -> u8 {
         }
         Err(e) => {
             io.note(&format!("wixauth: error: {}", e.render(&how)));
+            for line in e.after() {
+                io.note(line);
+            }
             e.exit as u8
         }
     }
@@ -123,6 +127,7 @@ fn dispatch(command: &Command, ctx: &mut Context, io: &mut Io) -> Result<u8> {
         Command::Exec(args) => return exec::run(&(&**args).into(), ctx, io),
         Command::Whoami(args) => whoami::run(&(&**args).into(), ctx, io)?,
         Command::InstallUrl(args) => install_url::run(&(&**args).into(), ctx, io)?,
+        Command::Instances(args) => commands::instances::run(&(&**args).into(), ctx, io)?,
         Command::Webhook(args) => {
             let opts = commands::webhook::WebhookOptions::from_args(args)?;
             commands::webhook::run(&opts, ctx, io)?

@@ -91,6 +91,9 @@ pub(crate) struct Error {
     what: String,
     fix: Option<Fix>,
     rejected: Option<Rejected>,
+    /// Lines printed after the error line (`api`'s "why was I refused?" block); the error
+    /// itself stays one line.
+    after: Vec<String>,
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
@@ -107,6 +110,7 @@ impl Error {
             what: one_line(&what.into()),
             fix: None,
             rejected: None,
+            after: Vec::new(),
         }
     }
     pub(crate) fn failure(what: impl Into<String>) -> Self {
@@ -150,6 +154,16 @@ impl Error {
     pub(crate) fn turned_down(mut self, which: Rejected) -> Self {
         self.rejected = Some(which);
         self
+    }
+
+    /// Lines to print after the error line (each one line of text, already escaped).
+    pub(crate) fn followed_by(mut self, lines: Vec<String>) -> Self {
+        self.after = lines.iter().map(|l| one_line(l)).collect();
+        self
+    }
+    /// What is printed after the error line.
+    pub(crate) fn after(&self) -> &[String] {
+        &self.after
     }
 
     /// The same error with another exit code.

@@ -20,15 +20,16 @@ pub(crate) fn ensure_trusted_dir(dir: &Path) -> Result<()> {
     if trusted().contains(dir) {
         return Ok(());
     }
-    check_trusted_dir(dir)?;
+    check_trusted_dir(dir, true)?;
     trusted().insert(dir.to_path_buf());
     Ok(())
 }
 
 /// As [`ensure_trusted_dir`], never from an earlier look: before a write, so a process that
-/// runs for long (a login waiting, `webhook listen`) notices a folder changed under it.
-pub(crate) fn ensure_trusted_dir_now(dir: &Path) -> Result<()> {
-    check_trusted_dir(dir)?;
+/// runs for long (a login waiting, `webhook listen`, a fleet) notices a folder changed under
+/// it. `parents`: check the folders above too (`false` when the caller just did).
+fn ensure_trusted_dir_now(dir: &Path, parents: bool) -> Result<()> {
+    check_trusted_dir(dir, parents)?;
     TRUSTED
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -36,7 +37,8 @@ pub(crate) fn ensure_trusted_dir_now(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn check_trusted_dir(dir: &Path) -> Result<()> {
+#[cfg_attr(not(unix), allow(unused_variables))]
+fn check_trusted_dir(dir: &Path, parents: bool) -> Result<()> {
     let meta = match fs::metadata(dir) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -67,7 +69,9 @@ fn check_trusted_dir(dir: &Path) -> Result<()> {
             ))
             .hint(format!("run `chmod 700 {}`", dir.display())));
         }
-        check_parents(dir, me)?;
+        if parents {
+            check_parents(dir, me)?;
+        }
     }
     Ok(())
 }
@@ -117,8 +121,13 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
     // SAFETY: geteuid has no preconditions and cannot fail.
     check_parents(dir, unsafe { libc::geteuid() })?;
-    builder
-        .create(dir)
-        .map_err(|e| io_error("cannot create folder", dir, &e))?;
-    ensure_trusted_dir_now(dir)
+    // mkdir(2) of a folder that exists takes its parent's lock all the same: threads writing
+    // into one folder (a fleet's cache writes) would queue on it for nothing.
+    if !dir.is_dir() {
+        builder
+            .create(dir)
+            .map_err(|e| io_error("cannot create folder", dir, &e))?;
+    }
+    // Its parents were checked just above; now the folder itself.
+    ensure_trusted_dir_now(dir, false)
 }

@@ -15,6 +15,29 @@ const TEMP_PREFIX: &str = ".wixauth-";
 /// A temporary file this old is a leftover of a killed write, not one in flight.
 const TEMP_MAX_AGE: Duration = Duration::from_secs(60);
 
+/// When this process last swept each folder: a folder is listed at most once per
+/// [`TEMP_MAX_AGE`], not on every write (a fleet writes thousands of tokens into one folder of
+/// thousands; listing it each time made its writes quadratic). A leftover is still gone within
+/// about a minute of the next write.
+static SWEPT: std::sync::Mutex<Vec<(std::path::PathBuf, std::time::Instant)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// Whether `dir` is due for a sweep at `now` (and if so, it counts as swept from now on).
+fn sweep_due(dir: &Path, now: std::time::Instant) -> bool {
+    let mut swept = SWEPT.lock().unwrap_or_else(|p| p.into_inner());
+    match swept.iter_mut().find(|(d, _)| d == dir) {
+        Some((_, at)) if now.duration_since(*at) < TEMP_MAX_AGE => false,
+        Some((_, at)) => {
+            *at = now;
+            true
+        }
+        None => {
+            swept.push((dir.to_path_buf(), now));
+            true
+        }
+    }
+}
+
 fn parent_of(path: &Path) -> &Path {
     path.parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -200,7 +223,9 @@ pub(crate) fn write_private_atomic_unsynced(path: &Path, contents: &[u8]) -> Res
 fn write_atomic(path: &Path, contents: &[u8], sync: bool) -> Result<()> {
     let dir = parent_of(path);
     create_private_dir(dir)?;
-    sweep_temp_files(dir, TEMP_MAX_AGE)?;
+    if sweep_due(dir, std::time::Instant::now()) {
+        sweep_temp_files(dir, TEMP_MAX_AGE)?;
+    }
     // tempfile creates the file with mode 0600 on Unix.
     let mut tmp = tempfile::Builder::new()
         .prefix(TEMP_PREFIX)
@@ -515,6 +540,21 @@ mod tests {
         assert!(other.exists(), "only our prefix");
         assert_eq!(sweep_all_temp_files(dir.path()).unwrap(), 1);
         assert!(!fresh.exists() && other.exists());
+    }
+
+    #[test]
+    fn a_folder_is_swept_at_most_once_a_minute() {
+        let dir = tempfile::tempdir().unwrap();
+        let t0 = std::time::Instant::now();
+        assert!(sweep_due(dir.path(), t0));
+        assert!(!sweep_due(dir.path(), t0 + Duration::from_secs(59)));
+        assert!(sweep_due(dir.path(), t0 + TEMP_MAX_AGE));
+        assert!(!sweep_due(
+            dir.path(),
+            t0 + TEMP_MAX_AGE + Duration::from_secs(1)
+        ));
+        let other = tempfile::tempdir().unwrap();
+        assert!(sweep_due(other.path(), t0), "each folder for itself");
     }
 
     #[test]

@@ -127,6 +127,23 @@ pub(crate) fn rfc3339(unix_seconds: u64) -> Option<String> {
     })
 }
 
+/// `in 3h 59m (2026-12-01T23:59:00Z)`: an RFC 3339 time relative to now for a person, the exact
+/// time beside it (as it is, when it does not parse).
+pub(crate) fn expiry(at: &str) -> String {
+    let relative = humantime::parse_rfc3339(at).ok().map(|t| {
+        let now = std::time::SystemTime::now();
+        let secs = match t.duration_since(now) {
+            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+        };
+        relative(secs)
+    });
+    match relative {
+        Some(r) => format!("{r} ({at})"),
+        None => printable(at, 80),
+    }
+}
+
 /// Seconds from now as a person reads them: `in 3h 59m`, `in 45s`, `2d 1h ago`, `now`.
 /// The two largest units, as `gh` and `stripe` show expiries.
 pub(crate) fn relative(seconds: i64) -> String {

@@ -6,7 +6,9 @@
 use super::{Session, Source, Target};
 use crate::core::error::{Cmd, Error, Exit, Fix, Rejected, Result};
 use crate::settings::env::DEFAULT_API_BASE;
+use crate::settings::flow::{Held, Kind};
 use crate::settings::Flow;
+use crate::wix::Response;
 
 impl Session<'_> {
     /// `e` with the next step for `target`'s credentials, when Wix turned them down.
@@ -19,6 +21,20 @@ impl Session<'_> {
         let env_secret = self.env.app_secret.is_some();
         let env_refresh = self.env.refresh_token.is_some();
         match (which, target.flow) {
+            (_, Flow::ApiKey) => self.key_rejected(target, e),
+            (Rejected::Secret, Flow::Admin) => match self.env.client_secret.is_some() {
+                true => e.hint(format!("check WIX_CLIENT_ID and WIX_CLIENT_SECRET ({})", Held::ClientSecret.place())),
+                false => e.fix(Fix::Pipe(
+                    "the current client secret (it may have been generated again in Headless Settings)".into(),
+                    Cmd::new(target.flow.login_args()).arg("--secret-stdin"),
+                )),
+            },
+            (Rejected::Client | Rejected::Instance | Rejected::RefreshToken | Rejected::Code | Rejected::Token | Rejected::Unknown, Flow::Admin) => {
+                match self.env.client_secret.is_some() {
+                    true => e.hint("check WIX_CLIENT_ID and WIX_CLIENT_SECRET (the client's id and secret in Headless Settings)"),
+                    false => e.run(login()),
+                }
+            }
             (Rejected::Client, Flow::Visitor | Flow::Member) => e.hint(match target.app_from {
                 Source::Env => "check WIX_CLIENT_ID (Headless Settings → OAuth apps in the site's dashboard)",
                 _ => "check the client id (Headless Settings → OAuth apps in the site's dashboard)",
@@ -58,6 +74,15 @@ impl Session<'_> {
         }
     }
 
+    /// `e` for one instance of a fleet: an instance Wix says the app is not installed on gets
+    /// `instances refresh` (which marks such instances; `prune` then forgets them).
+    pub(crate) fn advise_fleet(&self, e: Error) -> Error {
+        match e.rejection() {
+            Some(Rejected::Instance) => e.run(Cmd::new(&["instances", "refresh"])),
+            _ => e,
+        }
+    }
+
     /// The stored instance Wix no longer takes: the app was likely uninstalled from that site.
     /// Reinstalled, the instance keeps its id, and client credentials work again; a refresh
     /// token does not, so the advanced flow logs in again.
@@ -72,11 +97,68 @@ impl Session<'_> {
                     logout.render(&Default::default())
                 ),
             )),
-            Flow::Basic | Flow::Visitor | Flow::Member => e.fix(Fix::RunOr(
-                logout,
-                "install the app on that site again (its instance id stays the same)".into(),
+            Flow::Basic | Flow::Visitor | Flow::Member | Flow::Admin | Flow::ApiKey => {
+                e.fix(Fix::RunOr(
+                    logout,
+                    "install the app on that site again (its instance id stays the same)".into(),
+                ))
+            }
+        }
+    }
+
+    /// Wix turned an API key down: a stored one was revoked or replaced in the API Keys
+    /// Manager (piped in again it is stored again); `WIX_API_KEY` is checked there.
+    fn key_rejected(&self, target: &Target, e: Error) -> Error {
+        match target.app_from {
+            Source::Env => e.hint(
+                "check WIX_API_KEY: it may have been revoked in the account's API Keys Manager",
+            ),
+            Source::Flag | Source::Stored => e.fix(Fix::Pipe(
+                "the current API key".into(),
+                Cmd::new(Flow::ApiKey.login_args()).arg("--secret-stdin"),
             )),
         }
+    }
+
+    /// A failed authenticated call, with the next step for this target's credentials. An API
+    /// key's 401 says which key Wix rejected; its 403 needs the permission on the key itself,
+    /// not on an app.
+    pub(crate) fn call_failure(&self, target: &Target, response: &Response, what: &str) -> Error {
+        let e = response.failure(what);
+        let which = match target.app_from {
+            Source::Env => "WIX_API_KEY",
+            Source::Flag | Source::Stored => {
+                "the stored API key (revoked or replaced in the API Keys Manager?)"
+            }
+        };
+        match (response.status, target.flow.kind()) {
+            (401, Kind::ApiKey) => self.advise(
+                target,
+                Error::rejected(format!(
+                    "{what}: Wix rejected {which} ({})",
+                    response.error_summary()
+                ))
+                .turned_down(Rejected::Token),
+            ),
+            (403, Kind::ApiKey) => e.hint(
+                "the API key needs the permission for this call: add it to the key in the account's API Keys Manager",
+            ),
+            _ => self.advise(target, e),
+        }
+    }
+
+    /// Nothing is stored where the flow needs it (a logged-out profile, a store emptied by hand).
+    pub(crate) fn nothing_stored(&self, target: &Target) -> Error {
+        let held = target.flow.held();
+        Error::usage(format!(
+            "no {} is stored for profile {:?}",
+            held.noun(),
+            target.profile
+        ))
+        .fix(Fix::RunOr(
+            Cmd::new(target.flow.login_args()),
+            format!("set {} (CI)", held.variable()),
+        ))
     }
 
     /// No secret is stored for an app profile.

@@ -58,6 +58,13 @@ impl CacheKey {
         }
     }
 
+    /// This key, for tokens minted with the secret whose [`fingerprint`] is `credential` (a
+    /// stored client secret's, as config.toml records it).
+    pub(crate) fn minted_with(mut self, credential: Option<String>) -> CacheKey {
+        self.credential = credential;
+        self
+    }
+
     /// This key, for the token of `profile`'s stored Wix Headless refresh token.
     pub(crate) fn held_by(mut self, profile: &str) -> CacheKey {
         self.holder = Some(profile.to_string());
@@ -97,7 +104,7 @@ fn short(stem: &str) -> String {
 }
 
 /// A one-way fingerprint of secrets (never the secrets themselves), or `None` for none.
-fn fingerprint(secrets: &[&Secret]) -> Option<String> {
+pub(crate) fn fingerprint(secrets: &[&Secret]) -> Option<String> {
     if secrets.is_empty() {
         return None;
     }
@@ -135,6 +142,18 @@ impl CachedToken {
             expires_at: now_unix().saturating_add(grant.expires_in),
             app_id: app_id.to_string(),
             instance_id: instance_id.map(str::to_string),
+            flow,
+        }
+    }
+
+    /// A credential that does not expire (an API key): never cached, always fresh.
+    pub(crate) fn lasting(key: Secret, flow: Flow) -> CachedToken {
+        CachedToken {
+            access_token: key,
+            token_type: "ApiKey".to_string(),
+            expires_at: u64::MAX,
+            app_id: String::new(),
+            instance_id: None,
             flow,
         }
     }

@@ -1,12 +1,17 @@
 //! Instances learnt from outside a login: Wix's `AppInstalled` / `AppRemoved` deliveries
-//! (`webhook listen --save-instances`). Each batch is one read-modify-write under the config
-//! lock, so parallel deliveries (and other wixauth processes) never lose one another's change,
-//! and a duplicate delivery changes nothing; a removal forgets the instance's refresh token and
-//! cached tokens too, as `logout --instance` does.
+//! (`webhook listen --save-instances`), and `wixauth instances` (ids imported from the
+//! developer's own records, what `refresh` learnt of each site, `remove` and `prune`). Each
+//! batch is one read-modify-write under the config lock, so parallel deliveries (and other
+//! wixauth processes) never lose one another's change, and a duplicate delivery changes
+//! nothing; a removal forgets the instance's refresh token and cached tokens too, as `logout
+//! --instance` does: the config first, then what it named.
 
 use url::Url;
 
+use std::collections::BTreeSet;
+
 use super::cache::now_unix;
+use super::profile::Lifecycle;
 use super::store::{SecretKey, Secrets};
 use super::{forget_cached, Cached};
 use crate::core::error::Result;
@@ -104,9 +109,10 @@ fn apply_one(
         return Saved::NotKnown;
     }
     let p = config.profiles.entry(profile.to_string()).or_default();
-    if p.is_headless() {
+    if !p.kind().has_instances() {
         return Saved::Skipped(format!(
-            "profile {profile} is a Wix Headless client, which has no app instances"
+            "profile {profile} is {}, which has no app instances",
+            p.kind().noun()
         ));
     }
     if let (Some(mine), Some(theirs)) = (&p.app_id, app) {
@@ -151,6 +157,146 @@ fn apply_one(
         p.default_instance = None;
     }
     Saved::Removed { was_default }
+}
+
+/// What `instances refresh` learnt of one instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Learnt {
+    /// Wix minted a token for it: the app is installed there.
+    Installed {
+        instance: String,
+        site_name: Option<String>,
+        site_url: Option<String>,
+    },
+    /// Wix said the app is not installed there: marked removed, kept until pruned.
+    NotInstalled { instance: String },
+}
+
+impl Lifecycle<'_> {
+    /// `instances add`: ids from the developer's own records (`source: import`, the basic flow:
+    /// the app secret is all a token needs). The profile takes `app_id` when it has none.
+    /// Returns how many were new; known ones are left as they are.
+    pub(crate) fn import_instances(&self, app_id: &str, ids: &[String]) -> Result<usize> {
+        let name = self.profile.to_string();
+        Config::update(self.paths, |c| {
+            let p = c.profiles.entry(name).or_default();
+            if p.app_id.is_none() {
+                p.app_id = Some(app_id.to_string());
+            }
+            let now = now_unix();
+            let before = p.instances.len();
+            for id in ids {
+                p.instances.entry(id.clone()).or_insert_with(|| Instance {
+                    // Not seen with Wix yet: `instances refresh` or a fleet run will.
+                    last_seen: None,
+                    ..Instance::new(Flow::Basic, InstanceSource::Import, now)
+                });
+            }
+            p.instances.len() - before
+        })
+    }
+
+    /// `instances refresh`: site names and URLs as Wix gave them, and the sites the app left
+    /// marked `removed` (a reinstall clears the mark: the instance id stays the same).
+    pub(crate) fn learn_instances(&self, learnt: &[Learnt]) -> Result<()> {
+        if learnt.is_empty() {
+            return Ok(());
+        }
+        let name = self.profile.to_string();
+        Config::update(self.paths, |c| {
+            let Some(p) = c.profiles.get_mut(&name) else {
+                return;
+            };
+            let now = now_unix();
+            for fact in learnt {
+                match fact {
+                    Learnt::Installed {
+                        instance,
+                        site_name,
+                        site_url,
+                    } => {
+                        if let Some(i) = p.instances.get_mut(instance) {
+                            i.site_name = site_name.clone().or(i.site_name.take());
+                            i.site_url = site_url.clone().or(i.site_url.take());
+                            i.last_seen = Some(now);
+                            i.removed = false;
+                        }
+                    }
+                    Learnt::NotInstalled { instance } => {
+                        if let Some(i) = p.instances.get_mut(instance) {
+                            i.removed = true;
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    /// `instances remove`: each id's entry, then its refresh token and cached tokens. Returns
+    /// the ids the profile had.
+    pub(crate) fn forget_instances(&self, ids: &[String]) -> Result<Vec<String>> {
+        let name = self.profile.to_string();
+        let gone = Config::update(self.paths, |c| {
+            let Some(p) = c.profiles.get_mut(&name) else {
+                return Vec::new();
+            };
+            let gone: Vec<String> = ids
+                .iter()
+                .filter(|id| p.instances.remove(*id).is_some())
+                .cloned()
+                .collect();
+            if p.default_instance.as_ref().is_some_and(|d| ids.contains(d)) {
+                p.default_instance = None;
+            }
+            gone
+        })?;
+        self.forget_leftovers_of(ids)?;
+        Ok(gone)
+    }
+
+    /// `instances prune`: every instance marked removed, with its refresh token and cached
+    /// tokens. Returns each one's id and site name.
+    pub(crate) fn prune_instances(&self) -> Result<Vec<(String, Option<String>)>> {
+        let name = self.profile.to_string();
+        let pruned = Config::update(self.paths, |c| {
+            let Some(p) = c.profiles.get_mut(&name) else {
+                return Vec::new();
+            };
+            let marked: Vec<(String, Option<String>)> = p
+                .instances
+                .iter()
+                .filter(|(_, i)| i.removed)
+                .map(|(id, i)| (id.clone(), i.site_name.clone()))
+                .collect();
+            for (id, _) in &marked {
+                p.instances.remove(id);
+                if p.default_instance.as_ref() == Some(id) {
+                    p.default_instance = None;
+                }
+            }
+            marked
+        })?;
+        let ids: Vec<String> = pruned.iter().map(|(id, _)| id.clone()).collect();
+        self.forget_leftovers_of(&ids)?;
+        Ok(pruned)
+    }
+
+    /// What instances no longer in the config left: refresh tokens and cached tokens.
+    fn forget_leftovers_of(&self, ids: &[String]) -> Result<()> {
+        let before = self.before.profile(self.profile);
+        let hint = before.and_then(|p| p.secret_store);
+        for id in ids {
+            self.secrets
+                .delete_everywhere(&SecretKey::refresh_token(self.profile, id), hint)?;
+        }
+        let set: BTreeSet<String> = ids.iter().cloned().collect();
+        match before.and_then(|p| p.app_id.as_deref()) {
+            Some(app) if !set.is_empty() => {
+                forget_cached(self.paths, Some(self.api), app, Cached::Instances(&set))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]

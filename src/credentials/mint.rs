@@ -8,6 +8,7 @@ use crate::core::error::{Error, Result};
 use crate::core::fsutil::FileLock;
 use crate::core::log::debug;
 use crate::core::secret::Secret;
+use crate::settings::flow::Held;
 use crate::settings::Flow;
 use crate::wix::{Request, Response, TokenGrant};
 
@@ -31,11 +32,45 @@ impl Session<'_> {
         Err(self.no_stored_secret(target))
     }
 
+    /// A Wix Headless client's secret (admin flow): `WIX_CLIENT_SECRET`, else the store's.
+    pub(crate) fn client_secret(&self, target: &Target) -> Result<Secret> {
+        let key = SecretKey::client_secret(&target.profile, &target.app_id);
+        self.variable_or_stored(target, &self.env.client_secret, key)
+    }
+
+    /// The API key: `WIX_API_KEY`, else the store's.
+    pub(crate) fn api_key(&self, target: &Target) -> Result<Secret> {
+        let key = SecretKey::api_key(&target.profile);
+        self.variable_or_stored(target, &self.env.api_key, key)
+    }
+
+    /// The flow's secret from its variable, else from the store (only for the API base it was
+    /// stored for).
+    fn variable_or_stored(
+        &self,
+        target: &Target,
+        variable: &Option<Secret>,
+        key: SecretKey,
+    ) -> Result<Secret> {
+        let held = target.flow.held();
+        if let Some(secret) = variable {
+            debug!("{} from {}", held.noun(), held.variable());
+            return Ok(secret.clone());
+        }
+        self.stored_base_matches()?;
+        match self.secrets.get(&key, target.store_hint)? {
+            Some((secret, _)) => Ok(secret),
+            None => Err(self.nothing_stored(target)),
+        }
+    }
+
     /// Whether a token can be had without asking anyone: the secret or refresh token is at hand.
     pub(crate) fn ready(&self, target: &Target) -> Result<()> {
-        match target.flow.needs_app_secret() {
-            true => self.app_secret(target).map(|_| ()),
-            false => self.headless_refresh_token(target).map(|_| ()),
+        match target.flow.held() {
+            Held::AppSecret => self.app_secret(target).map(|_| ()),
+            Held::RefreshToken => self.headless_refresh_token(target).map(|_| ()),
+            Held::ClientSecret => self.client_secret(target).map(|_| ()),
+            Held::ApiKey => self.api_key(target).map(|_| ()),
         }
     }
 
@@ -43,6 +78,10 @@ impl Session<'_> {
     /// under a per-instance lock, re-reading the cache once the lock is ours so that parallel
     /// callers make one request between them.
     pub(crate) fn fresh_token(&self, target: &Target, want: Freshness) -> Result<CachedToken> {
+        if !target.flow.expires() {
+            // An API key: nothing to mint, and no cache file.
+            return Ok(CachedToken::lasting(self.api_key(target)?, target.flow));
+        }
         let cache = self.cache();
         let key = self.cache_key_for(target);
         let min_ttl = i64::try_from(want.min_ttl).unwrap_or(i64::MAX);
@@ -105,6 +144,14 @@ impl Session<'_> {
                 self.refresh(target, &secret)
             }
             Flow::Visitor | Flow::Member => self.headless_token(target),
+            Flow::Admin => {
+                let secret = self.client_secret(target)?;
+                self.wix.get()?.admin_token(&target.app_id, &secret)
+            }
+            // `fresh_token` hands a key out as it is.
+            Flow::ApiKey => Err(Error::failure(
+                "an API key is not minted: it is used as it is",
+            )),
         }
     }
 
@@ -174,14 +221,24 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// An authenticated call for the target: a fresh token in `Authorization`, and on a 401
-    /// (a token Wix no longer takes) one new token and one more try. Returns Wix's answer and
-    /// the token that got it.
+    /// An authenticated call for the target: a fresh token in `Authorization` (with an API
+    /// key's site and account headers, unless the request names its own), and on a 401 (a token
+    /// Wix no longer takes) one new token and one more try; a key is not tried twice. Returns
+    /// Wix's answer and the token that got it.
     pub(crate) fn authorised_send(
         &self,
         target: &Target,
-        request: Request,
+        mut request: Request,
     ) -> Result<(Response, Secret)> {
+        for (name, value) in target.headers() {
+            if !request
+                .headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case(&name))
+            {
+                request.headers.push((name, value));
+            }
+        }
         let fresh = |force| {
             self.fresh_token(
                 target,
@@ -198,7 +255,7 @@ impl Session<'_> {
             auth: Some(token.clone()),
             ..request.clone()
         })?;
-        if response.status != 401 {
+        if response.status != 401 || !target.flow.expires() {
             return Ok((response, token));
         }
         debug!("Wix answered 401: getting a new token and trying once more");
@@ -208,10 +265,5 @@ impl Session<'_> {
             ..request
         })?;
         Ok((response, token))
-    }
-
-    /// A failed authenticated call, with the next step for this target's credentials.
-    pub(crate) fn call_failure(&self, target: &Target, response: &Response, what: &str) -> Error {
-        self.advise(target, response.failure(what))
     }
 }

@@ -5,16 +5,22 @@
 //! - `resolve`: which app instance or Headless client a command acts for (the environment wins);
 //! - `mint`: a fresh token from the cache or from Wix, under a lock, and authorised calls;
 //! - `advice`: the one next step when Wix turns a credential down, chosen by where it came from;
+//! - `explain`: "why was I refused?": what the credential is, and the likely cause of a refusal;
 //! - `profile`: the profile lifecycle, the only writer of config.toml and the secret store;
+//! - `fleet`: one job per instance on a few threads, under Wix's rate limit;
 //! - `cache`, `store`: the token cache and the secret stores.
 
 mod advice;
 pub(crate) mod cache;
+pub(crate) mod explain;
+pub(crate) mod fleet;
 pub(crate) mod instances;
 mod mint;
 pub(crate) mod profile;
 mod resolve;
 pub(crate) mod store;
+
+pub(crate) use resolve::check_ids;
 
 use crate::core::error::{Cmd, Error, Result};
 use crate::core::fsutil::FileLock;
@@ -22,6 +28,7 @@ use crate::core::log::Notes;
 use crate::core::secret::Secret;
 use crate::settings::config::{Config, DevKeyRecord, Paths, StoreKind};
 use crate::settings::env::Env;
+use crate::settings::flow::Held;
 use crate::settings::Flow;
 use crate::wix::LazyClient;
 use cache::{CacheKey, TokenCache};
@@ -51,9 +58,27 @@ pub(crate) struct Target {
     pub flow: Flow,
     /// Where login put the profile's secrets; `None` when unknown.
     pub store_hint: Option<StoreKind>,
+    /// An API key's site (`wix-site-id`) and account (`wix-account-id`); `None` otherwise.
+    pub site_id: Option<String>,
+    pub account_id: Option<String>,
+    /// Where the site and account ids came from (`WIX_SITE_ID`/`WIX_ACCOUNT_ID`, or stored).
+    pub ids_from: Source,
 }
 
 impl Target {
+    /// The headers besides `Authorization` that every call of this target carries: an API
+    /// key's `wix-site-id` and `wix-account-id`.
+    pub(crate) fn headers(&self) -> Vec<(String, String)> {
+        let mut headers = Vec::new();
+        if let Some(site) = &self.site_id {
+            headers.push(("wix-site-id".to_string(), site.clone()));
+        }
+        if let Some(account) = &self.account_id {
+            headers.push(("wix-account-id".to_string(), account.clone()));
+        }
+        headers
+    }
+
     /// The instance id, or a usage error saying how to give one.
     pub(crate) fn require_instance(&self) -> Result<&str> {
         self.instance_id.as_deref().ok_or_else(|| {
@@ -105,14 +130,30 @@ impl<'a> Session<'a> {
         CacheKey::new(&self.env.api_base, app_id, instance, &from_env)
     }
 
-    /// The cache entry for `target`'s tokens: [`Session::cache_key`], and for a Wix Headless
-    /// client whose refresh token is the profile's (not `WIX_REFRESH_TOKEN`), that profile.
+    /// The cache entry for `target`'s tokens: [`Session::cache_key`]; for a Wix Headless
+    /// client whose refresh token is the profile's (not `WIX_REFRESH_TOKEN`), that profile's;
+    /// for a client secret, its fingerprint (`WIX_CLIENT_SECRET`'s, or the stored one's).
     pub(crate) fn cache_key_for(&self, target: &Target) -> CacheKey {
         let key = self.cache_key(&target.app_id, target.instance_id.as_deref());
-        match target.flow.is_headless() && self.env.refresh_token.is_none() {
-            true => key.held_by(&target.profile),
-            false => key,
+        match target.flow.held() {
+            Held::AppSecret | Held::ApiKey => key,
+            Held::RefreshToken if self.env.refresh_token.is_some() => key,
+            Held::RefreshToken => key.held_by(&target.profile),
+            Held::ClientSecret => self.client_secret_cache_key(&target.app_id),
         }
+    }
+
+    /// An admin token's entry: API base, client id and the client secret's fingerprint.
+    fn client_secret_cache_key(&self, client: &str) -> CacheKey {
+        let credential = match &self.env.client_secret {
+            Some(secret) => cache::fingerprint(&[secret]),
+            None => self
+                .config
+                .profile(self.profile)
+                .filter(|p| p.client_id.as_deref() == Some(client))
+                .and_then(|p| p.secret_fingerprint.clone()),
+        };
+        CacheKey::new(&self.env.api_base, client, None, &[]).minted_with(credential)
     }
 
     /// The cache entry of the token a stored login minted (what a later run with the stored
@@ -124,9 +165,13 @@ impl<'a> Session<'a> {
         instance: Option<&str>,
     ) -> CacheKey {
         let key = CacheKey::new(&self.env.api_base, app_id, instance, &[]);
-        match flow.is_headless() {
-            true => key.held_by(self.profile),
-            false => key,
+        match flow.held() {
+            Held::AppSecret | Held::ApiKey => key,
+            Held::RefreshToken => key.held_by(self.profile),
+            Held::ClientSecret => {
+                let stored = self.config.profile(self.profile);
+                key.minted_with(stored.and_then(|p| p.secret_fingerprint.clone()))
+            }
         }
     }
 
@@ -179,6 +224,8 @@ impl<'a> Session<'a> {
 pub(crate) enum Cached<'a> {
     /// One instance's.
     Instance(&'a str),
+    /// These instances' (`instances remove`, `prune`).
+    Instances(&'a std::collections::BTreeSet<String>),
     /// Every instance's.
     EveryInstance,
     /// A Wix Headless client's, but none another profile's stored refresh token minted.
@@ -203,17 +250,26 @@ pub(crate) fn forget_cached(
     let stored_key = |api| match which {
         Cached::Instance(i) => Some(CacheKey::new(api, app_id, Some(i), &[])),
         Cached::OfProfile(p) => Some(CacheKey::new(api, app_id, None, &[]).held_by(p)),
-        Cached::EveryInstance => None,
+        Cached::EveryInstance | Cached::Instances(_) => None,
     };
     let held = api.and_then(stored_key).map(|k| k.stem());
     let _held = match &held {
         Some(stem) => Some(FileLock::acquire(&paths.lock_file(stem))?),
         None => None,
     };
+    if let (Cached::Instances(ids), Some(api)) = (which, api) {
+        // Each one's stored entry under its lock first: a refresh in flight finishes first.
+        for id in ids {
+            let stem = CacheKey::new(api, app_id, Some(id), &[]).stem();
+            let _lock = FileLock::acquire(&paths.lock_file(&stem))?;
+            cache.remove(&stem)?;
+        }
+    }
     let ours = |k: &CacheKey| {
         k.app_id == app_id
             && match which {
                 Cached::Instance(i) => k.instance_id.as_deref() == Some(i),
+                Cached::Instances(ids) => k.instance_id.as_ref().is_some_and(|i| ids.contains(i)),
                 Cached::EveryInstance => true,
                 Cached::OfProfile(p) => k.holder.as_deref().is_none_or(|h| h == p),
             }

@@ -8,7 +8,7 @@
 
 use url::Url;
 
-use super::cache::{now_unix, CacheKey, CachedToken, TokenCache};
+use super::cache::{self, now_unix, CacheKey, CachedToken, TokenCache};
 use super::store::{SecretKey, Secrets};
 use super::{forget_cached, Cached, Session};
 use crate::core::error::Result;
@@ -18,7 +18,7 @@ use crate::core::secret::Secret;
 use crate::settings::config::{
     Config, DevKeyRecord, Instance, InstanceSource, Paths, Profile, StoreKind,
 };
-use crate::settings::flow::Kind;
+use crate::settings::flow::{Held, Kind};
 use crate::settings::Flow;
 use crate::wix::TokenGrant;
 
@@ -62,13 +62,21 @@ pub(crate) struct AppLogin<'a> {
     pub grant: &'a TokenGrant,
 }
 
-/// A Headless login to store (visitor or member).
+/// A Headless login to store (visitor, member or admin).
 pub(crate) struct HeadlessLogin<'a> {
     pub client_id: &'a str,
     pub flow: Flow,
     pub redirect_url: Option<String>,
-    pub refresh_token: &'a Secret,
+    /// The visitor's or member's refresh token, or (admin) the client secret.
+    pub secret: &'a Secret,
     pub grant: &'a TokenGrant,
+}
+
+/// An API key login to store: the key and what its calls are for.
+pub(crate) struct KeyLogin<'a> {
+    pub key: &'a Secret,
+    pub site_id: Option<&'a str>,
+    pub account_id: Option<&'a str>,
 }
 
 /// What `forget_instance` found.
@@ -112,6 +120,9 @@ impl Lifecycle<'_> {
             }
             p.app_id = Some(login.app_id.to_string());
             p.client_id = None;
+            p.site_id = None;
+            p.account_id = None;
+            p.secret_fingerprint = None;
             p.flow = Some(login.flow);
             p.secret_store = Some(stored_in);
             p.redirect_url = login.redirect_url.clone();
@@ -129,7 +140,7 @@ impl Lifecycle<'_> {
         })?;
         // Only now that the new login is stored: what the previous state of the profile left.
         if let Some(old) = self.previous() {
-            self.forget_headless_leftovers(old)?;
+            self.forget_headless_leftovers(old, None)?;
             if old.app_id.as_deref().is_some_and(|a| a != login.app_id) {
                 self.forget_app_leftovers(old, Some(login.instance_id))?;
             }
@@ -148,30 +159,41 @@ impl Lifecycle<'_> {
         Ok(stored_in)
     }
 
-    /// Stores a Headless login. Returns where the refresh token went.
+    /// Stores a Headless login. Returns where its refresh token or client secret went.
     pub(crate) fn save_headless_login(&self, login: &HeadlessLogin) -> Result<StoreKind> {
-        let stored_in = self.secrets.put(
-            &SecretKey::headless_refresh(self.profile),
-            login.refresh_token,
-        )?;
+        let held = login.flow.held();
+        let entry = match held {
+            Held::ClientSecret => SecretKey::client_secret(self.profile, login.client_id),
+            Held::RefreshToken | Held::AppSecret | Held::ApiKey => {
+                SecretKey::headless_refresh(self.profile)
+            }
+        };
+        let stored_in = self.secrets.put(&entry, login.secret)?;
+        // A client secret is named in the cache by its fingerprint (never the secret).
+        let fingerprint = match held {
+            Held::ClientSecret => cache::fingerprint(&[login.secret]),
+            Held::RefreshToken | Held::AppSecret | Held::ApiKey => None,
+        };
         let api = self.api.as_str().to_string();
         self.update_profile(|p| {
             p.app_id = None;
             p.instances.clear();
             p.default_instance = None;
+            p.site_id = None;
+            p.account_id = None;
             p.client_id = Some(login.client_id.to_string());
             p.flow = Some(login.flow);
             p.secret_store = Some(stored_in);
             p.redirect_url = login.redirect_url.clone();
             p.api_base = Some(api);
+            p.secret_fingerprint = fingerprint.clone();
         })?;
         if let Some(old) = self.previous() {
-            if old
-                .client_id
-                .as_deref()
-                .is_some_and(|c| c != login.client_id)
-            {
-                let old_client = old.client_id.as_deref().unwrap_or_default();
+            self.forget_identity_secrets(old, Some(&entry))?;
+            // Another client's tokens, or this client's of another flow (a visitor's, say).
+            let other_flow = old.flow.map(Flow::held) != Some(held);
+            let old_client = old.client_id.as_deref();
+            if let Some(old_client) = old_client.filter(|c| *c != login.client_id || other_flow) {
                 forget_cached(
                     self.paths,
                     Some(self.api),
@@ -183,8 +205,39 @@ impl Lifecycle<'_> {
                 self.forget_app_leftovers(old, None)?;
             }
         }
-        let key = CacheKey::new(self.api, login.client_id, None, &[]).held_by(self.profile);
+        let key = CacheKey::new(self.api, login.client_id, None, &[]);
+        let key = match held {
+            Held::ClientSecret => key.minted_with(fingerprint),
+            Held::RefreshToken | Held::AppSecret | Held::ApiKey => key.held_by(self.profile),
+        };
         self.cache_login_token(&key, login.grant, login.client_id, None, login.flow);
+        Ok(stored_in)
+    }
+
+    /// Stores an API key login (no token: a key is used as it is). Returns where the key went.
+    pub(crate) fn save_key_login(&self, login: &KeyLogin) -> Result<StoreKind> {
+        let entry = SecretKey::api_key(self.profile);
+        let stored_in = self.secrets.put(&entry, login.key)?;
+        let api = self.api.as_str().to_string();
+        self.update_profile(|p| {
+            p.app_id = None;
+            p.client_id = None;
+            p.instances.clear();
+            p.default_instance = None;
+            p.redirect_url = None;
+            p.secret_fingerprint = None;
+            p.flow = Some(Flow::ApiKey);
+            p.secret_store = Some(stored_in);
+            p.api_base = Some(api);
+            p.site_id = login.site_id.map(str::to_string);
+            p.account_id = login.account_id.map(str::to_string);
+        })?;
+        if let Some(old) = self.previous() {
+            self.forget_headless_leftovers(old, Some(&entry))?;
+            if old.app_id.is_some() {
+                self.forget_app_leftovers(old, None)?;
+            }
+        }
         Ok(stored_in)
     }
 
@@ -224,13 +277,10 @@ impl Lifecycle<'_> {
             .delete_everywhere(&SecretKey::legacy_app_secret(self.profile), hint)
     }
 
-    /// Everything a Headless client left in the profile: its refresh token and cached tokens.
-    fn forget_headless_leftovers(&self, old: &Profile) -> Result<()> {
-        if !old.is_headless() {
-            return Ok(());
-        }
-        self.secrets
-            .delete_everywhere(&SecretKey::headless_refresh(self.profile), old.secret_store)?;
+    /// Everything a Headless client or an API key left in the profile: its refresh token,
+    /// client secret or key (but `keep`, which a new login just wrote) and cached tokens.
+    fn forget_headless_leftovers(&self, old: &Profile, keep: Option<&SecretKey>) -> Result<()> {
+        self.forget_identity_secrets(old, keep)?;
         match &old.client_id {
             Some(client) => forget_cached(
                 self.paths,
@@ -242,11 +292,31 @@ impl Lifecycle<'_> {
         }
     }
 
+    /// The secrets of the identity a profile held before, as far as they are not an app's:
+    /// a Headless client's refresh token and client secret, an API key; all but `keep`.
+    fn forget_identity_secrets(&self, old: &Profile, keep: Option<&SecretKey>) -> Result<()> {
+        let entries = match old.kind() {
+            Kind::App => vec![],
+            Kind::Headless => {
+                let mut entries = vec![SecretKey::headless_refresh(self.profile)];
+                if let Some(client) = &old.client_id {
+                    entries.push(SecretKey::client_secret(self.profile, client));
+                }
+                entries
+            }
+            Kind::ApiKey => vec![SecretKey::api_key(self.profile)],
+        };
+        for entry in entries.iter().filter(|e| Some(*e) != keep) {
+            self.secrets.delete_everywhere(entry, old.secret_store)?;
+        }
+        Ok(())
+    }
+
     /// `logout --all` (and any logout of a Headless profile): every secret and cached token
     /// the profile ever wrote, then the profile itself (and its place as the active one).
     pub(crate) fn forget_profile(&self) -> Result<()> {
         if let Some(old) = self.previous() {
-            self.forget_headless_leftovers(old)?;
+            self.forget_headless_leftovers(old, None)?;
             self.forget_app_leftovers(old, None)?;
         }
         if let Some(dev) = self.previous().and_then(|p| p.webhook_dev_key.as_ref()) {
@@ -420,22 +490,34 @@ impl Lifecycle<'_> {
 }
 
 /// The `WIX_*` variables a child of `exec` gets: the token and what names its target, so a
-/// `wixauth` it runs acts for the same profile; never the long-lived credentials.
+/// `wixauth` it runs acts for the same profile; never the long-lived credentials (an API key is
+/// the exception: it is the token, in `WIX_ACCESS_TOKEN`).
 pub(crate) struct ChildEnv {
     pub set: Vec<(&'static str, Secret)>,
     pub removed: Vec<&'static str>,
 }
 
 pub(crate) fn child_env(target: &super::Target, token: &Secret) -> ChildEnv {
-    let mut set = vec![
-        ("WIX_ACCESS_TOKEN", token.clone()),
-        ("WIX_APP_ID", Secret::new(target.app_id.as_str())),
-    ];
-    let mut removed = vec!["WIX_APP_SECRET", "WIX_REFRESH_TOKEN"];
+    let mut set = vec![("WIX_ACCESS_TOKEN", token.clone())];
+    let mut removed = crate::settings::env::SECRET_VARIABLES.to_vec();
     match target.flow.kind() {
+        Kind::App => set.push(("WIX_APP_ID", Secret::new(target.app_id.as_str()))),
         // A Headless client's id is its OAuth client id; `WIX_APP_ID` then names the same.
-        Kind::Headless => set.push(("WIX_CLIENT_ID", Secret::new(target.app_id.as_str()))),
-        Kind::App => {}
+        Kind::Headless => {
+            set.push(("WIX_APP_ID", Secret::new(target.app_id.as_str())));
+            set.push(("WIX_CLIENT_ID", Secret::new(target.app_id.as_str())));
+        }
+        Kind::ApiKey => {
+            for (name, id) in [
+                ("WIX_SITE_ID", &target.site_id),
+                ("WIX_ACCOUNT_ID", &target.account_id),
+            ] {
+                match id {
+                    Some(id) => set.push((name, Secret::new(id.as_str()))),
+                    None => removed.push(name),
+                }
+            }
+        }
     }
     match &target.instance_id {
         Some(instance) => set.push(("WIX_INSTANCE_ID", Secret::new(instance.as_str()))),

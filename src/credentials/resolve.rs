@@ -15,7 +15,7 @@ impl<'a> Session<'a> {
         let profile = self
             .config
             .profile(self.profile)
-            .filter(|p| !p.is_headless())
+            .filter(|p| p.kind() == Kind::App)
             .filter(|p| self.env.app_id.is_none() || p.app_id == self.env.app_id);
         let app_id = self
             .env
@@ -35,18 +35,28 @@ impl<'a> Session<'a> {
             .filter(|p| names_it(&self.env.client_id, p) && names_it(&self.env.app_id, p))
     }
 
-    /// What this run acts for: an app, or a Headless client (`WIX_CLIENT_ID` without
-    /// `WIX_APP_ID`, or a Headless profile).
-    pub(crate) fn kind(&self) -> Kind {
-        let env_client = self.env.client_id.is_some() && self.env.app_id.is_none();
-        match env_client || self.headless_profile().is_some() {
-            true => Kind::Headless,
-            false => Kind::App,
-        }
+    /// The API key profile, when it is the one to use: no `WIX_APP_ID` or `WIX_CLIENT_ID`
+    /// names an app or client instead.
+    pub(crate) fn api_key_profile(&self) -> Option<&'a Profile> {
+        self.config
+            .profile(self.profile)
+            .filter(|p| p.kind() == Kind::ApiKey)
+            .filter(|_| self.env.app_id.is_none() && self.env.client_id.is_none())
     }
 
-    pub(crate) fn is_headless(&self) -> bool {
-        self.kind() == Kind::Headless
+    /// What this run acts for: an API key (`WIX_API_KEY` alone, or an API key profile), an
+    /// app, or a Headless client (`WIX_CLIENT_ID` without `WIX_APP_ID`, or a Headless profile).
+    pub(crate) fn kind(&self) -> Kind {
+        let env_key =
+            self.env.api_key.is_some() && self.env.app_id.is_none() && self.env.client_id.is_none();
+        let env_client = self.env.client_id.is_some() && self.env.app_id.is_none();
+        if env_key || self.api_key_profile().is_some() {
+            Kind::ApiKey
+        } else if env_client || self.headless_profile().is_some() {
+            Kind::Headless
+        } else {
+            Kind::App
+        }
     }
 
     /// Where `instance` came from: the flag, else `WIX_INSTANCE_ID`.
@@ -59,8 +69,14 @@ impl<'a> Session<'a> {
 
     /// Works out the app, instance and flow: `WIX_*` variables win, then the profile.
     pub(crate) fn resolve(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
-        if self.is_headless() || flow.is_some_and(Flow::is_headless) {
-            return self.resolve_headless(instance, flow);
+        let kind = match flow {
+            Some(flow) if flow.kind() != Kind::App => flow.kind(),
+            _ => self.kind(),
+        };
+        match kind {
+            Kind::ApiKey => return self.resolve_api_key(instance, flow),
+            Kind::Headless => return self.resolve_headless(instance, flow),
+            Kind::App => {}
         }
         let (app_id, profile) = self.app_and_profile();
         let app_id = app_id.ok_or_else(|| self.nothing_logged_in(Kind::App))?;
@@ -114,6 +130,9 @@ impl<'a> Session<'a> {
             instance_from,
             flow,
             store_hint: profile.and_then(|p| p.secret_store),
+            site_id: None,
+            account_id: None,
+            ids_from: Source::Stored,
         };
         if target.instance_id.is_none() && (flow == Flow::Basic || !env_refresh) {
             if let Some(p) = profile.filter(|_| !env_secret) {
@@ -124,22 +143,16 @@ impl<'a> Session<'a> {
         Ok(target)
     }
 
-    /// The Headless client to act for: `WIX_CLIENT_ID` (with `WIX_REFRESH_TOKEN` in CI) wins,
-    /// then the profile.
+    /// The Headless client to act for: `WIX_CLIENT_ID` (with `WIX_REFRESH_TOKEN` or
+    /// `WIX_CLIENT_SECRET` in CI) wins, then the profile.
     fn resolve_headless(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
-        if let Some(id) = instance {
-            return Err(Error::usage(format!(
-                "a Wix Headless client has no app instances, but instance {:?} was given",
-                printable(id, 80)
-            ))
-            .hint("drop --instance / WIX_INSTANCE_ID"));
-        }
+        self.no_instance_for(Kind::Headless, instance)?;
         if let Some(flow) = flow.filter(|f| !f.is_headless()) {
             return Err(Error::usage(format!(
-                "--flow {flow} is for app profiles; profile {:?} is a Wix Headless client (visitor/member)",
+                "--flow {flow} is not for profile {:?}: it is a Wix Headless client (visitor/member/admin)",
                 self.profile
             ))
-            .hint("drop --flow, or pass --profile NAME of an app profile"));
+            .hint("drop --flow, or pass --profile NAME of another profile"));
         }
         let profile = self.headless_profile();
         let client_id = self
@@ -148,16 +161,28 @@ impl<'a> Session<'a> {
             .clone()
             .or_else(|| profile.and_then(|p| p.client_id.clone()))
             .ok_or_else(|| self.nothing_logged_in(Kind::Headless))?;
-        if profile.is_none() && self.env.refresh_token.is_none() {
+        let env_refresh = self.env.refresh_token.is_some();
+        let env_secret = self.env.client_secret.is_some() && !env_refresh;
+        if profile.is_none() && !env_refresh && !env_secret {
             return Err(Error::usage(format!(
                 "nothing is logged in for client {client_id} in profile {:?}",
                 self.profile
             ))
             .fix(Fix::RunOr(
                 Cmd::new(Flow::Visitor.login_args()),
-                "set WIX_REFRESH_TOKEN (CI)".into(),
+                "set WIX_REFRESH_TOKEN or WIX_CLIENT_SECRET (CI)".into(),
             )));
         }
+        let stored_flow = profile.and_then(|p| p.flow);
+        // A WIX_REFRESH_TOKEN is always the token used; WIX_CLIENT_SECRET without one, the admin grant.
+        let flow = flow
+            .or(env_refresh
+                .then(|| stored_flow.filter(|f| f.has_refresh_token()))
+                .flatten())
+            .or(env_refresh.then_some(Flow::Visitor))
+            .or(env_secret.then_some(Flow::Admin))
+            .or(stored_flow)
+            .unwrap_or(Flow::Visitor);
         Ok(Target {
             profile: self.profile.to_string(),
             app_from: match self.env.client_id.is_some() {
@@ -167,11 +192,71 @@ impl<'a> Session<'a> {
             app_id: client_id,
             instance_id: None,
             instance_from: Source::Stored,
-            flow: flow
-                .or(profile.and_then(|p| p.flow))
-                .unwrap_or(Flow::Visitor),
+            flow,
             store_hint: profile.and_then(|p| p.secret_store),
+            site_id: None,
+            account_id: None,
+            ids_from: Source::Stored,
         })
+    }
+
+    /// The API key to act for: `WIX_API_KEY` wins, then the profile; `WIX_SITE_ID` and
+    /// `WIX_ACCOUNT_ID` win over the profile's ids. Ids that do not look like Wix's are refused
+    /// before they reach a header.
+    fn resolve_api_key(&self, instance: Option<&str>, flow: Option<Flow>) -> Result<Target> {
+        self.no_instance_for(Kind::ApiKey, instance)?;
+        if let Some(flow) = flow.filter(|f| *f != Flow::ApiKey) {
+            return Err(Error::usage(format!(
+                "--flow {flow} is not for profile {:?}: it holds a Wix API key",
+                self.profile
+            ))
+            .hint("drop --flow, or pass --profile NAME of another profile"));
+        }
+        let profile = self.api_key_profile();
+        if profile.is_none() && self.env.api_key.is_none() {
+            return Err(self.nothing_logged_in(Kind::ApiKey));
+        }
+        let env_ids = self.env.site_id.is_some() || self.env.account_id.is_some();
+        let (site_id, account_id) = match env_ids {
+            true => (self.env.site_id.clone(), self.env.account_id.clone()),
+            false => (
+                profile.and_then(|p| p.site_id.clone()),
+                profile.and_then(|p| p.account_id.clone()),
+            ),
+        };
+        let ids_from = match env_ids {
+            true => Source::Env,
+            false => Source::Stored,
+        };
+        check_ids(site_id.as_deref(), account_id.as_deref(), ids_from)?;
+        Ok(Target {
+            profile: self.profile.to_string(),
+            app_from: match self.env.api_key.is_some() {
+                true => Source::Env,
+                false => Source::Stored,
+            },
+            app_id: String::new(),
+            instance_id: None,
+            instance_from: Source::Stored,
+            flow: Flow::ApiKey,
+            store_hint: profile.and_then(|p| p.secret_store),
+            site_id,
+            account_id,
+            ids_from,
+        })
+    }
+
+    /// A Headless client or an API key has no app instances: one given is a mistake.
+    fn no_instance_for(&self, kind: Kind, instance: Option<&str>) -> Result<()> {
+        match instance {
+            None => Ok(()),
+            Some(id) => Err(Error::usage(format!(
+                "{} has no app instances, but instance {:?} was given",
+                kind.noun(),
+                printable(id, 80)
+            ))
+            .hint("drop --instance / WIX_INSTANCE_ID")),
+        }
     }
 
     /// Nothing to act for: the login to run, or the CI variables; an unknown profile name is
@@ -187,6 +272,36 @@ impl<'a> Session<'a> {
             format!("set {} (CI)", kind.ci_variables()),
         ))
     }
+}
+
+/// An API key needs a site or an account to act for, and each must look like a Wix id before
+/// it goes into a header.
+pub(crate) fn check_ids(site: Option<&str>, account: Option<&str>, from: Source) -> Result<()> {
+    let (site_from, account_from) = match from {
+        Source::Env => ("WIX_SITE_ID", "WIX_ACCOUNT_ID"),
+        Source::Flag | Source::Stored => ("--site-id", "--account-id"),
+    };
+    if site.is_none() && account.is_none() {
+        return Err(Error::usage(
+            "an API key needs the site or the account its calls are for",
+        )
+        .hint(format!(
+            "pass {site_from} ID (site-level APIs, most of them) and/or {account_from} ID (account-level APIs)"
+        )));
+    }
+    for (id, what, from) in [
+        (site, "site", site_from),
+        (account, "account", account_from),
+    ] {
+        if let Some(id) = id.filter(|id| !is_wix_id(id)) {
+            return Err(Error::usage(format!(
+                "{what} id {:?} does not look like a Wix {what} id (letters, digits and dashes)",
+                printable(id, 80)
+            ))
+            .hint(format!("check {from}")));
+        }
+    }
+    Ok(())
 }
 
 /// The profile has no instance to act for: none at all (log one in), or no default (one was

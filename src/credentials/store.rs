@@ -40,6 +40,15 @@ pub(crate) enum SecretKey {
         profile: String,
         id: String,
     },
+    /// A Wix Headless client's secret (admin flow), named with the client id as app secrets are.
+    ClientSecret {
+        profile: String,
+        client: String,
+    },
+    /// An API key profile's key.
+    ApiKey {
+        profile: String,
+    },
 }
 
 /// Where a Wix Headless profile's refresh token is kept: named like an instance's, with this
@@ -76,6 +85,17 @@ impl SecretKey {
             id: id.to_string(),
         }
     }
+    pub(crate) fn client_secret(profile: &str, client: &str) -> Self {
+        SecretKey::ClientSecret {
+            profile: profile.to_string(),
+            client: client.to_string(),
+        }
+    }
+    pub(crate) fn api_key(profile: &str) -> Self {
+        SecretKey::ApiKey {
+            profile: profile.to_string(),
+        }
+    }
     /// The entry's name: the keyring account, or the key in the secrets file.
     pub(crate) fn entry_name(&self) -> String {
         match self {
@@ -88,6 +108,10 @@ impl SecretKey {
                 format!("{profile}/{instance}/refresh-token")
             }
             SecretKey::WebhookDevKey { profile, id } => format!("{profile}/webhook-dev-key#{id}"),
+            SecretKey::ClientSecret { profile, client } => {
+                format!("{profile}/client-secret#{client}")
+            }
+            SecretKey::ApiKey { profile } => format!("{profile}/api-key"),
         }
     }
 }
@@ -100,8 +124,10 @@ fn entry_of(name: &str, profile: &str) -> bool {
     };
     let one_word = |w: &str| !w.is_empty() && !w.contains('/');
     rest == "app-secret"
+        || rest == "api-key"
         || rest.strip_prefix("app-secret#").is_some_and(one_word)
         || rest.strip_prefix("webhook-dev-key#").is_some_and(one_word)
+        || rest.strip_prefix("client-secret#").is_some_and(one_word)
         || rest.strip_suffix("/refresh-token").is_some_and(one_word)
 }
 

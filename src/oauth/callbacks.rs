@@ -101,7 +101,9 @@ impl Callbacks<'_> {
             return Step::Wait;
         }
         let callback_path = match self.login.flow {
-            Flow::Advanced | Flow::Member | Flow::Visitor => self.redirect.path(),
+            Flow::Advanced | Flow::Member | Flow::Visitor | Flow::Admin | Flow::ApiKey => {
+                self.redirect.path()
+            }
             Flow::Basic => INSTALLED_PATH,
         };
         if path == callback_path {
@@ -175,7 +177,9 @@ impl Callbacks<'_> {
         let login = self.login;
         let outcome = match login.flow {
             Flow::Member => self.member_tokens(query),
-            Flow::Basic | Flow::Advanced | Flow::Visitor => self.app_tokens(query),
+            Flow::Basic | Flow::Advanced | Flow::Visitor | Flow::Admin | Flow::ApiKey => {
+                self.app_tokens(query)
+            }
         };
         let authorised = match outcome {
             Ok(authorised) => authorised,
@@ -204,11 +208,13 @@ impl Callbacks<'_> {
                 listener::respond_redirect(request, close.as_str());
                 return Step::Done(Ok(authorised));
             }
-            Flow::Basic | Flow::Advanced | Flow::Visitor => pages::success(
-                login.app_id,
-                authorised.instance_id.as_deref().unwrap_or_default(),
-                &label,
-            ),
+            Flow::Basic | Flow::Advanced | Flow::Visitor | Flow::Admin | Flow::ApiKey => {
+                pages::success(
+                    login.app_id,
+                    authorised.instance_id.as_deref().unwrap_or_default(),
+                    &label,
+                )
+            }
         };
         listener::respond_html(request, 200, page);
         Step::Done(Ok(authorised))
@@ -229,7 +235,9 @@ impl Callbacks<'_> {
         })?;
         let expect = match login.flow {
             Flow::Basic => Expect::Installed,
-            Flow::Advanced | Flow::Member | Flow::Visitor => Expect::Code,
+            Flow::Advanced | Flow::Member | Flow::Visitor | Flow::Admin | Flow::ApiKey => {
+                Expect::Code
+            }
         };
         match callback::parse_callback(query, self.state, expect) {
             Callback::BadState => Err(Refused::BadState),

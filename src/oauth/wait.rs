@@ -64,7 +64,7 @@ fn start_url(login: &BrowserLogin<'_>, io: &mut Io, state: &str) -> Result<(Url,
             ));
             Ok((url, Some(pkce.verifier)))
         }
-        Flow::Basic | Flow::Advanced | Flow::Visitor => {
+        Flow::Basic | Flow::Advanced | Flow::Visitor | Flow::Admin | Flow::ApiKey => {
             let url = urls::installer_url(
                 login.installer,
                 login.flow,
@@ -89,7 +89,7 @@ fn show_and_open(
     let action = match login.flow {
         Flow::Advanced => "approve the app",
         Flow::Member => "log in as a site member",
-        Flow::Basic | Flow::Visitor => "install the app on a site",
+        Flow::Basic | Flow::Visitor | Flow::Admin | Flow::ApiKey => "install the app on a site",
     };
     io.note(&format!("Open this URL in a browser to {action}:\n  {url}"));
     if !login.open_browser {
@@ -171,7 +171,7 @@ fn timed_out(login: &BrowserLogin<'_>) -> Error {
             " (if Wix showed 'Invalid redirect URL', register exactly {} as a Redirect URL in the app dashboard's OAuth page)",
             login.redirect_url
         ),
-        Flow::Basic | Flow::Visitor => String::new(),
+        Flow::Basic | Flow::Visitor | Flow::Admin | Flow::ApiKey => String::new(),
     };
     let seconds = login.timeout.as_secs();
     Error::login_aborted(format!(

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::error::{Error, Result};
 use crate::core::fsutil::{self, FileLock};
 use crate::settings::env::Env;
+use crate::settings::flow::Kind;
 use crate::settings::Flow;
 
 pub(crate) const DEFAULT_PROFILE: &str = "default";
@@ -74,6 +75,15 @@ pub(crate) struct Profile {
     /// the secret store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_dev_key: Option<DevKeyRecord>,
+    /// An API key profile: the site (`wix-site-id`) and/or account (`wix-account-id`) its calls are for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// A one-way fingerprint of the stored client secret (admin flow), never the secret: it
+    /// names the cached tokens that secret minted, so a cache hit reads no secret store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_fingerprint: Option<String>,
     #[serde(flatten)]
     pub unknown: toml::Table,
 }
@@ -121,10 +131,30 @@ pub(crate) enum InstanceSource {
     Import,
 }
 
+impl InstanceSource {
+    /// As config.toml and `instances --json` name it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            InstanceSource::Login => "login",
+            InstanceSource::Webhook => "webhook",
+            InstanceSource::Import => "import",
+        }
+    }
+}
+
 impl Profile {
-    /// The profile belongs to a Wix Headless client (visitor/member), not an app.
+    /// What the profile holds: an app, a Wix Headless client, or an API key.
+    pub(crate) fn kind(&self) -> Kind {
+        match self.flow {
+            Some(flow) => flow.kind(),
+            None if self.client_id.is_some() => Kind::Headless,
+            None => Kind::App,
+        }
+    }
+
+    /// The profile belongs to a Wix Headless client (visitor/member/admin), not an app.
     pub(crate) fn is_headless(&self) -> bool {
-        self.client_id.is_some() || self.flow.is_some_and(Flow::is_headless)
+        self.kind() == Kind::Headless
     }
 }
 

@@ -23,7 +23,11 @@ pub(crate) const VARIABLES: &[(&str, &str)] = &[
     ("WIX_APP_ID", "App ID, like --app-id. With WIX_APP_SECRET it lets every command run without a config file (CI)."),
     ("WIX_APP_SECRET", "App secret for CI; wins over the stored one. Never pass it as an argument."),
     ("WIX_REFRESH_TOKEN", "Refresh token for the advanced flow in CI, instead of an instance id; with WIX_CLIENT_ID, a visitor/member refresh token."),
-    ("WIX_CLIENT_ID", "Wix Headless OAuth client id, like --client-id; with WIX_REFRESH_TOKEN the CI form of the visitor/member flows."),
+    ("WIX_CLIENT_ID", "Wix Headless OAuth client id, like --client-id; with WIX_REFRESH_TOKEN the CI form of the visitor/member flows, with WIX_CLIENT_SECRET (and no WIX_REFRESH_TOKEN) of the admin flow."),
+    ("WIX_CLIENT_SECRET", "A Wix Headless client's secret (admin flow), for CI or `login --flow admin`; wins over the stored one. Never pass it as an argument."),
+    ("WIX_API_KEY", "A Wix API key (api-key flow), for CI or `login --flow api-key`; wins over the stored one. Never pass it as an argument."),
+    ("WIX_SITE_ID", "The site an API key acts for (sent as wix-site-id), like `login --site-id`; wins over the profile's."),
+    ("WIX_ACCOUNT_ID", "The account an API key acts for (sent as wix-account-id), like `login --account-id`; wins over the profile's."),
     ("WIX_WEBHOOK_PUBLIC_KEY", "The app's webhook public key (PEM, or base64 of it) for `wixauth webhook`, like --public-key; wins over the profile's stored key."),
     ("WIXAUTH_CONFIG_DIR", "Folder for config.toml, cached tokens, locks and the file secret store (default: the platform config dir + /wixauth)."),
     ("WIXAUTH_SECRET_STORE", "auto (default: the OS keyring, else a 0600 file with a warning), keyring (fail without it), or file."),
@@ -47,13 +51,23 @@ pub(crate) const VARIABLES: &[(&str, &str)] = &[
     ("NO_COLOR", "Honoured: turns off the colour of --help and usage errors, the only colour wixauth prints."),
 ];
 
+/// The long-lived credentials in the environment: no child process (the browser launcher,
+/// `exec`'s command) inherits them.
+pub(crate) const SECRET_VARIABLES: [&str; 4] = [
+    "WIX_APP_SECRET",
+    "WIX_REFRESH_TOKEN",
+    "WIX_CLIENT_SECRET",
+    "WIX_API_KEY",
+];
+
 /// The `environment` help topic.
 pub(crate) fn help() -> String {
     let mut out = String::from("Environment variables read by wixauth:\n\n");
     for (name, what) in VARIABLES {
         out.push_str(&format!("  {name}\n      {what}\n"));
     }
-    out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID (for a Wix Headless\nclient: WIX_CLIENT_ID, and no WIX_INSTANCE_ID); WIX_APP_SECRET and WIX_REFRESH_TOKEN are removed from its environment.\n");
+    out.push_str("\nSet for the command `wixauth exec` runs: WIX_ACCESS_TOKEN, WIX_APP_ID, WIX_INSTANCE_ID (for a Wix Headless\nclient: WIX_CLIENT_ID, and no WIX_INSTANCE_ID; for an API key: WIX_ACCESS_TOKEN holds the key, with WIX_SITE_ID and/or\nWIX_ACCOUNT_ID); WIX_APP_SECRET, WIX_REFRESH_TOKEN, WIX_CLIENT_SECRET and WIX_API_KEY are removed from its environment.\n");
+    out.push_str("\n`wixauth login --env-file [PATH]` reads these keys from a dotenv file (default .env.local, then .env):\nWIX_APP_ID, WIX_APP_SECRET, WIX_INSTANCE_ID, WIX_CLIENT_ID, WIX_CLIENT_SECRET, WIX_CLIENT_INSTANCE_ID, WIX_API_KEY,\nWIX_SITE_ID, WIX_ACCOUNT_ID (a file's values win over the environment's; the file is never changed).\n");
     out.push_str("\nExit codes: 0 success, 1 other failure, 2 usage or configuration error, 3 Wix rejected the credentials,\n4 Wix or the network failed after retries, 5 browser login timed out or denied, 130 interrupted.\n");
     out
 }
@@ -91,6 +105,13 @@ pub(crate) struct Env {
     pub client_id: Option<String>,
     pub app_secret: Option<Secret>,
     pub refresh_token: Option<Secret>,
+    /// `WIX_CLIENT_SECRET`: a Wix Headless client's secret (the admin flow).
+    pub client_secret: Option<Secret>,
+    /// `WIX_API_KEY`: a Wix API key.
+    pub api_key: Option<Secret>,
+    /// `WIX_SITE_ID` / `WIX_ACCOUNT_ID`: what an API key's calls are for.
+    pub site_id: Option<String>,
+    pub account_id: Option<String>,
     /// `WIX_WEBHOOK_PUBLIC_KEY` (a public key: not a secret).
     pub webhook_public_key: Option<String>,
     pub config_dir: Option<PathBuf>,
@@ -158,6 +179,10 @@ impl Env {
             client_id: text("WIX_CLIENT_ID")?,
             app_secret: text("WIX_APP_SECRET")?.map(Secret::new),
             refresh_token: text("WIX_REFRESH_TOKEN")?.map(Secret::new),
+            client_secret: text("WIX_CLIENT_SECRET")?.map(Secret::new),
+            api_key: text("WIX_API_KEY")?.map(Secret::new),
+            site_id: text("WIX_SITE_ID")?,
+            account_id: text("WIX_ACCOUNT_ID")?,
             webhook_public_key: text("WIX_WEBHOOK_PUBLIC_KEY")?,
             config_dir: lookup("WIXAUTH_CONFIG_DIR")
                 .filter(|d| !d.is_empty())

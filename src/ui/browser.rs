@@ -67,9 +67,10 @@ impl Browser for System {
 /// Starts a launcher with no stdio and without the long-lived credentials in its environment,
 /// and reaps it in the background so it never becomes a zombie or blocks the listener.
 fn spawn_without_secrets(mut command: Command) -> std::io::Result<()> {
+    for name in crate::settings::env::SECRET_VARIABLES {
+        command.env_remove(name);
+    }
     let mut child = command
-        .env_remove("WIX_APP_SECRET")
-        .env_remove("WIX_REFRESH_TOKEN")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -1,5 +1,6 @@
-//! Wix Headless OAuth (visitor and member tokens): the camelCase grants on `oauth2/token`,
-//! the redirect session that gives the member login page, and Get My Member.
+//! Wix Headless OAuth (visitor, member and admin tokens): the camelCase grants on
+//! `oauth2/token`, the admin client-credentials grant, the redirect session that gives the
+//! member login page, and Get My Member.
 
 use serde_json::{json, Value};
 
@@ -38,6 +39,18 @@ impl WixClient {
         });
         self.headless_grant(body)
             .map_err(|e| e.context("refreshing the headless token"))
+    }
+
+    /// Headless admin: the client id and its client secret, Create Access Token's snake_case
+    /// keys and no `instance_id` (the client is bound to one site). Lifetime: `expires_in`.
+    pub(crate) fn admin_token(&self, client_id: &str, secret: &Secret) -> Result<TokenGrant> {
+        let body = json!({
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": secret.expose(),
+        });
+        self.grant("oauth2/token", &body, Flow::Admin.default_lifetime())
+            .map_err(|e| e.context("creating an admin access token"))
     }
 
     /// The member login's code exchange (PKCE).

@@ -3,10 +3,13 @@
 
 pub(crate) mod apps;
 pub(crate) mod headless;
+pub(crate) mod pace;
+pub(crate) mod refusal;
 mod tokens;
 pub(crate) mod urls;
 
 use std::cell::OnceCell;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 use url::Url;
 
@@ -176,6 +179,7 @@ pub(crate) struct LazyClient {
     api: Url,
     timeout: Duration,
     client: OnceCell<WixClient>,
+    pacer: Option<Rc<dyn pace::Pacer>>,
 }
 
 impl LazyClient {
@@ -184,6 +188,15 @@ impl LazyClient {
             api,
             timeout,
             client: OnceCell::new(),
+            pacer: None,
+        }
+    }
+
+    /// A client whose every attempt waits for `pacer`'s turn (a fleet worker's).
+    pub(crate) fn paced(api: Url, timeout: Duration, pacer: Rc<dyn pace::Pacer>) -> LazyClient {
+        LazyClient {
+            pacer: Some(pacer),
+            ..LazyClient::new(api, timeout)
         }
     }
 
@@ -195,7 +208,8 @@ impl LazyClient {
         if let Some(client) = self.client.get() {
             return Ok(client);
         }
-        let client = WixClient::new(self.api.clone(), self.timeout)?;
+        let mut client = WixClient::new(self.api.clone(), self.timeout)?;
+        client.pacer = self.pacer.clone();
         Ok(self.client.get_or_init(|| client))
     }
 }
@@ -205,6 +219,7 @@ pub(crate) struct WixClient {
     http: reqwest::Client,
     runtime: tokio::runtime::Runtime,
     timeout: Duration,
+    pacer: Option<Rc<dyn pace::Pacer>>,
 }
 
 impl WixClient {
@@ -234,6 +249,7 @@ impl WixClient {
             http,
             runtime,
             timeout,
+            pacer: None,
         })
     }
 
@@ -264,6 +280,7 @@ impl WixClient {
             .unwrap_or_default();
         let mut attempt = 1;
         loop {
+            self.wait_turn().await;
             let started = Instant::now();
             let outcome = self.attempt(request).await;
             let elapsed = started.elapsed();
@@ -279,6 +296,10 @@ impl WixClient {
                         r.status,
                         elapsed.as_millis()
                     );
+                    if self.paced_retry(&r) {
+                        // The pacer holds the whole fleet back for as long as Wix asked.
+                        continue;
+                    }
                     let retryable = request.idempotent && (r.status == 429 || r.status >= 500);
                     if !retryable || attempt == ATTEMPTS {
                         return Ok(r);
@@ -313,6 +334,28 @@ impl WixClient {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+
+    /// Waits until the pacer (a fleet's rate limit), if any, lets the next attempt go.
+    async fn wait_turn(&self) {
+        let Some(pacer) = &self.pacer else {
+            return;
+        };
+        while let Some(wait) = pacer.turn() {
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Tells the pacer, if any, what Wix answered; whether it wants a 429 tried again.
+    fn paced_retry(&self, r: &Response) -> bool {
+        let Some(pacer) = &self.pacer else {
+            return false;
+        };
+        let retry_after = r
+            .header("retry-after")
+            .and_then(|v| v.trim().parse().ok())
+            .map(Duration::from_secs);
+        pacer.answered(r.status, r.header("x-wix-request-id"), retry_after) && r.status == 429
     }
 
     /// One try.

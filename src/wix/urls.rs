@@ -1,4 +1,5 @@
-//! The one builder of the installer URL a person opens.
+//! The one builder of the installer URL a person opens, and the rule for what a call may be
+//! sent to: a URL under the API base.
 
 use url::Url;
 
@@ -23,7 +24,7 @@ pub(crate) fn installer_url(
     url.set_query(None);
     let base_path = installer.path().trim_end_matches('/').to_string();
     match flow {
-        Flow::Visitor | Flow::Member => {
+        Flow::Visitor | Flow::Member | Flow::Admin | Flow::ApiKey => {
             return Err(Error::usage(format!(
                 "the {flow} flow has no installer URL: install-url is for app profiles (basic/advanced)"
             )))
@@ -57,9 +58,71 @@ pub(crate) fn installer_url(
     Ok(url)
 }
 
+/// `PATH` as a URL under the API base; any other origin is refused so a token never leaves Wix.
+pub(crate) fn api_url(api: &Url, path: &str) -> Result<Url> {
+    let refuse = || {
+        Error::usage(format!(
+            "refusing to send a Wix token to {path:?}: give a path like /apps/v1/instance or a URL under {api}"
+        ))
+    };
+    // Only a scheme before the path makes it a URL: `/x?next=https://…` is still a path.
+    let before_query = path.split(['?', '#']).next().unwrap_or_default();
+    let url = if before_query.contains("://") {
+        Url::parse(path).map_err(|_| refuse())?
+    } else if path.starts_with("//") {
+        return Err(refuse());
+    } else {
+        Url::parse(&crate::core::net::join(api, path)).map_err(|_| refuse())?
+    };
+    let same_origin = url.scheme() == api.scheme()
+        && url.host() == api.host()
+        && url.port_or_known_default() == api.port_or_known_default();
+    // A path under the base's, segment by segment: `/prefixevil` is not under `/prefix/`.
+    let base_path = api.path().trim_end_matches('/');
+    let under_base = url.path() == base_path
+        || url
+            .path()
+            .strip_prefix(base_path)
+            .is_some_and(|rest| rest.starts_with('/'));
+    if !same_origin || !under_base || url.username() != "" || url.password().is_some() {
+        return Err(refuse());
+    }
+    Ok(url)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_stay_under_the_api() {
+        let api = Url::parse("https://www.wixapis.com").unwrap();
+        assert_eq!(
+            api_url(&api, "/apps/v1/instance").unwrap().as_str(),
+            "https://www.wixapis.com/apps/v1/instance"
+        );
+        assert_eq!(
+            api_url(&api, "apps/v1/instance?x=1").unwrap().as_str(),
+            "https://www.wixapis.com/apps/v1/instance?x=1"
+        );
+        assert!(api_url(&api, "https://www.wixapis.com/stores/v1/products").is_ok());
+        assert_eq!(
+            api_url(&api, "/x?next=https://evil.com/y")
+                .unwrap()
+                .as_str(),
+            "https://www.wixapis.com/x?next=https://evil.com/y"
+        );
+        for bad in [
+            "https://evil.com/x",
+            "//evil.com/x",
+            "http://www.wixapis.com/x",
+            "https://www.wixapis.com.evil.com/x",
+            "https://user:pw@www.wixapis.com/x",
+            "https://www.wixapis.com:444/x",
+        ] {
+            assert!(api_url(&api, bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn installer_urls_keep_the_redirect_url_as_given() {

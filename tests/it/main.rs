@@ -6,6 +6,7 @@ mod support;
 mod action_install;
 mod advanced_token;
 mod api;
+mod api_keys;
 mod basic_login;
 mod bi_event;
 mod browser_login;
@@ -13,10 +14,17 @@ mod chromium;
 mod completion_shells;
 #[cfg(target_os = "linux")]
 mod eighty;
+mod env_file;
 mod exec;
+mod explain;
 mod faults;
+mod fleet;
+#[cfg(unix)]
+mod fleet_exec;
+mod fleet_instances;
 mod generated;
 mod headless;
+mod identities;
 mod install_script;
 mod keyring;
 mod listener_hostile;

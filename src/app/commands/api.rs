@@ -1,14 +1,15 @@
 //! `wixauth api PATH`: an authenticated request to the Wix REST API, like `gh api`.
 
+mod each;
+
 use std::io::{Read, Write};
 
-use url::Url;
-
-use crate::app::cli::ApiArgs;
+use crate::app::cli::{ApiArgs, FleetArgs};
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
 use crate::ui::Io;
+use crate::wix::urls::api_url;
 use crate::wix::{self, Method, Request};
 
 pub(crate) struct ApiOptions {
@@ -17,7 +18,14 @@ pub(crate) struct ApiOptions {
     pub data: Option<String>,
     pub headers: Vec<String>,
     pub include: bool,
+    /// `--explain`: the "why" block after any answer, not only a refusal.
+    pub explain: bool,
+    /// `--each-instance` and the flags that go with it.
+    pub fleet: FleetArgs,
 }
+
+/// The answers that get the "why was I refused?" block without `--explain`.
+const EXPLAINED: [u16; 4] = [401, 403, 404, 428];
 
 impl From<&ApiArgs> for ApiOptions {
     fn from(args: &ApiArgs) -> Self {
@@ -27,40 +35,10 @@ impl From<&ApiArgs> for ApiOptions {
             data: args.data.clone(),
             headers: args.headers.clone(),
             include: args.include,
+            explain: args.explain,
+            fleet: args.fleet.clone(),
         }
     }
-}
-
-/// `PATH` as a URL under the API base; any other origin is refused so a token never leaves Wix.
-pub(crate) fn api_url(api: &Url, path: &str) -> Result<Url> {
-    let refuse = || {
-        Error::usage(format!(
-            "refusing to send a Wix token to {path:?}: give a path like /apps/v1/instance or a URL under {api}"
-        ))
-    };
-    // Only a scheme before the path makes it a URL: `/x?next=https://…` is still a path.
-    let before_query = path.split(['?', '#']).next().unwrap_or_default();
-    let url = if before_query.contains("://") {
-        Url::parse(path).map_err(|_| refuse())?
-    } else if path.starts_with("//") {
-        return Err(refuse());
-    } else {
-        Url::parse(&crate::core::net::join(api, path)).map_err(|_| refuse())?
-    };
-    let same_origin = url.scheme() == api.scheme()
-        && url.host() == api.host()
-        && url.port_or_known_default() == api.port_or_known_default();
-    // A path under the base's, segment by segment: `/prefixevil` is not under `/prefix/`.
-    let base_path = api.path().trim_end_matches('/');
-    let under_base = url.path() == base_path
-        || url
-            .path()
-            .strip_prefix(base_path)
-            .is_some_and(|rest| rest.starts_with('/'));
-    if !same_origin || !under_base || url.username() != "" || url.password().is_some() {
-        return Err(refuse());
-    }
-    Ok(url)
 }
 
 /// The largest body `-d @file` or `@-` reads.
@@ -119,6 +97,8 @@ pub(crate) fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>> {
 }
 
 pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    let not_for_fleets = (opts.include, opts.explain);
+    let fleet = each::options(&opts.fleet, not_for_fleets, opts.data.as_deref())?;
     let url = api_url(ctx.wix().api(), &opts.path)?;
     let body = opts
         .data
@@ -138,6 +118,10 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         .position(|(n, _)| n.eq_ignore_ascii_case("content-type"))
         .map(|i| headers.remove(i).1)
         .unwrap_or_else(|| "application/json".into());
+    if let Some(fleet) = fleet {
+        let call = each::Call::new(url, method, headers, content_type, body);
+        return each::run(&fleet, call, ctx, io);
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     let request = Request {
@@ -149,7 +133,12 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         // Only GET is repeated on 429/5xx: a POST may not be safe to send twice.
         idempotent: method == Method::GET,
     };
-    let (response, _) = session.authorised_send(&target, request)?;
+    let (response, token) = session.authorised_send(&target, request)?;
+    // At most one more call (Token Info), and none for a 2xx unless asked.
+    let explained = (opts.explain || EXPLAINED.contains(&response.status))
+        .then(|| session.explain(&target, &response, &token, url.path()))
+        .map(|e| e.lines(&ctx.how))
+        .unwrap_or_default();
     io.flush_notes(&ctx.notes);
 
     let mut out = String::new();
@@ -179,7 +168,11 @@ pub(crate) fn run(opts: &ApiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
         let what = format!("{method} {}", url.path());
         return Err(session
             .call_failure(&target, &response, &what)
-            .exit_as(Exit::Failure));
+            .exit_as(Exit::Failure)
+            .followed_by(explained));
+    }
+    for line in &explained {
+        io.note(line);
     }
     io.print(&out)?;
     let pretty = io
@@ -223,36 +216,6 @@ mod tests {
             shown,
             "{\"message\":\"\\u{1b}]0;owned\\u{7}\"}\nline two\n\\u{1b}[2J"
         );
-    }
-
-    #[test]
-    fn urls_stay_under_the_api() {
-        let api = Url::parse("https://www.wixapis.com").unwrap();
-        assert_eq!(
-            api_url(&api, "/apps/v1/instance").unwrap().as_str(),
-            "https://www.wixapis.com/apps/v1/instance"
-        );
-        assert_eq!(
-            api_url(&api, "apps/v1/instance?x=1").unwrap().as_str(),
-            "https://www.wixapis.com/apps/v1/instance?x=1"
-        );
-        assert!(api_url(&api, "https://www.wixapis.com/stores/v1/products").is_ok());
-        assert_eq!(
-            api_url(&api, "/x?next=https://evil.com/y")
-                .unwrap()
-                .as_str(),
-            "https://www.wixapis.com/x?next=https://evil.com/y"
-        );
-        for bad in [
-            "https://evil.com/x",
-            "//evil.com/x",
-            "http://www.wixapis.com/x",
-            "https://www.wixapis.com.evil.com/x",
-            "https://user:pw@www.wixapis.com/x",
-            "https://www.wixapis.com:444/x",
-        ] {
-            assert!(api_url(&api, bad).is_err(), "{bad}");
-        }
     }
 
     #[test]

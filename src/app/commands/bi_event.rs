@@ -1,10 +1,12 @@
 //! `wixauth bi-event EVENT`: Send BI Event for the instance (`finished` marks setup complete).
 
+mod each;
+
 use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::app::cli::BiEventArgs;
+use crate::app::cli::{BiEventArgs, FleetArgs};
 use crate::app::context::Context;
 use crate::core::error::{Error, Result};
 use crate::ui::Io;
@@ -33,6 +35,8 @@ pub(crate) struct BiEventOptions {
     pub custom_name: Option<String>,
     pub data: Vec<String>,
     pub json: bool,
+    /// `--each-instance` and the flags that go with it.
+    pub fleet: FleetArgs,
 }
 
 impl From<&BiEventArgs> for BiEventOptions {
@@ -42,6 +46,7 @@ impl From<&BiEventArgs> for BiEventOptions {
             custom_name: args.custom_name.clone(),
             data: args.data.clone(),
             json: args.json,
+            fleet: args.fleet.clone(),
         }
     }
 }
@@ -99,6 +104,9 @@ pub(crate) fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
 
 pub(crate) fn run(opts: &BiEventOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     let body = event_body(opts)?;
+    if let Some(fleet) = crate::app::fleet::FleetOptions::parse(&opts.fleet)? {
+        return each::run(&fleet, opts.json, body, ctx, io);
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     target
@@ -143,6 +151,7 @@ mod tests {
             custom_name: custom.map(str::to_string),
             data: data.iter().map(|s| s.to_string()).collect(),
             json: false,
+            fleet: Default::default(),
         }
     }
 

@@ -252,26 +252,31 @@ fn credentials(ctx: &Context) -> Vec<Check> {
             .resolve(instance, None)
             .and_then(|t| session.fresh_token(&t, fresh).map(|_| t));
         match outcome {
-            Ok(t) => Check::ok(
-                name,
-                format!(
-                    "Wix minted a token for {} {}{} ({} flow)",
-                    match t.flow.kind() {
-                        Kind::App => "app",
-                        Kind::Headless => "Wix Headless client",
-                    },
-                    t.app_id,
-                    t.instance_id
-                        .map(|i| format!(", instance {i}"))
-                        .unwrap_or_default(),
-                    t.flow
-                ),
-            ),
+            Ok(t) => {
+                let of = match t.flow.kind() {
+                    Kind::App => "app",
+                    Kind::Headless => "Wix Headless client",
+                    // A key is not minted: it is at hand, and no fixed call proves it.
+                    Kind::ApiKey => {
+                        return Check::ok(name, "an API key is at hand (api-key flow; Wix is not asked: a key has its own permissions)".to_string())
+                    }
+                };
+                let instance = t.instance_id.map(|i| format!(", instance {i}"));
+                Check::ok(
+                    name,
+                    format!(
+                        "Wix minted a token for {of} {}{} ({} flow)",
+                        t.app_id,
+                        instance.unwrap_or_default(),
+                        t.flow
+                    ),
+                )
+            }
             Err(e) => Check::from_error(name, &e, &ctx.how),
         }
     };
     let session = ctx.session();
-    let ci = ctx.env.app_id.is_some() || ctx.env.client_id.is_some();
+    let ci = ctx.env.app_id.is_some() || ctx.env.client_id.is_some() || ctx.env.api_key.is_some();
     if ctx.config.profiles.is_empty() {
         if ci {
             return vec![mint(
@@ -284,7 +289,7 @@ fn credentials(ctx: &Context) -> Vec<Check> {
             "credentials",
             &Error::usage("nothing is logged in").fix(Fix::RunOr(
                 Cmd::login(),
-                "set WIX_APP_ID and WIX_APP_SECRET, or WIX_CLIENT_ID and WIX_REFRESH_TOKEN (CI)"
+                "set WIX_APP_ID and WIX_APP_SECRET, WIX_CLIENT_ID and WIX_REFRESH_TOKEN or WIX_CLIENT_SECRET, or WIX_API_KEY and WIX_SITE_ID (CI)"
                     .into(),
             )),
             &ctx.how,

@@ -1,18 +1,26 @@
 //! `wixauth exec -- COMMAND`: run a command with a fresh token in its environment.
 
+mod child;
+mod each;
+
 use std::ffi::OsString;
 use std::process::Command;
 
-use crate::app::cli::ExecArgs;
+use crate::app::cli::{ExecArgs, FleetArgs};
 use crate::app::context::Context;
-use crate::core::error::{Error, Exit, Result};
+use crate::core::error::{Error, Result};
 use crate::credentials::profile::child_env;
 use crate::credentials::Freshness;
 use crate::ui::Io;
+use child::{exit_code, spawn_error};
 
 pub(crate) struct ExecOptions {
     pub min_ttl: u64,
     pub command: Vec<OsString>,
+    /// `--each-instance` and the flags that go with it.
+    pub fleet: FleetArgs,
+    /// `--raw`: a fleet's output unprefixed, one instance after another.
+    pub raw: bool,
 }
 
 impl From<&ExecArgs> for ExecOptions {
@@ -20,6 +28,8 @@ impl From<&ExecArgs> for ExecOptions {
         ExecOptions {
             min_ttl: args.min_ttl,
             command: args.command.clone(),
+            fleet: args.fleet.clone(),
+            raw: args.raw,
         }
     }
 }
@@ -31,6 +41,14 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
             "exec needs a command: wixauth exec -- COMMAND [ARGS...]",
         ));
     };
+    if let Some(fleet) = crate::app::fleet::FleetOptions::parse(&opts.fleet)? {
+        return each::run(&fleet, &opts.command, opts.min_ttl, opts.raw, ctx, io);
+    }
+    if opts.raw {
+        return Err(Error::usage(
+            "--raw goes with --each-instance or --instances-from FILE",
+        ));
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
     let token = session.fresh_token(
@@ -52,28 +70,8 @@ pub(crate) fn run(opts: &ExecOptions, ctx: &Context, io: &mut Io) -> Result<u8> 
     }
     // Ctrl-C goes to the child (same process group); we stay to report how it ended.
     crate::ui::interrupt::on_interrupt(crate::ui::interrupt::OnInterrupt::Ignore);
-    let shown = program.to_string_lossy();
-    let status = spawn_forwarding_signals(&mut child, |e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            Error::new(Exit::CommandNotFound, format!("command not found: {shown}"))
-        }
-        std::io::ErrorKind::PermissionDenied => Error::new(
-            Exit::CannotExecute,
-            format!("cannot run {shown}: permission denied"),
-        ),
-        _ => Error::failure(format!("cannot run {shown}: {e}")),
-    })?;
-    if let Some(code) = status.code() {
-        return Ok(code.clamp(0, 255) as u8);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return Ok((128 + signal).clamp(0, 255) as u8);
-        }
-    }
-    Ok(1)
+    let status = spawn_forwarding_signals(&mut child, |e| spawn_error(program, e))?;
+    Ok(exit_code(status))
 }
 
 /// Runs the child and waits for it; a SIGTERM or SIGHUP sent to wixauth (a CI runner

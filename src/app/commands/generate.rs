@@ -37,7 +37,7 @@ const EXIT_CODES: &[(&str, &str)] = &[
 
 const FILES: &[(&str, &str)] = &[
     ("$WIXAUTH_CONFIG_DIR, else the platform config folder + /wixauth", "Where everything below lives: ~/.config/wixauth on Linux, ~/Library/Application Support/wixauth on macOS, %APPDATA%\\wixauth on Windows."),
-    ("config.toml", "Profiles: app id, flow, redirect URL, instances, the default instance. No secrets."),
+    ("config.toml", "Profiles: app id (or a Wix Headless client id, or an API key's site and account ids), flow, redirect URL, instances, the default instance. No secrets."),
     ("secrets.toml", "The plain-text secret store (mode 0600), used only when the OS keyring cannot be."),
     ("tokens/", "Cached access tokens, one 0600 file per app and instance."),
     ("locks/", "Lock files that keep concurrent wixauth runs from racing."),
@@ -55,11 +55,15 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ("Basic flow (client credentials), secret from a password manager:", "pass wix/secret | wixauth login --flow basic --app-id APP_ID --instance INSTANCE_ID --secret-stdin"),
         ("Advanced flow through the browser, on another profile:", "wixauth --profile shop login --flow advanced"),
         ("On a machine without a browser: print the URL to open elsewhere:", "wixauth login --no-browser"),
+        ("Wix Headless admin (orders, members, products): the client id and its client secret:", "pass wix/client-secret | wixauth --profile admin login --flow admin --client-id CLIENT_ID --secret-stdin"),
+        ("An account owner's API key for one site (API keys are not for third-party apps):", "pass wix/api-key | wixauth --profile key login --flow api-key --site-id SITE_ID --secret-stdin"),
+        ("From the .env.local that `wix env pull` wrote (the file is not changed):", "wixauth login --env-file"),
     ]),
     ("token", &[
         ("A token for curl:", "curl -H \"Authorization: $(wixauth token)\" https://www.wixapis.com/apps/v1/instance"),
         ("The header line, read by curl from stdin:", "wixauth token --header | curl -H @- https://www.wixapis.com/apps/v1/instance"),
         ("A token valid for the next 10 minutes, with its metadata:", "wixauth token --min-ttl 600 --json"),
+        ("Every instance's token, one JSON line each:", "wixauth token --each-instance --json"),
     ]),
     ("status", &[
         ("What is stored, for every profile:", "wixauth status"),
@@ -72,18 +76,24 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("bi-event", &[
         ("Mark the app's setup as finished for the instance:", "wixauth bi-event finished"),
         ("A custom event with data:", "wixauth bi-event CUSTOM --custom-name synced --data items=42"),
+        ("Setup finished, for each site listed in a file:", "wixauth bi-event finished --instances-from finished.txt"),
     ]),
     ("api", &[
         ("Get the app instance:", "wixauth api /apps/v1/instance"),
         ("POST a JSON body from a file:", "wixauth api /stores/v1/products/query -d @query.json"),
+        ("What the credential is, and why Wix refused (automatic on 401, 403, 404, 428):", "wixauth api /stores/v1/products/query -d @query.json --explain"),
+        ("The same call for every instance, 8 at once, at most 20 requests a second:", "wixauth api --each-instance --concurrency 8 --rate 20 /apps/v1/instance"),
     ]),
     ("exec", &[
         ("Run a script with WIX_ACCESS_TOKEN, WIX_APP_ID and WIX_INSTANCE_ID set:", "wixauth exec -- ./sync.sh"),
         ("A token that lasts the whole job:", "wixauth exec --min-ttl 3600 -- make deploy"),
+        ("A migration for every site, the failed ones' ids kept:", "wixauth exec --each-instance --retry-file failed.txt -- ./migrate.sh"),
+        ("Then again for exactly those:", "wixauth exec --instances-from failed.txt --retry-file failed.txt -- ./migrate.sh"),
     ]),
     ("whoami", &[
         ("What Wix says about the token and the instance:", "wixauth whoami"),
         ("The same as JSON:", "wixauth whoami --json"),
+        ("Describe a token from your own code (read from stdin, never an argument):", "wl-paste | wixauth whoami --token -"),
     ]),
     ("install-url", &[
         ("The installer URL to send to a site owner:", "wixauth install-url"),
@@ -125,6 +135,27 @@ const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
     ("webhook test", &[
         ("Grade your handler (exit 1 when a required check fails):", "wixauth webhook test http://localhost:3000/webhooks"),
         ("Only the signature checks, as JSON:", "wixauth webhook test http://localhost:3000/webhooks --only wrong-key --only tampered --json"),
+    ]),
+    ("instances", &[
+        ("Each instance with its site, where it came from and when it was last seen:", "wixauth instances"),
+        ("Import ids from your own database, one a line:", "psql -Atc 'select instance_id from sites' | wixauth instances add --from -"),
+    ]),
+    ("instances list", &[
+        ("The list as JSON:", "wixauth instances list --json"),
+    ]),
+    ("instances add", &[
+        ("Two ids:", "wixauth instances add 3bbcabc7-0000-4000-8000-000000000001 3bbcabc7-0000-4000-8000-000000000002"),
+        ("A file of ids, leaving out (and naming) lines that are not ids:", "wixauth instances add --from ids.txt --skip-invalid"),
+    ]),
+    ("instances remove", &[
+        ("Forget one instance with its tokens:", "wixauth instances remove 3bbcabc7-0000-4000-8000-000000000001"),
+    ]),
+    ("instances refresh", &[
+        ("Learn site names and mark the sites the app left:", "wixauth instances refresh"),
+        ("Eight at once:", "wixauth instances refresh --concurrency 8"),
+    ]),
+    ("instances prune", &[
+        ("Forget the instances marked removed:", "wixauth instances prune"),
     ]),
     ("switch", &[
         ("Make a profile the active one:", "wixauth switch --profile shop"),

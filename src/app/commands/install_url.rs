@@ -6,6 +6,7 @@ use crate::app::cli::InstallUrlArgs;
 use crate::app::context::Context;
 use crate::core::error::{Cmd, Error, Fix, Result};
 use crate::settings::config::DEFAULT_REDIRECT_URL;
+use crate::settings::flow::Kind;
 use crate::settings::Flow;
 use crate::ui::Io;
 use crate::wix::urls;
@@ -27,11 +28,15 @@ impl From<&InstallUrlArgs> for InstallUrlOptions {
 pub(crate) fn run(opts: &InstallUrlOptions, ctx: &Context, io: &mut Io) -> Result<()> {
     // As everywhere else: WIX_APP_ID wins, and a profile for another app is not consulted
     // (its redirect URL and flow belong to that other app).
-    if ctx.session().is_headless() {
+    let kind = ctx.session().kind();
+    if !kind.has_instances() {
         let flow = ctx
             .active_profile()
             .and_then(|p| p.flow)
-            .unwrap_or(Flow::Visitor);
+            .unwrap_or(match kind {
+                Kind::ApiKey => Flow::ApiKey,
+                Kind::App | Kind::Headless => Flow::Visitor,
+            });
         flow.allows_app_command("install-url")
             .map_err(|why| Error::usage(format!("profile {:?}: {why}", ctx.profile)))?;
     }

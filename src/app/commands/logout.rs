@@ -4,6 +4,8 @@ use crate::app::cli::LogoutArgs;
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::fsutil;
+use crate::settings::flow::Kind;
+use crate::settings::Flow;
 use crate::ui::Io;
 
 pub(crate) struct LogoutOptions {
@@ -77,13 +79,15 @@ pub(crate) fn run(opts: &LogoutOptions, ctx: &mut Context, io: &mut Io) -> Resul
     let name = ctx.profile.clone();
     let session = ctx.session();
     let lifecycle = session.lifecycle();
-    if profile.is_headless() || opts.all {
-        // A Headless client has one refresh token and no instances: both forms forget it all.
+    if !profile.kind().has_instances() || opts.all {
+        // A Headless client or an API key has one secret and no instances: both forms forget it all.
         lifecycle.forget_profile()?;
         io.flush_notes(&ctx.notes);
-        match profile.is_headless() {
-            true => io.note(&format!("Logged out of profile {name}: the Wix Headless refresh token and cached tokens are removed. This removes local state only: Wix documents no public revocation route for them.")),
-            false => io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}")),
+        let held = profile.flow.unwrap_or(Flow::Visitor).held().noun();
+        match profile.kind() {
+            Kind::Headless => io.note(&format!("Logged out of profile {name}: the Wix Headless {held} and cached tokens are removed. This removes local state only: Wix documents no public revocation route for them.")),
+            Kind::ApiKey => io.note(&format!("Logged out of profile {name}: the API key is removed from this machine. This removes local state only: the key still works until it is revoked in the account's API Keys Manager.")),
+            Kind::App => io.note(&format!("Logged out of profile {name}: app secret, refresh tokens and cached tokens removed. {LOCAL_ONLY}")),
         }
         ctx.reload_config()?;
         return print_json(io, opts, &name, None).map(|()| 0);
@@ -114,9 +118,11 @@ fn confirmed(ctx: &Context, io: &mut Io) -> Result<bool> {
     let Some(profile) = ctx.active_profile() else {
         return Ok(true);
     };
-    let what = match profile.is_headless() {
-        true => "its Wix Headless refresh token and cached tokens".to_string(),
-        false => format!(
+    let held = profile.flow.unwrap_or(Flow::Visitor).held().noun();
+    let what = match profile.kind() {
+        Kind::Headless => format!("its Wix Headless {held} and cached tokens"),
+        Kind::ApiKey => "its API key".to_string(),
+        Kind::App => format!(
             "app secret, {} instance(s), cached tokens",
             profile.instances.len()
         ),

@@ -8,6 +8,7 @@ pub(crate) mod doctor;
 pub(crate) mod exec;
 pub mod generate;
 pub(crate) mod install_url;
+pub(crate) mod instances;
 pub(crate) mod login;
 pub(crate) mod logout;
 pub(crate) mod status;

@@ -103,10 +103,12 @@ pub(crate) fn run(opts: &WebhookOptions, ctx: &mut Context, io: &mut Io) -> Resu
             io.print_json(&event.to_json(), false)
         }
         Action::Listen(listen_opts) => {
-            if listen_opts.save_instances && ctx.session().is_headless() {
+            let kind = ctx.session().kind();
+            if listen_opts.save_instances && !kind.has_instances() {
                 return Err(Error::usage(format!(
-                    "--save-instances adds app instances, and profile {} is a Wix Headless client",
-                    ctx.profile
+                    "--save-instances adds app instances, and profile {} is {}",
+                    ctx.profile,
+                    kind.noun()
                 ))
                 .hint("pass --profile NAME of an app profile"));
             }

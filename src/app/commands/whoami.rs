@@ -1,12 +1,18 @@
-//! `wixauth whoami`: what Wix says about the token (Token Info) and the instance (Get App Instance).
+//! `wixauth whoami`: what Wix says about the token (Token Info) and the instance (Get App
+//! Instance); for an API key, what the profile sends (no Wix call: Token Info is for OAuth
+//! tokens). `--token -` describes a token read from stdin instead, one from the user's own code.
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::app::cli::WhoamiArgs;
 use crate::app::context::Context;
-use crate::core::error::Result;
+use crate::core::error::{Cmd, Error, Fix, Result};
 use crate::core::text::printable;
+use crate::credentials::explain::describe;
+use crate::credentials::Target;
+use crate::settings::flow::Kind;
+use crate::settings::Flow;
 use crate::ui::Io;
 use crate::wix::apps::{
     parse_instance, parse_member, parse_token_info, InstanceInfo, MemberInfo, TokenInfo,
@@ -15,29 +21,60 @@ use crate::wix::Request;
 
 pub(crate) struct WhoamiOptions {
     pub json: bool,
+    /// `--token` as given: only `-` (stdin) is taken, so no token is ever an argument.
+    pub token: Option<String>,
 }
 
 impl From<&WhoamiArgs> for WhoamiOptions {
     fn from(args: &WhoamiArgs) -> Self {
-        WhoamiOptions { json: args.json }
+        WhoamiOptions {
+            json: args.json,
+            token: args.token.clone(),
+        }
     }
 }
 
+/// The longest token `--token -` reads.
+const MAX_TOKEN_LINE: usize = 16 << 10;
+
 #[derive(Serialize)]
 struct Report {
-    profile: String,
-    flow: crate::settings::Flow,
-    token: TokenInfo,
+    /// `None` for a token from stdin (it is nobody's profile).
+    profile: Option<String>,
+    flow: Option<Flow>,
+    /// `None` for an API key.
+    token: Option<TokenInfo>,
     instance: Option<InstanceInfo>,
     /// Headless member tokens: Get My Member.
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<MemberInfo>,
+    /// API key profiles: what the calls are for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<KeyInfo>,
     warnings: Vec<String>,
+    /// What the credential is, for a person (a token from stdin, an API key).
+    #[serde(skip)]
+    what: Option<String>,
+}
+
+#[derive(Serialize)]
+struct KeyInfo {
+    site_id: Option<String>,
+    account_id: Option<String>,
+    /// The headers each call sends (the key itself is never shown).
+    headers: Vec<String>,
 }
 
 pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    if let Some(given) = opts.token.as_deref() {
+        return pasted(given, opts, ctx, io);
+    }
     let session = ctx.session();
     let target = session.resolve(ctx.instance.as_deref(), None)?;
+    if target.flow.kind() == Kind::ApiKey {
+        session.ready(&target)?;
+        return show(opts, io, &key_report(ctx, &target));
+    }
     let client = ctx.wix().get()?;
     let mut member = None;
     let (instance_response, token) = if target.flow.is_headless() {
@@ -90,12 +127,14 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
     let token_info = parse_token_info(&client.token_info(&token)?);
 
     let report = Report {
-        profile: ctx.profile.clone(),
-        flow: target.flow,
-        token: token_info,
+        profile: Some(ctx.profile.clone()),
+        flow: Some(target.flow),
+        token: Some(token_info),
         instance,
         member,
+        api_key: None,
         warnings,
+        what: None,
     };
     // Warnings are notes for a person: stderr, in both modes (JSON also lists them).
     for w in &report.warnings {
@@ -111,10 +150,70 @@ pub(crate) fn run(opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()
             crate::core::log::debug!("cannot keep the site name: {e}");
         }
     }
+    show(opts, io, &report)
+}
+
+fn show(opts: &WhoamiOptions, io: &mut Io, report: &Report) -> Result<()> {
     if opts.json {
-        return io.print_json(&report, true);
+        return io.print_json(report, true);
     }
-    io.print(&human(&report))
+    io.print(&human(report))
+}
+
+/// `--token -`: Token Info on a token read from stdin (never echoed), described as the
+/// "why was I refused?" block describes a credential.
+fn pasted(given: &str, opts: &WhoamiOptions, ctx: &Context, io: &mut Io) -> Result<()> {
+    if given != "-" {
+        return Err(Error::usage(
+            "--token takes only `-`: a token on the command line would show in `ps` and shell history",
+        )
+        .fix(Fix::Pipe("the token".into(), Cmd::new(&["whoami", "--token", "-"]))));
+    }
+    let token = io.read_secret_line(MAX_TOKEN_LINE, "--token -")?;
+    if token.is_empty() {
+        return Err(Error::usage("--token - read an empty line").fix(Fix::Pipe(
+            "the token".into(),
+            Cmd::new(&["whoami", "--token", "-"]),
+        )));
+    }
+    let info = parse_token_info(&ctx.wix().get()?.token_info(&token)?);
+    let report = Report {
+        profile: None,
+        flow: None,
+        what: Some(describe(&info)),
+        token: Some(info),
+        instance: None,
+        member: None,
+        api_key: None,
+        warnings: Vec::new(),
+    };
+    show(opts, io, &report)
+}
+
+/// An API key profile: what its calls send. Wix is not asked (Token Info is for OAuth tokens).
+fn key_report(ctx: &Context, target: &Target) -> Report {
+    let mut headers = vec!["Authorization: (the key)".to_string()];
+    headers.extend(target.headers().iter().map(|(n, v)| format!("{n}: {v}")));
+    let what = match (&target.site_id, &target.account_id) {
+        (Some(s), Some(a)) => format!("an API key for site {s} and account {a}"),
+        (Some(s), None) => format!("an API key for site {s}"),
+        (None, Some(a)) => format!("an API key for account {a}"),
+        (None, None) => "an API key".to_string(),
+    };
+    Report {
+        profile: Some(ctx.profile.clone()),
+        flow: Some(target.flow),
+        token: None,
+        instance: None,
+        member: None,
+        api_key: Some(KeyInfo {
+            site_id: target.site_id.clone(),
+            account_id: target.account_id.clone(),
+            headers,
+        }),
+        warnings: Vec::new(),
+        what: Some(what),
+    }
 }
 
 /// One row per fact, for a person.
@@ -126,24 +225,32 @@ fn human(report: &Report) -> String {
             .unwrap_or_else(|| "-".into())
     };
     let mut rows = vec![
-        ("profile", report.profile.clone()),
-        ("flow", report.flow.to_string()),
-        ("app id", dash(&report.token.app_id)),
-        ("instance", dash(&report.token.instance_id)),
-        ("site id", dash(&report.token.site_id)),
-        ("token active", report.token.active.to_string()),
-        ("token expires", expiry(&report.token.expires_at)),
+        ("profile", dash(&report.profile)),
+        ("flow", dash(&report.flow.map(|f| f.to_string()))),
     ];
-    if report.flow.is_headless() {
-        rows[2].0 = "client id";
-        rows[3] = (
-            "subject",
-            format!(
-                "{} {}",
-                dash(&report.token.subject_type),
-                dash(&report.token.subject_id)
+    if let Some(what) = &report.what {
+        rows.push(("what it is", what.clone()));
+    }
+    if let Some(key) = &report.api_key {
+        rows.push(("sends", key.headers.join(", ")));
+    }
+    if let Some(token) = &report.token {
+        // A Wix Headless token (or one from stdin) has a subject, not an app instance.
+        let headless = report.flow.is_none_or(Flow::is_headless);
+        rows.push(match headless {
+            true => ("client id", dash(&token.app_id)),
+            false => ("app id", dash(&token.app_id)),
+        });
+        rows.push(match headless {
+            true => (
+                "subject",
+                format!("{} {}", dash(&token.subject_type), dash(&token.subject_id)),
             ),
-        );
+            false => ("instance", dash(&token.instance_id)),
+        });
+        rows.push(("site id", dash(&token.site_id)));
+        rows.push(("token active", token.active.to_string()));
+        rows.push(("token expires", expiry(&token.expires_at)));
     }
     if let Some(m) = &report.member {
         rows.push(("login email", dash(&m.login_email)));
@@ -166,23 +273,11 @@ fn human(report: &Report) -> String {
     rows.iter().map(|(k, v)| format!("{k:<14}{v}\n")).collect()
 }
 
-/// `in 3h 59m (2026-12-01T23:59:00Z)`: relative for a person, the exact time beside it.
+/// `in 3h 59m (2026-12-01T23:59:00Z)`, or `-` when Wix did not say.
 fn expiry(at: &Option<String>) -> String {
-    let Some(at) = at else {
-        return "-".into();
-    };
-    let relative = humantime::parse_rfc3339(at).ok().map(|t| {
-        let now = std::time::SystemTime::now();
-        let secs = match t.duration_since(now) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-            Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-        };
-        crate::core::text::relative(secs)
-    });
-    match relative {
-        Some(r) => format!("{r} ({at})"),
-        None => at.clone(),
-    }
+    at.as_deref()
+        .map(crate::core::text::expiry)
+        .unwrap_or_else(|| "-".into())
 }
 
 #[cfg(test)]

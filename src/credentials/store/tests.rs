@@ -71,6 +71,8 @@ fn a_profile_owns_exactly_its_own_entries() {
         "ci/inst-1/refresh-token",
         "ci/headless-client/refresh-token",
         "ci/webhook-dev-key#k1",
+        "ci/client-secret#client-1",
+        "ci/api-key",
     ] {
         assert!(of_ci(mine), "{mine}");
     }
@@ -82,6 +84,8 @@ fn a_profile_owns_exactly_its_own_entries() {
         "cib/app-secret",
         "ci",
         "ci/app-secret#a/b",
+        "ci/staging/api-key",
+        "ci/staging/client-secret#client-1",
     ] {
         assert!(!of_ci(theirs), "{theirs}");
     }

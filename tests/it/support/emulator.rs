@@ -13,10 +13,20 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+// Fleet runs: many installs, a per-instance rate limit, an answer delay (tests and benches).
+#[path = "emulator_fleet.rs"]
+mod fleet;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
 use serde_json::{json, Value};
+
+// Headless admin, API keys and Wix-shaped refusals (issue 18).
+#[path = "emulator_ids.rs"]
+mod ids;
+#[allow(unused_imports)]
+pub use ids::PRODUCTS_SCOPE;
 
 /// A failure to inject into the next request to a path.
 #[derive(Debug, Clone)]
@@ -129,6 +139,8 @@ pub struct Seen {
     pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// When it arrived.
+    pub at: std::time::Instant,
 }
 
 impl Seen {
@@ -169,6 +181,8 @@ struct State {
     /// Per instance, the token `/unauthorized-once` refuses (the first one it saw).
     unauthorized_once: HashMap<String, String>,
     headless: Headless,
+    ids: ids::Ids,
+    fleet: fleet::FleetState,
 }
 
 /// Wix Headless: OAuth clients, visitors and members, the member login page.
@@ -530,14 +544,22 @@ async fn handle(state: Arc<Mutex<State>>, req: Request<Incoming>) -> Result<Repl
         query,
         headers,
         body,
+        at: std::time::Instant::now(),
     };
+    if let Some(answer) = fleet::early(&state, &seen).await {
+        return Ok(answer);
+    }
 
-    let fault = {
+    let (fault, limited) = {
         let mut s = state.lock().unwrap_or_else(|p| p.into_inner());
         *s.counts.entry(path.clone()).or_default() += 1;
         s.seen.push(seen.clone());
-        s.faults.get_mut(&path).and_then(|q| q.pop_front())
+        let limited = fleet::limited(&mut s, &seen);
+        (s.faults.get_mut(&path).and_then(|q| q.pop_front()), limited)
     };
+    if let Some(answer) = limited {
+        return Ok(answer);
+    }
     match fault {
         Some(Fault::Status(code)) => return Ok(reply(code, "application/json", "")),
         Some(Fault::TooManyRequests { retry_after_secs }) => {
@@ -636,10 +658,14 @@ fn authorise(s: &State, seen: &Seen) -> Result<(String, IssuedToken), Reply> {
 }
 
 fn route(s: &mut State, method: &Method, path: &str, seen: &Seen) -> Reply {
+    if let Some(answer) = ids::route(s, path, seen) {
+        return answer.unwrap_or_else(|e| e);
+    }
     let result = match (method, path) {
         (&Method::POST, "/oauth2/token") if seen.body.contains("\"grantType\"") => {
             headless_token(s, seen)
         }
+        (&Method::POST, "/oauth2/token") if ids::is_admin_grant(seen) => ids::admin_grant(s, seen),
         (&Method::POST, "/oauth2/token") => client_credentials(s, seen),
         (&Method::POST, "/_api/redirects-api/v1/redirect-session") => redirect_session(s, seen),
         (&Method::GET, "/headless-login") => headless_login_page(s, seen),

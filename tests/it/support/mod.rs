@@ -34,6 +34,10 @@ const WIXAUTH_VARS: &[&str] = &[
     "WIX_REFRESH_TOKEN",
     "WIX_WEBHOOK_PUBLIC_KEY",
     "WIX_CLIENT_ID",
+    "WIX_CLIENT_SECRET",
+    "WIX_API_KEY",
+    "WIX_SITE_ID",
+    "WIX_ACCOUNT_ID",
     "WIXAUTH_HTTP_TIMEOUT",
     "WIXAUTH_NO_CACHE",
     "BROWSER",
@@ -112,15 +116,27 @@ impl TestEnv {
     }
 
     pub fn assert_no_leak(&self, output: &Output) {
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        self.assert_no_leak_but(output, None);
+    }
+
+    /// Every secret the test knows of: the app secret, the registered extras, and what the
+    /// emulator issued or was given (refresh tokens, Headless client secrets, API keys).
+    fn known_secrets(&self) -> Vec<String> {
         let mut secrets = vec![self.secret.clone()];
         secrets.extend(self.more_secrets.lock().unwrap().iter().cloned());
         secrets.extend(self.emu.refresh_tokens());
-        for s in secrets {
+        secrets.extend(self.emu.identity_secrets());
+        secrets
+    }
+
+    /// As [`TestEnv::assert_no_leak`], but `shown` may be on stdout: what the command is for
+    /// (`token` for an API key profile prints the key). Never on stderr.
+    fn assert_no_leak_but(&self, output: &Output, shown: Option<&str>) {
+        let (out, err) = (
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+        for s in self.known_secrets() {
             // A part of a secret is a leak too (`-v` printing a prefix, an error quoting it).
             let chars: Vec<char> = s.chars().collect();
             let pieces: Vec<String> = match chars.len() > 8 {
@@ -129,11 +145,25 @@ impl TestEnv {
             };
             for piece in pieces {
                 assert!(
-                    !text.contains(&piece),
-                    "a piece of a secret ({piece:?}) leaked into the output:\n{text}"
+                    !err.contains(&piece),
+                    "a piece of a secret ({piece:?}) leaked into stderr:\n{err}"
                 );
+                if Some(s.as_str()) != shown {
+                    assert!(
+                        !out.contains(&piece),
+                        "a piece of a secret ({piece:?}) leaked into stdout:\n{out}"
+                    );
+                }
             }
         }
+    }
+
+    /// Runs a command whose stdout is `shown` (an API key for `token`), checking that no other
+    /// secret reaches its output and that `shown` never reaches stderr.
+    pub fn run_showing(&self, cmd: &mut assert_cmd::Command, shown: &str) -> Output {
+        let output = cmd.output().expect("run wixauth");
+        self.assert_no_leak_but(&output, Some(shown));
+        output
     }
 
     /// `wixauth login --flow basic` for INSTANCE with the secret on stdin; asserts success.
@@ -209,6 +239,38 @@ impl TestEnv {
     /// Requests the emulator has seen for Create Access Token.
     pub fn token_requests(&self) -> usize {
         self.emu.count("/oauth2/token")
+    }
+
+    /// A value unique to this test, for another secret (an API key, a client secret): unlike
+    /// `format!("…{}", self.secret)` it does not contain the app secret.
+    pub fn unique(&self, prefix: &str) -> String {
+        // Its own letters after a short prefix, as the app secret's: the leak check looks for
+        // every 8 characters of it, so it shares none with anything else printed.
+        let seed = format!("{prefix}{}", self.keyring_service);
+        let hex = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(seed.as_bytes()));
+        format!("{prefix}{}", &hex[..28])
+    }
+
+    /// Starts every command at once (stdout and stderr piped) and returns their outputs in
+    /// order, each checked for leaks.
+    pub fn run_all_at_once(&self, commands: Vec<std::process::Command>) -> Vec<Output> {
+        let children: Vec<_> = commands
+            .into_iter()
+            .map(|mut cmd| {
+                cmd.stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|child| {
+                let out = child.wait_with_output().expect("wait");
+                self.assert_no_leak(&out);
+                out
+            })
+            .collect()
     }
 
     /// Registers a string that must never be printed (e.g. a second app's secret).
@@ -431,9 +493,15 @@ pub fn sh_quote(s: &str) -> String {
 impl TestEnv {
     /// `script` running `wixauth ARGS` on a pseudo-terminal, with this test's environment.
     pub fn tty_command(&self, args: &[&str]) -> std::process::Command {
+        self.tty_command_after("", args)
+    }
+
+    /// As [`TestEnv::tty_command`], with shell words run on the terminal first (`stty cols 40; `,
+    /// ending in `;`).
+    pub fn tty_command_after(&self, before: &str, args: &[&str]) -> std::process::Command {
         let wixauth = self.std_cmd();
-        // An 80×24 terminal, as a person's default one is.
-        let mut line = String::from("stty cols 80 rows 24 2>/dev/null; exec ");
+        // An 80×24 terminal, as a person's default one is (`before` may set another).
+        let mut line = format!("stty cols 80 rows 24 2>/dev/null; {before}exec ");
         line.push_str(&sh_quote(&wixauth.get_program().to_string_lossy()));
         for arg in args {
             line.push(' ');

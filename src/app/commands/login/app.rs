@@ -4,45 +4,33 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::options::{confirm_switch, secret_from_stdin, stored_where, Chosen, LoginOptions};
+use super::options::{
+    ask_again, confirm_kind, login_secret, stored_secret, stored_where, Chosen, LoginOptions,
+    SecretFrom,
+};
 use crate::app::context::Context;
-use crate::core::error::{Cmd, Error, Fix, Rejected, Result};
+use crate::core::error::{Cmd, Error, Rejected, Result};
 use crate::core::secret::Secret;
 use crate::core::text::{is_wix_id, printable};
 use crate::credentials::profile::AppLogin;
 use crate::credentials::store::SecretKey;
 use crate::oauth::{self, Authorised, BrowserLogin};
 use crate::settings::config::{Profile, StoreKind, DEFAULT_REDIRECT_URL};
-use crate::settings::flow::Kind;
+use crate::settings::flow::{Held, Kind};
 use crate::settings::Flow;
 use crate::ui::Io;
 use crate::wix::apps::{parse_instance, InstanceInfo};
 use crate::wix::{Request, TokenGrant};
 
-/// Where the app secret of this login came from: a stored one Wix turns down may have been
-/// rotated, and is asked for again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SecretFrom {
-    Stdin,
-    Env,
-    Stored,
-    Typed,
-}
-
 pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
-    let Chosen {
-        opts,
-        flow,
-        profile,
-    } = chosen;
+    let (opts, flow, profile) = (chosen.opts, chosen.flow, chosen.profile);
     if opts.client_id.is_some() || opts.prompt.is_some() {
         return Err(Error::usage(format!(
             "--client-id and --prompt are for Wix Headless clients (--flow visitor|member), not the {flow} flow"
         )));
     }
-    if profile.is_headless() {
-        confirm_switch(opts, ctx, io, Kind::Headless.noun(), Kind::App.noun())?;
-    }
+    opts.refuse_flags_of_other_flows(flow)?;
+    confirm_kind(opts, ctx, io, profile, Kind::App)?;
     let app_id = app_id(opts, ctx, profile, io)?;
     let sources = sources(opts, ctx, io, profile, &app_id, flow);
     // A later basic login of the same app finishes with the instance Wix gave before.
@@ -88,7 +76,9 @@ pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<
                     .create_access_token(&app_id, &secret, instance)
                 {
                     Ok(grant) => break grant,
-                    Err(e) => (secret, secret_from) = rotated_secret(e, secret_from, instance, io)?,
+                    Err(e) => {
+                        (secret, secret_from) = rotated_secret(e, &secret_from, instance, io)?
+                    }
                 }
             };
             let authorised = Authorised {
@@ -145,53 +135,31 @@ pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<
     report(opts, ctx, io, &app_id, instance, stored_in, &sources, &site)
 }
 
-/// Wix turned the secret down. A stored one may have been rotated in the dashboard: on a
-/// terminal the current one is asked for; without one, the error names `--secret-stdin`.
+/// Wix turned the login down: the secret (asked for again when it was the stored one, see
+/// [`ask_again`]), or the app id or instance, each named.
 fn rotated_secret(
     e: Error,
-    from: SecretFrom,
+    from: &SecretFrom,
     instance: &str,
     io: &mut Io,
 ) -> Result<(Secret, SecretFrom)> {
-    let secret_refused = e.rejection() == Some(Rejected::Secret);
-    let e = match (secret_refused, from) {
-        (true, SecretFrom::Stored) if io.can_prompt() => {
-            io.note(&format!("Wix rejected the stored app secret ({}); it may have been rotated in the app dashboard.", e.what()));
-            let typed = io.prompter.secret("Current app secret (hidden)")?;
-            if !typed.is_empty() {
-                return Ok((typed, SecretFrom::Typed));
-            }
-            return Err(Error::usage("no app secret was typed").run(Cmd::login()));
+    match e.rejection() {
+        Some(Rejected::Secret) => ask_again(
+            e,
+            from,
+            Held::AppSecret,
+            "the app dashboard",
+            Cmd::login(),
+            io,
+        ),
+        Some(Rejected::Client) => {
+            Err(e.hint("check the app id (--app-id, WIX_APP_ID; the app dashboard's OAuth page)"))
         }
-        (true, SecretFrom::Stored) => Error::rejected(format!(
-            "{}: the stored app secret no longer works (rotated in the app dashboard?)",
-            e.what()
-        ))
-        .fix(Fix::Pipe(
-            "the current app secret".into(),
-            Cmd::login().arg("--secret-stdin"),
-        )),
-        (true, SecretFrom::Env) => e.hint("check WIX_APP_SECRET (the app dashboard's OAuth page)"),
-        (true, SecretFrom::Stdin) => e.fix(Fix::Pipe(
-            "the app secret from the app dashboard's OAuth page".into(),
-            Cmd::login().arg("--secret-stdin"),
-        )),
-        (true, SecretFrom::Typed) => Error::rejected(format!(
-            "{} (check the app secret on the app dashboard's OAuth page)",
-            e.what()
-        ))
-        .run(Cmd::login()),
-        (false, _) => match e.rejection() {
-            Some(Rejected::Client) => {
-                e.hint("check the app id (--app-id, WIX_APP_ID; the app dashboard's OAuth page)")
-            }
-            Some(Rejected::Instance) => e.hint(format!(
-                "check the instance {instance}: is the app installed on that site?"
-            )),
-            _ => return Err(e),
-        },
-    };
-    Err(e)
+        Some(Rejected::Instance) => Err(e.hint(format!(
+            "check the instance {instance}: is the app installed on that site?"
+        ))),
+        _ => Err(e),
+    }
 }
 
 /// Where a login's profile, app and flow came from (flag, environment, stored…).
@@ -260,7 +228,7 @@ fn register_first(io: &mut Io, flow: Flow, redirect_url: &str) {
         Flow::Basic => io.note(
             "No instance id given: the browser installs the app on a site (Wix's external install); pass --instance ID to skip the browser.",
         ),
-        Flow::Visitor | Flow::Member => {}
+        Flow::Visitor | Flow::Member | Flow::Admin | Flow::ApiKey => {}
     }
 }
 
@@ -291,33 +259,19 @@ fn app_secret(
     app_id: &str,
     io: &mut Io,
 ) -> Result<(Secret, SecretFrom)> {
-    if opts.secret_stdin {
-        return Ok((secret_from_stdin(io, "app secret")?, SecretFrom::Stdin));
-    }
-    if let Some(secret) = &ctx.env.app_secret {
-        return Ok((secret.clone(), SecretFrom::Env));
-    }
     // Adding another instance of an app already logged in reuses its secret.
-    if profile.app_id.as_deref() == Some(app_id) {
-        ctx.session().stored_base_matches()?;
-        for key in [
-            SecretKey::app_secret(&ctx.profile, app_id),
-            SecretKey::legacy_app_secret(&ctx.profile),
-        ] {
-            if let Some((secret, _)) = ctx.secrets().get(&key, profile.secret_store)? {
-                return Ok((secret, SecretFrom::Stored));
-            }
-        }
-    }
-    if io.can_prompt() {
-        let secret = io.prompter.secret("App secret (hidden)")?;
-        if !secret.is_empty() {
-            return Ok((secret, SecretFrom::Typed));
-        }
-    }
-    Err(Error::usage("no app secret").hint(
-        "pipe it with --secret-stdin or set WIX_APP_SECRET (it is never accepted as an argument)",
-    ))
+    let stored = || match profile.app_id.as_deref() == Some(app_id) {
+        true => stored_secret(
+            ctx,
+            profile,
+            &[
+                SecretKey::app_secret(&ctx.profile, app_id),
+                SecretKey::legacy_app_secret(&ctx.profile),
+            ],
+        ),
+        false => Ok(None),
+    };
+    login_secret(opts, ctx, io, Held::AppSecret, stored)
 }
 
 /// Stores the login (through the profile lifecycle) and learns the site's name and URL.

@@ -1,4 +1,5 @@
-//! `wixauth login --flow visitor|member`: a Wix Headless client (OAuth client id, no secret).
+//! `wixauth login --flow visitor|member`: a Wix Headless client (OAuth client id, no secret;
+//! the admin flow, with the client's secret, is `admin.rs`).
 //! A profile is either an app or a Headless client; switching asks first, and the profile
 //! lifecycle leaves nothing of the old kind behind.
 
@@ -6,15 +7,15 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::options::{confirm_switch, stored_where, Chosen, LoginOptions};
+use super::options::{client_id, confirm_kind, stored_where, Chosen, LoginOptions};
 use crate::app::context::Context;
 use crate::core::error::{Error, Exit, Result};
 use crate::core::secret::Secret;
-use crate::core::text::{is_wix_id, printable};
+use crate::core::text::printable;
 use crate::credentials::profile::HeadlessLogin;
 use crate::credentials::store::SecretKey;
 use crate::oauth::{self, Authorised, BrowserLogin};
-use crate::settings::config::{Profile, StoreKind, DEFAULT_REDIRECT_URL};
+use crate::settings::config::{StoreKind, DEFAULT_REDIRECT_URL};
 use crate::settings::flow::Kind;
 use crate::settings::Flow;
 use crate::ui::Io;
@@ -23,18 +24,13 @@ use crate::wix::headless::require_refresh;
 use crate::wix::TokenGrant;
 
 pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<()> {
-    let Chosen {
-        opts,
-        flow,
-        profile,
-    } = chosen;
+    let (opts, flow, profile) = (chosen.opts, chosen.flow, chosen.profile);
     if flow == Flow::Visitor && opts.prompt.is_some() {
         return Err(Error::usage("--prompt is for the member login").hint("use --flow member"));
     }
+    opts.refuse_flags_of_other_flows(flow)?;
     let client_id = client_id(opts, ctx, profile, io)?;
-    if profile.app_id.is_some() {
-        confirm_switch(opts, ctx, io, Kind::App.noun(), Kind::Headless.noun())?;
-    }
+    confirm_kind(opts, ctx, io, profile, Kind::Headless)?;
     let same_client = profile.client_id.as_deref() == Some(client_id.as_str());
     let mut stored = None;
     match flow {
@@ -68,7 +64,7 @@ pub(super) fn run(chosen: Chosen<'_>, ctx: &mut Context, io: &mut Io) -> Result<
             };
             oauth::run(&login, io, &ctx.notes, &mut store)?;
         }
-        Flow::Visitor | Flow::Basic | Flow::Advanced => {
+        Flow::Visitor | Flow::Basic | Flow::Advanced | Flow::Admin | Flow::ApiKey => {
             let (grant, kept) = visitor_grant(ctx, io, &client_id, same_client)?;
             // A refresh grant may come without a refresh token: the kept one stays valid.
             let refresh = match kept.filter(|_| grant.refresh_token.is_none()) {
@@ -126,32 +122,6 @@ fn visitor_grant(
     Ok((grant, None))
 }
 
-fn client_id(opts: &LoginOptions, ctx: &Context, profile: &Profile, io: &mut Io) -> Result<String> {
-    let mut id = opts
-        .client_id
-        .clone()
-        .or_else(|| ctx.env.client_id.clone())
-        .or_else(|| profile.client_id.clone());
-    if id.is_none() && io.can_prompt() {
-        io.note("The client ID is in the site dashboard: Headless Settings → OAuth apps.");
-        let typed = io.prompter.text("Client ID")?;
-        id = Some(typed).filter(|t| !t.is_empty());
-    }
-    let Some(id) = id else {
-        return Err(Error::usage("no client id").hint(
-            "pass --client-id ID or set WIX_CLIENT_ID (the OAuth app's client id in the site dashboard's Headless Settings)",
-        ));
-    };
-    if !is_wix_id(&id) {
-        return Err(Error::usage(format!(
-            "client id {:?} does not look like a Wix OAuth client id (letters, digits and dashes)",
-            printable(&id, 80)
-        ))
-        .hint("check --client-id or WIX_CLIENT_ID"));
-    }
-    Ok(id)
-}
-
 fn save(
     ctx: &Context,
     client_id: &str,
@@ -166,7 +136,7 @@ fn save(
             client_id,
             flow,
             redirect_url,
-            refresh_token: refresh,
+            secret: refresh,
             grant,
         })
 }

@@ -14,6 +14,24 @@ pub(super) fn human(report: &Report, secrets: &Secrets) -> String {
     for p in &report.profiles {
         let active = if p.active { " (active)" } else { "" };
         out.push_str(&format!("Profile {}{active}\n", p.name));
+        if let Some(k) = &p.api_key {
+            let mut sends = vec!["Authorization (the key)".to_string()];
+            sends.extend(k.site_id.as_ref().map(|s| format!("wix-site-id: {s}")));
+            sends.extend(
+                k.account_id
+                    .as_ref()
+                    .map(|a| format!("wix-account-id: {a}")),
+            );
+            out.push_str(&format!("  API key: calls send {}\n", sends.join(", ")));
+            let check = k
+                .check
+                .as_ref()
+                .map(|c| format!("; check: {c}"))
+                .unwrap_or_default();
+            let held = held_where(p, secrets, "API key", Flow::ApiKey);
+            out.push_str(&format!("  {held}{check}\n"));
+            continue;
+        }
         if let Some(h) = &p.headless {
             out.push_str(&format!(
                 "  Wix Headless client: {}, flow {}\n",
@@ -22,23 +40,8 @@ pub(super) fn human(report: &Report, secrets: &Secrets) -> String {
                     .map(|f| f.to_string())
                     .unwrap_or_else(|| "(unknown)".into())
             ));
-            let refresh = match p.secret_location.as_str() {
-                "keyring" => "refresh token held in the OS keyring".to_string(),
-                "file" => format!(
-                    "refresh token held in PLAIN TEXT in {} (mode 0600), not in the OS keyring",
-                    secrets.file_path().display()
-                ),
-                "unreadable" => format!(
-                    "refresh token cannot be read: {}",
-                    p.store_error
-                        .as_deref()
-                        .unwrap_or("the secret store failed")
-                ),
-                _ => format!(
-                    "NO refresh token: run `{}`",
-                    login(p, h.flow.unwrap_or(Flow::Visitor))
-                ),
-            };
+            let flow = h.flow.unwrap_or(Flow::Visitor);
+            let refresh = held_where(p, secrets, flow.held().noun(), flow);
             let cached = match h.cached_token_expires_in {
                 Some(s) => format!("cached token expires {}", crate::core::text::relative(s)),
                 None => "no cached token".into(),
@@ -126,6 +129,18 @@ pub(super) fn human(report: &Report, secrets: &Secrets) -> String {
         if env.refresh_token {
             parts.push("refresh token from WIX_REFRESH_TOKEN".into());
         }
+        if env.client_secret {
+            parts.push("client secret from WIX_CLIENT_SECRET".into());
+        }
+        if env.api_key {
+            parts.push("API key from WIX_API_KEY".into());
+        }
+        if let Some(s) = &env.site_id {
+            parts.push(format!("site {s}"));
+        }
+        if let Some(a) = &env.account_id {
+            parts.push(format!("account {a}"));
+        }
         if let Some(i) = &env.instance_id {
             parts.push(format!("instance {i}"));
         }
@@ -141,6 +156,24 @@ pub(super) fn human(report: &Report, secrets: &Secrets) -> String {
         ));
     }
     out
+}
+
+/// Where a Headless client's or an API key's secret (`noun`) is held, or what to run when it is not.
+fn held_where(p: &ProfileReport, secrets: &Secrets, noun: &str, flow: Flow) -> String {
+    match p.secret_location.as_str() {
+        "keyring" => format!("{noun} held in the OS keyring"),
+        "file" => format!(
+            "{noun} held in PLAIN TEXT in {} (mode 0600), not in the OS keyring",
+            secrets.file_path().display()
+        ),
+        "unreadable" => format!(
+            "{noun} cannot be read: {}",
+            p.store_error
+                .as_deref()
+                .unwrap_or("the secret store failed")
+        ),
+        _ => format!("NO {noun}: run `{}`", login(p, flow)),
+    }
 }
 
 /// The login that fixes `p`: with `--profile` unless it is the active one (which a bare

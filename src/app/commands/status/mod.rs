@@ -3,7 +3,7 @@
 mod human;
 mod report;
 
-use report::{EnvReport, HeadlessReport, InstanceReport, ProfileReport, Report};
+use report::{EnvReport, HeadlessReport, InstanceReport, KeyReport, ProfileReport, Report};
 
 use crate::app::cli::StatusArgs;
 use crate::app::context::Context;
@@ -12,6 +12,7 @@ use crate::credentials::cache::now_unix;
 use crate::credentials::store::{SecretKey, Secrets};
 use crate::credentials::Freshness;
 use crate::settings::config::{Profile, StoreKind};
+use crate::settings::flow::{Held, Kind};
 use crate::settings::Flow;
 use crate::ui::Io;
 
@@ -67,6 +68,16 @@ fn check_active(opts: &StatusOptions, ctx: &Context, profiles: &mut [ProfileRepo
     if !opts.check {
         return Ok(());
     }
+    if !target.flow.expires() {
+        // A key has its own permissions: no fixed call proves it, and none is made.
+        let verdict = "not checked with Wix: an API key has no fixed call to prove it (`wixauth login --flow api-key --check PATH` tries one GET)";
+        for report in profiles.iter_mut().filter(|p| p.name == ctx.profile) {
+            if let Some(k) = report.api_key.as_mut() {
+                k.check = Some(verdict.to_string());
+            }
+        }
+        return Ok(());
+    }
     let fresh = Freshness {
         min_ttl: 0,
         force: true,
@@ -100,11 +111,17 @@ fn env_report(ctx: &Context) -> Option<EnvReport> {
         app_secret: ctx.env.app_secret.is_some(),
         refresh_token: ctx.env.refresh_token.is_some(),
         instance_id: ctx.env.instance_id.clone(),
+        client_secret: ctx.env.client_secret.is_some(),
+        api_key: ctx.env.api_key.is_some(),
+        site_id: ctx.env.site_id.clone(),
+        account_id: ctx.env.account_id.clone(),
     };
     let any = environment.app_id.is_some()
         || environment.client_id.is_some()
         || environment.app_secret
-        || environment.refresh_token;
+        || environment.refresh_token
+        || environment.client_secret
+        || environment.api_key;
     any.then_some(environment)
 }
 
@@ -196,8 +213,10 @@ fn profile_report(
     env_secret_set: bool,
     secrets: &Secrets,
 ) -> Result<ProfileReport> {
-    if profile.is_headless() {
-        return headless_report(ctx, name, profile, secrets);
+    match profile.kind() {
+        Kind::Headless => return headless_report(ctx, name, profile, secrets),
+        Kind::ApiKey => return Ok(key_report(ctx, name, profile, secrets)),
+        Kind::App => {}
     }
     // A store that cannot be read is reported on the profile, and the listing goes on.
     let mut store_error = None;
@@ -257,6 +276,7 @@ fn profile_report(
         kind: "app",
         app_id: profile.app_id.clone(),
         headless: None,
+        api_key: None,
         secret_location: secret_location.to_string(),
         secrets_file: (secret_location == "file")
             .then(|| secrets.file_path().display().to_string()),
@@ -266,28 +286,20 @@ fn profile_report(
     })
 }
 
-/// A headless profile: the client, its flow, and where its refresh token is.
+/// A headless profile: the client, its flow, and where its refresh token (or, admin, its
+/// client secret) is.
 fn headless_report(
     ctx: &Context,
     name: &str,
     profile: &Profile,
     secrets: &Secrets,
 ) -> Result<ProfileReport> {
-    // As for an app profile: an unreadable store is reported, and the listing goes on.
-    let mut store_error = None;
-    let found = match secrets.get(&SecretKey::headless_refresh(name), profile.secret_store) {
-        Ok(found) => found.map(|(_, kind)| kind),
-        Err(e) => {
-            store_error = Some(e.to_string());
-            None
-        }
+    let flow = profile.flow.unwrap_or(Flow::Visitor);
+    let entry = match (flow.held(), &profile.client_id) {
+        (Held::ClientSecret, Some(client)) => SecretKey::client_secret(name, client),
+        _ => SecretKey::headless_refresh(name),
     };
-    let secret_location = match (found, &store_error) {
-        (Some(StoreKind::Keyring), _) => "keyring",
-        (Some(StoreKind::File), _) => "file",
-        (None, Some(_)) => "unreadable",
-        (None, None) => "missing",
-    };
+    let (found, store_error) = locate(secrets, &entry, profile);
     let cached = match profile.client_id.as_deref() {
         Some(client) => ctx
             .session()
@@ -295,29 +307,87 @@ fn headless_report(
             .load(
                 &ctx.session()
                     .for_profile(name)
-                    .stored_cache_key(Flow::Visitor, client, None),
+                    .stored_cache_key(flow, client, None),
             )?
             .map(|t| t.ttl(now_unix()))
             .filter(|&ttl| ttl > 0),
         None => None,
     };
+    let held = found.is_some();
     Ok(ProfileReport {
-        name: name.to_string(),
-        active: name == ctx.profile,
-        kind: "headless",
-        app_id: None,
         headless: Some(HeadlessReport {
             client_id: profile.client_id.clone(),
             flow: profile.flow,
-            refresh_token: found.is_some(),
+            refresh_token: held && flow.held() == Held::RefreshToken,
+            client_secret: held && flow.held() == Held::ClientSecret,
             cached_token_expires_in: cached,
             check: None,
         }),
-        secret_location: secret_location.to_string(),
-        secrets_file: (secret_location == "file")
-            .then(|| secrets.file_path().display().to_string()),
+        ..no_instances(ctx, name, "headless", (found, store_error), secrets)
+    })
+}
+
+/// An API key profile: where the key is, and which headers its calls send (never the key).
+fn key_report(ctx: &Context, name: &str, profile: &Profile, secrets: &Secrets) -> ProfileReport {
+    let (found, store_error) = locate(secrets, &SecretKey::api_key(name), profile);
+    let mut headers = vec!["Authorization"];
+    headers.extend(profile.site_id.as_ref().map(|_| "wix-site-id"));
+    headers.extend(profile.account_id.as_ref().map(|_| "wix-account-id"));
+    ProfileReport {
+        api_key: Some(KeyReport {
+            site_id: profile.site_id.clone(),
+            account_id: profile.account_id.clone(),
+            headers,
+            check: None,
+        }),
+        ..no_instances(ctx, name, "api-key", (found, store_error), secrets)
+    }
+}
+
+/// The report of a profile without app instances (a Headless client, an API key), from where
+/// its one secret is; the caller adds what its kind holds.
+fn no_instances(
+    ctx: &Context,
+    name: &str,
+    kind: &'static str,
+    (found, store_error): (Option<StoreKind>, Option<String>),
+    secrets: &Secrets,
+) -> ProfileReport {
+    ProfileReport {
+        name: name.to_string(),
+        active: name == ctx.profile,
+        kind,
+        app_id: None,
+        headless: None,
+        api_key: None,
+        secret_location: location(found, &store_error).to_string(),
+        secrets_file: found
+            .filter(|k| *k == StoreKind::File)
+            .map(|_| secrets.file_path().display().to_string()),
         default_instance: None,
         instances: Vec::new(),
         store_error,
-    })
+    }
+}
+
+/// Where a secret is: the store holding it, or why the store could not say (the listing
+/// goes on either way).
+fn locate(
+    secrets: &Secrets,
+    entry: &SecretKey,
+    profile: &Profile,
+) -> (Option<StoreKind>, Option<String>) {
+    match secrets.get(entry, profile.secret_store) {
+        Ok(found) => (found.map(|(_, kind)| kind), None),
+        Err(e) => (None, Some(e.to_string())),
+    }
+}
+
+fn location(found: Option<StoreKind>, store_error: &Option<String>) -> &'static str {
+    match (found, store_error) {
+        (Some(StoreKind::Keyring), _) => "keyring",
+        (Some(StoreKind::File), _) => "file",
+        (None, Some(_)) => "unreadable",
+        (None, None) => "missing",
+    }
 }

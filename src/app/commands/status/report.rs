@@ -22,18 +22,32 @@ pub(super) struct EnvReport {
     pub(super) app_secret: bool,
     pub(super) refresh_token: bool,
     pub(super) instance_id: Option<String>,
+    // The admin and API key variables: listed only when set, so the shape of the other flows
+    // stays as it was.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(super) client_secret: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(super) api_key: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) site_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) account_id: Option<String>,
 }
 
 #[derive(Serialize)]
 pub(super) struct ProfileReport {
     pub(super) name: String,
     pub(super) active: bool,
-    /// `app` (basic/advanced) or `headless` (a Wix Headless client: visitor/member).
+    /// `app` (basic/advanced), `headless` (a Wix Headless client: visitor/member/admin) or
+    /// `api-key`.
     pub(super) kind: &'static str,
     pub(super) app_id: Option<String>,
     /// Headless profiles: the OAuth client id, the flow, the refresh token and cached token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(super) headless: Option<HeadlessReport>,
+    /// API key profiles: the headers its calls send (never the key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(super) api_key: Option<KeyReport>,
     /// keyring, file, environment, or missing.
     pub(super) secret_location: String,
     pub(super) secrets_file: Option<String>,
@@ -50,7 +64,19 @@ pub(super) struct HeadlessReport {
     pub(super) client_id: Option<String>,
     pub(super) flow: Option<Flow>,
     pub(super) refresh_token: bool,
+    /// The admin flow's client secret is held (listed for that flow only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub(super) client_secret: bool,
     pub(super) cached_token_expires_in: Option<i64>,
+    pub(super) check: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(super) struct KeyReport {
+    pub(super) site_id: Option<String>,
+    pub(super) account_id: Option<String>,
+    /// The header names each call sends: `Authorization`, `wix-site-id`, `wix-account-id`.
+    pub(super) headers: Vec<&'static str>,
     pub(super) check: Option<String>,
 }
 

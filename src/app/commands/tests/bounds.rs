@@ -9,6 +9,8 @@ fn api_opts(data: Option<&str>) -> api::ApiOptions {
         data: data.map(str::to_string),
         headers: vec![],
         include: false,
+        explain: false,
+        fleet: Default::default(),
     }
 }
 

@@ -9,6 +9,7 @@ use std::rc::Rc;
 mod bounds;
 mod doctor_logout;
 mod headless_switch;
+mod identities;
 
 use super::{api, exec, login, logout, status, token};
 use crate::app::context::Context;
@@ -115,6 +116,11 @@ fn login_opts(
         accept_app_url: false,
         timeout: 20,
         json: false,
+        site_id: None,
+        account_id: None,
+        check: None,
+        env_file: None,
+        from_file: None,
     }
 }
 
@@ -126,6 +132,7 @@ fn token_opts(output: token::Output) -> token::TokenOptions {
             force: false,
         },
         output,
+        fleet: Default::default(),
     }
 }
 
@@ -308,6 +315,8 @@ fn api_reads_its_body_from_the_injected_stdin() {
         data: Some("@-".into()),
         headers: vec!["X-Custom: yes".into()],
         include: false,
+        explain: false,
+        fleet: Default::default(),
     };
     api::run(&opts, &ctx, &mut io).unwrap();
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
@@ -327,6 +336,8 @@ fn api_escapes_a_failing_body_for_a_terminal_only() {
         data: None,
         headers: vec![],
         include: false,
+        explain: false,
+        fleet: Default::default(),
     };
     for tty in [true, false] {
         h.emu.push_fault(
@@ -360,6 +371,8 @@ fn an_answer_over_64_mib_is_refused_not_held() {
         data: Some("{}".into()), // a POST: not repeated
         headers: vec![],
         include: false,
+        explain: false,
+        fleet: Default::default(),
     };
     h.emu.push_fault(
         "/echo",
@@ -426,6 +439,8 @@ fn exec_reports_a_command_that_cannot_run() {
     let missing = exec::ExecOptions {
         min_ttl: 60,
         command: vec!["/nonexistent/wixauth-test-command".into()],
+        fleet: Default::default(),
+        raw: false,
     };
     assert_eq!(
         exec::run(&missing, &ctx, &mut io).unwrap_err().exit,
@@ -434,6 +449,8 @@ fn exec_reports_a_command_that_cannot_run() {
     let not_executable = exec::ExecOptions {
         min_ttl: 60,
         command: vec![h.dir.path().join("config.toml").into_os_string()],
+        fleet: Default::default(),
+        raw: false,
     };
     assert_eq!(
         exec::run(&not_executable, &ctx, &mut io).unwrap_err().exit,

@@ -1,7 +1,101 @@
-//! The clap model of the webhook lab: `webhook dev-key`, `webhook trigger`, `webhook test`.
+//! The clap model of `wixauth webhook`: set-key, verify and listen, and the webhook lab's
+//! dev-key, trigger and test.
 
-use clap::{Args, ValueEnum};
+use clap::{Args, Subcommand, ValueEnum};
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhookArgs {
+    #[command(subcommand)]
+    pub command: WebhookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhookCommand {
+    /// Store the app's webhook public key in the profile (config.toml: the key is public)
+    #[command(name = "set-key")]
+    SetKey(WebhookSetKeyArgs),
+    /// Verify one delivery (the raw request body, a JWT) and print the event as JSON
+    Verify(WebhookVerifyArgs),
+    /// Receive deliveries on localhost behind a tunnel: verify, print, forward, save instances
+    Listen(WebhookListenArgs),
+    /// Make (once per profile) and print the development key pair that trigger and test sign with
+    #[command(name = "dev-key")]
+    DevKey(WebhookDevKeyArgs),
+    /// Send a signed event to your handler, as Wix sends it
+    Trigger(WebhookTriggerArgs),
+    /// Grade your handler: signatures, forgeries, retries, order, speed, size
+    Test(WebhookTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhookSetKeyArgs {
+    /// File holding the key from the app dashboard (PEM, or base64 of it); - for stdin
+    // Key text given here by mistake must reach wixauth's own error, which never echoes it.
+    #[arg(value_name = "FILE|-", allow_hyphen_values = true)]
+    pub file: Option<std::path::PathBuf>,
+
+    /// The key itself (PEM or base64 of it), or @FILE, instead of FILE
+    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
+    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhookVerifyArgs {
+    /// File holding the delivery's raw body [default: stdin]
+    #[arg(value_name = "FILE|-")]
+    pub file: Option<std::path::PathBuf>,
+
+    /// Accept an expired event (replaying an old delivery)
+    #[arg(long)]
+    pub ignore_expiry: bool,
+
+    /// Verify with the profile's development key (`wixauth webhook dev-key`)
+    #[arg(long, conflicts_with = "public_key")]
+    pub dev_key: bool,
+
+    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
+    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
+    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
+    pub public_key: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct WebhookListenArgs {
+    /// Port on 127.0.0.1 and ::1 (point the tunnel here)
+    #[arg(long, default_value_t = 8339, value_name = "PORT")]
+    pub port: u16,
+
+    /// URL path Wix posts to
+    #[arg(long, default_value = "/webhook", value_name = "PATH")]
+    pub path: String,
+
+    /// Also relay each valid delivery (raw body and content type) to your own server on this machine
+    #[arg(long, value_name = "URL")]
+    pub forward_to: Option<String>,
+
+    /// Add installed instances to the profile (and forget removed ones)
+    #[arg(long)]
+    pub save_instances: bool,
+
+    /// Exit after the first valid event
+    #[arg(long)]
+    pub once: bool,
+
+    /// Verify with the profile's development key (`wixauth webhook dev-key`)
+    #[arg(long, conflicts_with = "public_key")]
+    pub dev_key: bool,
+
+    /// Write each verified delivery (raw body, headers, time) as one file in DIR (made 0700), for `trigger --replay`
+    #[arg(long, value_name = "DIR")]
+    pub save_deliveries: Option<std::path::PathBuf>,
+
+    /// The app's webhook public key: PEM, base64 of it, or @FILE [default: WIX_WEBHOOK_PUBLIC_KEY, else the profile's]
+    // A PEM starts with dashes; clap would otherwise echo it back as an unknown argument.
+    #[arg(long, value_name = "PEM|@FILE", allow_hyphen_values = true)]
+    pub public_key: Option<String>,
+}
 
 #[derive(Debug, Args)]
 #[command(
