@@ -40,14 +40,14 @@ die() {
 declare -A max_len=(
     [webhook]=16384 [public_key]=8192 [callback]=4096 [config_toml]=16384
     [secrets_toml]=8192 [cache_entry]=4096 [serve]=70000 [urls]=4096
-    [wix_answers]=8192 [api]=4096 [webhook_lab]=16384
+    [wix_answers]=8192 [api]=4096 [webhook_lab]=16384 [dotenv]=8192 [instance_ids]=8192
 )
 declare -A dict=(
     [webhook]=jwt [callback]=url [config_toml]=toml [secrets_toml]=toml [cache_entry]=jwt
-    [serve]=http [urls]=url [wix_answers]=jwt [api]=url [webhook_lab]=jwt
+    [serve]=http [urls]=url [wix_answers]=jwt [api]=url [webhook_lab]=jwt [dotenv]=dotenv
 )
 if ((${#targets[@]} == 0)); then
-    targets=(webhook public_key callback config_toml secrets_toml cache_entry serve urls wix_answers api webhook_lab)
+    targets=(webhook public_key callback config_toml secrets_toml cache_entry serve urls wix_answers api webhook_lab dotenv instance_ids)
 fi
 for target in "${targets[@]}"; do
     [[ -n ${max_len[$target]:-} ]] || die "no such target: $target (see fuzz/Cargo.toml)"

@@ -329,7 +329,7 @@ pub fn wix_answer(status: u16, request_id: Option<&str>, body: &[u8]) -> (Option
 
 /// `wixauth api PATH` under the API base `api`: the URL the token would be sent to.
 pub fn api_url(api: &Url, path: &str) -> Outcome<Url> {
-    Ok(crate::app::commands::api::api_url(api, path)?)
+    Ok(crate::wix::urls::api_url(api, path)?)
 }
 
 /// `wixauth api -H LINE...`.
@@ -373,3 +373,22 @@ pub fn serve(server: Server, key: &WebhookKey, request: &[u8], bound: Duration) 
 /// The bounds the server documents (a request head, a webhook body).
 pub const MAX_HEAD: usize = crate::serve::Limits::DEFAULT.max_head;
 pub const MAX_WEBHOOK_BODY: usize = crate::webhook::listen::MAX_BODY;
+
+// ---------------------------------------------------------------- files of lists
+
+/// A dotenv file as `login --env-file` reads it: its `(KEY, value)` pairs, or the 1-based line
+/// of the first bad entry and why (never any text of the line: values hold secrets).
+pub fn dotenv(text: &str) -> Result<Vec<(String, String)>, (usize, String)> {
+    crate::settings::dotenv::parse(text)
+}
+
+/// An instance-id import file as `instances add --from` and `--instances-from` read it: the ids
+/// in order without repeats, or the first bad line and why.
+pub fn instance_ids(text: &str) -> Result<Vec<String>, (usize, String)> {
+    crate::credentials::fleet::parse_instance_ids(text)
+}
+
+/// Whether `id` looks like a Wix id (what every imported instance id must).
+pub fn is_wix_id(id: &str) -> bool {
+    crate::core::text::is_wix_id(id)
+}
