@@ -15,7 +15,9 @@
 # 4. cargo test --locked --no-fail-fast -- --include-ignored, once, inside a private D-Bus
 #    session with a throwaway HOME and an unlocked throwaway gnome-keyring, so the real-keyring
 #    tests run and nothing touches the user's own keyring. Every test must run: the script
-#    fails when any was ignored or filtered out, or when a test binary ended without a result.
+#    fails when any was ignored or filtered out, or when a test binary ended without a result;
+# 5. every fuzz target of fuzz/ for 20 s (scripts/fuzz.sh, on the nightly toolchain, with
+#    cargo-fuzz from crates.io when it is missing): a crash fails the run.
 #
 # Exits non-zero on the first failure. CI runs it through .ci/run.
 set -euo pipefail
@@ -236,5 +238,17 @@ if [[ $status != 0 ]]; then
     cat "$WIXAUTH_TEST_HOME/summary" 2>/dev/null || true
     exit "$status"
 fi
+section "Fuzz targets (scripts/fuzz.sh, 20 s each)"
+# Every target of fuzz/ for a short bounded time from its committed seeds, so that a parser
+# that panics, hangs or allocates past its bound again fails the run (the long runs:
+# docs/fuzzing.md). cargo fuzz needs the nightly toolchain; scripts/fuzz.sh installs cargo-fuzz
+# when it is missing.
+if ! rustup toolchain list | grep -q '^nightly'; then
+    rustup toolchain install nightly --profile minimal
+fi
+fuzz_started=$SECONDS
+scripts/fuzz.sh --seconds 20 || die "a fuzz target failed (above: its input and how to replay it)"
+echo "fuzzing took $((SECONDS - fuzz_started)) s, its build included"
+
 section "All checks passed"
 cat "$WIXAUTH_TEST_HOME/summary"

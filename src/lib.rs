@@ -24,6 +24,11 @@ mod wix;
 #[cfg(test)]
 mod layers;
 
+/// The fuzz targets' way in (`cargo fuzz` builds with `--cfg fuzzing`; fuzz/, docs/fuzzing.md).
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzz;
+
 /// The man pages, completion scripts and help topics (the staleness test compares them).
 pub use app::commands::generate;
 

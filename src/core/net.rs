@@ -14,7 +14,11 @@ pub(crate) fn checked_base(name: &str, text: &str) -> Result<Url> {
         match text.contains("://") {
             true => error,
             // `127.0.0.1:8080`: the scheme was left out.
-            false => error.hint(format!("did you mean {name}=http://{text} ?")),
+            // The text as typed, escaped: it reaches the terminal outside the quotes above.
+            false => error.hint(format!(
+                "did you mean {name}=http://{} ?",
+                crate::core::text::printable(text, 200)
+            )),
         }
     })?;
     match url.scheme() {
@@ -94,6 +98,15 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    /// Found by the urls fuzz target: the "did you mean" hint repeated the text raw.
+    #[test]
+    fn a_base_without_a_scheme_is_shown_escaped() {
+        let err = checked_base("X", "127.0.0.1:8080\u{2}\u{1b}[2J\u{202e}").unwrap_err();
+        let line = err.message();
+        assert_eq!(crate::core::text::printable(&line, usize::MAX), line);
+        assert!(line.contains("X=http://127.0.0.1:8080\\u{2}"), "{line}");
     }
 
     #[test]

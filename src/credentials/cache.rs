@@ -175,6 +175,21 @@ struct Stored {
     flow: Flow,
 }
 
+/// A cache entry's text as the key it was recorded for and its token; `None` when it is
+/// corrupt or of an older wixauth (a miss).
+pub(crate) fn parse_entry(text: &str) -> Option<(CacheKey, CachedToken)> {
+    let stored: Stored = serde_json::from_str(text).ok()?;
+    let token = CachedToken {
+        access_token: Secret::new(stored.access_token),
+        token_type: stored.token_type,
+        expires_at: stored.expires_at,
+        app_id: stored.key.app_id.clone(),
+        instance_id: stored.key.instance_id.clone(),
+        flow: stored.flow,
+    };
+    Some((stored.key, token))
+}
+
 pub(crate) struct TokenCache {
     pub(crate) dir: PathBuf,
     /// `WIXAUTH_NO_CACHE` turns writing off (for every writer, `login` included).
@@ -190,7 +205,7 @@ impl TokenCache {
 
     /// An entry, `None` on a miss. An unreadable or corrupt entry is a miss; an untrusted one
     /// (a symlink, a FIFO, another user's folder) is refused (exit 2).
-    fn read(&self, stem: &str) -> Result<Option<Stored>> {
+    fn read(&self, stem: &str) -> Result<Option<(CacheKey, CachedToken)>> {
         let text = match fsutil::read_private(&self.path(stem), &self.notes) {
             Ok(Some(text)) => text,
             Ok(None) => return Ok(None),
@@ -200,35 +215,26 @@ impl TokenCache {
                 return Ok(None);
             }
         };
-        Ok(match serde_json::from_str::<Stored>(&text) {
-            Ok(stored) => Some(stored),
-            Err(_) => {
-                debug!("token cache entry {stem} is corrupt or of an older wixauth, ignoring it");
-                None
-            }
-        })
+        let entry = parse_entry(&text);
+        if entry.is_none() {
+            debug!("token cache entry {stem} is corrupt or of an older wixauth, ignoring it");
+        }
+        Ok(entry)
     }
 
     /// The token cached for exactly `key`; an entry recorded for other credentials is ignored.
     pub(crate) fn load(&self, key: &CacheKey) -> Result<Option<CachedToken>> {
-        let Some(stored) = self.read(&key.stem())? else {
+        let Some((recorded, token)) = self.read(&key.stem())? else {
             return Ok(None);
         };
-        if stored.key != *key {
+        if recorded != *key {
             debug!(
                 "token cache entry {} belongs to other credentials, ignoring it",
                 key.stem()
             );
             return Ok(None);
         }
-        Ok(Some(CachedToken {
-            access_token: Secret::new(stored.access_token),
-            token_type: stored.token_type,
-            expires_at: stored.expires_at,
-            app_id: stored.key.app_id,
-            instance_id: stored.key.instance_id,
-            flow: stored.flow,
-        }))
+        Ok(Some(token))
     }
 
     /// Writes a token, unless `WIXAUTH_NO_CACHE` says never to (checked here, so every
@@ -267,7 +273,7 @@ impl TokenCache {
                 self.read(stem)
                     .ok()
                     .flatten()
-                    .is_some_and(|s| matches(&s.key))
+                    .is_some_and(|(key, _)| matches(&key))
             })
             .collect();
         stems.sort();

@@ -279,24 +279,7 @@ impl FileStore {
     fn read(&self) -> Result<BTreeMap<String, String>, StoreError> {
         match fsutil::read_private(&self.path, &self.notes).map_err(StoreError::from_file)? {
             None => Ok(BTreeMap::new()),
-            Some(text) => toml::from_str(&text).map_err(|e| {
-                // The parser's message can quote the file, which holds secrets: say only where.
-                let at = e
-                    .span()
-                    .map(|s| {
-                        let line = text.as_bytes()[..s.start.min(text.len())]
-                            .iter()
-                            .filter(|&&b| b == b'\n')
-                            .count()
-                            + 1;
-                        format!(" at line {line}")
-                    })
-                    .unwrap_or_default();
-                StoreError::Malformed(format!(
-                    "secrets file {} is malformed{at}",
-                    self.path.display()
-                ))
-            }),
+            Some(text) => parse_entries(&text, &self.path),
         }
     }
 
@@ -314,6 +297,28 @@ impl FileStore {
         let text = toml::to_string(&entries).map_err(|e| StoreError::Failed(e.to_string()))?;
         fsutil::write_private_atomic(&self.path, text.as_bytes()).map_err(failed)
     }
+}
+
+/// The secrets file's text (from `path`, named in the error) as entry name → value.
+pub(crate) fn parse_entries(
+    text: &str,
+    path: &std::path::Path,
+) -> Result<BTreeMap<String, String>, StoreError> {
+    toml::from_str(text).map_err(|e| {
+        // The parser's message can quote the file, which holds secrets: say only where.
+        let at = e
+            .span()
+            .map(|s| {
+                let line = text.as_bytes()[..s.start.min(text.len())]
+                    .iter()
+                    .filter(|&&b| b == b'\n')
+                    .count()
+                    + 1;
+                format!(" at line {line}")
+            })
+            .unwrap_or_default();
+        StoreError::Malformed(format!("secrets file {} is malformed{at}", path.display()))
+    })
 }
 
 impl SecretStore for FileStore {

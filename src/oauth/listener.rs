@@ -123,6 +123,18 @@ impl serve::Policy for Login {
     }
 }
 
+/// The login's policy with no login behind it: what it would hand the login is told the login
+/// has ended (410). The loopback server's fuzz target answers with it.
+#[cfg(any(test, fuzzing))]
+pub(crate) fn policy_without_login(port: u16) -> (Limits, impl serve::Policy) {
+    let (requests, _) = mpsc::channel();
+    let policy = Login {
+        requests,
+        hosts: allowed_hosts(port),
+    };
+    (LIMITS, policy)
+}
+
 impl Login {
     /// Whether `Host` (and an absolute-form target's authority) names this listener.
     fn addressed_to_us(&self, request: &serve::Request) -> bool {
@@ -340,6 +352,20 @@ mod tests {
             respond_html(request, 404, pages::not_found());
             assert!(client.join().unwrap().starts_with("HTTP/1.1 404 "));
         }
+    }
+
+    #[test]
+    fn without_a_login_it_answers_from_memory_410_or_421() {
+        let status = |request: &str| {
+            let (limits, policy) = policy_without_login(8338);
+            let bound = Duration::from_secs(5);
+            let answer = serve::memory::exchange(limits, policy, request.as_bytes(), bound);
+            String::from_utf8_lossy(&answer.unwrap())[..12].to_string()
+        };
+        let ours = "GET /callback?state=x HTTP/1.1\r\nHost: localhost:8338\r\n\r\n";
+        assert_eq!(status(ours), "HTTP/1.1 410");
+        let theirs = "GET /callback HTTP/1.1\r\nHost: evil.com:8338\r\n\r\n";
+        assert_eq!(status(theirs), "HTTP/1.1 421");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use url::Url;
 
 use crate::core::error::{Cmd, Error, Invocation, Result};
 use crate::core::secret::Secret;
+use crate::core::text::printable;
 use crate::settings::Flow;
 use crate::wix::{TokenGrant, WixClient};
 
@@ -51,7 +52,8 @@ pub(crate) fn parse_redirect(text: &str) -> Result<Url> {
         let error = Error::usage(format!("--redirect-url {text:?} is not a valid URL: {e}"));
         match text.contains("://") {
             true => error,
-            false => error.hint(format!("did you mean http://{text}?")),
+            // The text as typed, escaped: it reaches the terminal outside the quotes above.
+            false => error.hint(format!("did you mean http://{}?", printable(text, 200))),
         }
     })
 }
@@ -59,4 +61,21 @@ pub(crate) fn parse_redirect(text: &str) -> Result<Url> {
 /// The login to run again after this one failed.
 pub(super) fn login_again(flow: Flow) -> Cmd {
     Cmd::new(flow.login_args())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the urls fuzz target: the "did you mean" hint repeated the text raw.
+    #[test]
+    fn a_redirect_url_without_a_scheme_is_shown_escaped() {
+        let err = parse_redirect("127.0.0.1:8338/cb\u{2}\u{1b}[2J\u{202e}").unwrap_err();
+        let line = err.message();
+        assert_eq!(printable(&line, usize::MAX), line);
+        assert!(
+            line.contains("did you mean http://127.0.0.1:8338/cb\\u{2}"),
+            "{line}"
+        );
+    }
 }

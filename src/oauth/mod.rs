@@ -13,5 +13,11 @@ pub(crate) mod pages;
 mod pkce;
 mod wait;
 
+/// What the fuzz targets reach of a login (src/fuzz.rs): the callback's check, and the
+/// listener's policy without a login.
+#[cfg(fuzzing)]
+pub(crate) use callback::{parse_callback, Callback, Expect};
+#[cfg(fuzzing)]
+pub(crate) use listener::policy_without_login;
 pub(crate) use login::{parse_redirect, Authorised, BrowserLogin};
 pub(crate) use wait::run;

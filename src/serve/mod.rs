@@ -23,6 +23,8 @@ mod bind;
 mod conns;
 mod http;
 mod linger;
+#[cfg(any(test, fuzzing))]
+pub(crate) mod memory;
 #[cfg(test)]
 pub(crate) mod testing;
 #[cfg(test)]
@@ -273,16 +275,30 @@ async fn accept_loop<P: Policy>(
     }
 }
 
-/// Serves one request on one connection, then starts what the policy left for after it.
+/// Serves one request on one accepted socket, closed lingering once answered.
 async fn connection<P: Policy>(
     shared: Arc<Shared<P>>,
     id: u64,
     stream: TcpStream,
     evicted: oneshot::Receiver<()>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    let _admitted = shared.conns.hold(id);
     let _ = stream.set_nodelay(true);
+    serve_stream(shared, id, Lingering::new(stream), evicted, stop).await;
+}
+
+/// Serves one request on one connection, then starts what the policy left for after it. Any
+/// stream, so that the fuzz target can drive it from memory ([`memory`]).
+async fn serve_stream<P: Policy, S>(
+    shared: Arc<Shared<P>>,
+    id: u64,
+    stream: S,
+    evicted: oneshot::Receiver<()>,
+    mut stop: watch::Receiver<bool>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let _admitted = shared.conns.hold(id);
     let then: Arc<Mutex<Option<After>>> = Arc::default();
     let service = {
         let (shared, then) = (shared.clone(), then.clone());
@@ -302,7 +318,7 @@ async fn connection<P: Policy>(
             }
         })
     };
-    let io = TokioIo::new(Lingering::new(stream));
+    let io = TokioIo::new(stream);
     let mut conn = pin!(shared.http.serve_connection(io, service));
     tokio::select! {
         served = conn.as_mut() => {

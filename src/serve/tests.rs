@@ -286,3 +286,32 @@ fn what_the_policy_leaves_for_later_runs_after_the_answer() {
         "and the later work ran"
     );
 }
+
+#[test]
+fn a_connection_from_memory_is_answered_as_a_socket_is() {
+    let (tx, seen) = mpsc::channel();
+    let probe = || Probe {
+        seen: Mutex::new(tx.clone()),
+    };
+    let bound = Duration::from_secs(5);
+    let one = |request: &[u8]| {
+        let answer = memory::exchange(FAST, probe(), request, bound).expect("no hang");
+        String::from_utf8(answer).unwrap()
+    };
+    let answer = one(b"GET /x?y=%FF HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(answer.starts_with("HTTP/1.1 404 Not Found\r\n"), "{answer}");
+    assert!(answer.ends_with("not here"), "{answer}");
+    assert_common_headers(&answer);
+    assert_eq!(seen.recv().unwrap(), "/x?y=%FF");
+    let answer = one(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc");
+    assert!(answer.ends_with("\r\n\r\n3 bytes"), "{answer}");
+    // Bare hyper answers, and a body cut short, end the exchange too: nothing waits.
+    assert!(one(b"\xff\r\n\r\n").starts_with("HTTP/1.1 400 "));
+    let cut = one(b"POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc");
+    assert!(cut.starts_with("HTTP/1.1 400 "), "{cut}");
+    assert_eq!(
+        one(b"GET /x HT"),
+        "",
+        "a head cut short is closed unanswered"
+    );
+}

@@ -219,14 +219,17 @@ impl Config {
         }
     }
 
-    fn parse(text: &str, path: &Path) -> Result<Config> {
+    /// The file's text (from `path`, named in the error).
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Config> {
         toml::from_str(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start));
             let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
+            // The parser's message quotes the file (`unknown variant ...`): escaped, as the
+            // line goes to the terminal.
             Error::usage(format!(
                 "config file {} is malformed{at}: {}; fix that line, or remove the file and run `wixauth login` again",
                 path.display(),
-                e.message()
+                crate::core::text::printable(e.message(), 200)
             ))
         })
     }
@@ -281,6 +284,19 @@ mod tests {
             assert!(again.contains(key), "{key} lost: {again}");
         }
         assert_eq!(config.profiles["default"].instances["i1"].flow, Flow::Basic);
+    }
+
+    /// Found by the config_toml fuzz target: serde's "unknown variant" quoted the file's
+    /// value raw, bidi and C1 controls and escape sequences included.
+    #[test]
+    fn the_error_escapes_what_it_quotes_from_the_file() {
+        for value in [r"\u202e", r"\u009b31m", r"\u001b]0;owned\u0007"] {
+            let text = format!("[profiles.p]\nflow = \"{value}\"\n");
+            let err = Config::parse(&text, Path::new("c")).unwrap_err();
+            let line = err.message();
+            assert_eq!(crate::core::text::printable(&line, usize::MAX), line);
+            assert!(line.contains("unknown variant `\\u{"), "{line}");
+        }
     }
 
     #[test]

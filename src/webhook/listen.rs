@@ -153,6 +153,34 @@ pub(crate) fn run(opts: &ListenOptions, key: PublicKey, saver: Saver, io: &mut I
     outcome
 }
 
+/// The receiver at `path` with `key`, as [`run`] starts it but printing to nowhere and saving
+/// and relaying nothing, with the server's limits: what answers from memory (the loopback
+/// server's fuzz target, and the test that checks it answers as `run` does).
+#[cfg(any(test, fuzzing))]
+pub(crate) fn quiet_receiver(key: PublicKey, path: &str) -> Option<(Limits, impl serve::Policy)> {
+    // Its receiving end dropped: every report is counted as dropped, none waits.
+    let (reports, _) = Reports::new();
+    let out = Arc::new(Out {
+        stdout: Stdout::start(Box::new(std::io::sink())).ok()?,
+        stdout_tty: false,
+        reports,
+        forward: None,
+        profile: None,
+        once: false,
+        once_claimed: AtomicBool::new(false),
+        once_printed: AtomicBool::new(false),
+        once_relayed: AtomicBool::new(false),
+    });
+    let receiver = receive::Receiver {
+        key,
+        path: path.to_string(),
+        saver: None,
+        deliveries: None,
+        out,
+    };
+    Some((LIMITS, receiver))
+}
+
 /// Where the event lines go. Io's streams are not Send, and a stdout nobody reads must block
 /// nothing but its own writer: the lines go to the process's stdout from a thread of their
 /// own, through a descriptor of their own, so that no lock of std's stdout is held while that
@@ -287,6 +315,32 @@ mod tests {
             let err = check_forward_to(bad).unwrap_err();
             assert_eq!(err.exit, crate::core::error::Exit::Usage, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_quiet_receiver_answers_from_memory_as_the_real_one() {
+        let key = rsa::PrivateKey::new(&mut getrandom_04::SysRng, 2048).unwrap();
+        let pem = rsa::pkcs8::EncodePublicKey::to_public_key_pem(
+            &rsa::PublicKey::from(&key),
+            rsa::pkcs8::LineEnding::LF,
+        )
+        .unwrap();
+        let key = PublicKey::parse(&pem, "test").unwrap();
+        let status = |request: &str| {
+            let (limits, policy) = quiet_receiver(key.clone(), "/webhook").unwrap();
+            let answer =
+                serve::memory::exchange(limits, policy, request.as_bytes(), TICK * 25).unwrap();
+            String::from_utf8_lossy(&answer)[..12].to_string()
+        };
+        assert_eq!(status("POST /other HTTP/1.1\r\n\r\n"), "HTTP/1.1 404");
+        assert_eq!(status("GET /webhook HTTP/1.1\r\n\r\n"), "HTTP/1.1 405");
+        let unsigned = "POST /webhook HTTP/1.1\r\nContent-Length: 5\r\n\r\na.b.c";
+        assert_eq!(status(unsigned), "HTTP/1.1 401");
+        let huge = format!(
+            "POST /webhook HTTP/1.1\r\nContent-Length: {}\r\n\r\n",
+            MAX_BODY + 1
+        );
+        assert_eq!(status(&huge), "HTTP/1.1 413");
     }
 
     #[test]

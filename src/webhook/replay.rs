@@ -158,20 +158,24 @@ fn read_one(file: &Path) -> Result<SavedDelivery> {
     std::fs::File::open(file)
         .and_then(|f| f.take(MAX_FILE + 1).read_to_end(&mut text))
         .map_err(|e| Error::usage(format!("cannot read {}: {e}", file.display())))?;
-    let not_ours = |why: String| {
-        Error::usage(format!(
-            "{} is not a delivery saved by `webhook listen --save-deliveries` ({why})",
-            file.display()
-        ))
-    };
     if text.len() as u64 > MAX_FILE {
-        return Err(not_ours("it is larger than 3 MiB".into()));
+        return Err(not_ours(file, "it is larger than 3 MiB"));
     }
-    serde_json::from_slice(&text).map_err(|e| {
-        not_ours(format!(
-            "not JSON of that shape at byte {}",
-            super::byte_offset(&text, e.line(), e.column())
-        ))
+    parse_saved(&text, file)
+}
+
+fn not_ours(file: &Path, why: &str) -> Error {
+    Error::usage(format!(
+        "{} is not a delivery saved by `webhook listen --save-deliveries` ({why})",
+        file.display()
+    ))
+}
+
+/// A saved delivery's text (from `file`, named in the error).
+pub(crate) fn parse_saved(text: &[u8], file: &Path) -> Result<SavedDelivery> {
+    serde_json::from_slice(text).map_err(|e| {
+        let at = super::byte_offset(text, e.line(), e.column());
+        not_ours(file, &format!("not JSON of that shape at byte {at}"))
     })
 }
 

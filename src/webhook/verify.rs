@@ -172,8 +172,9 @@ fn layer(envelope: &Map<String, Value>, name: &str) -> Result<Value> {
     }
 }
 
-/// The event in verified (or self-made) claims.
-pub(super) fn decode_event(claims: &Value) -> Result<Event> {
+/// The event in verified (or self-made) claims: `data`, a JSON string of the envelope, decoded
+/// in its layers.
+pub(crate) fn decode_event(claims: &Value) -> Result<Event> {
     let data = match claims.get("data") {
         Some(Value::String(text)) => text,
         Some(Value::Object(_)) => {

@@ -19,6 +19,9 @@ use crate::core::secret::Secret;
 use crate::core::text::printable;
 
 pub(crate) use tokens::TokenGrant;
+/// What the fuzz targets reach of the token answers (src/fuzz.rs).
+#[cfg(fuzzing)]
+pub(crate) use tokens::{parse_grant, rejection};
 
 const ATTEMPTS: u32 = 3;
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
