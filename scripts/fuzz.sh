@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the fuzz targets of fuzz/ (docs/fuzzing.md), one after another, each for a bounded time.
+# Runs the fuzz targets of fuzz/ (README "Fuzzing"), one after another, each for a bounded time.
 #
 #   scripts/fuzz.sh [--seconds N] [TARGET...]     (default: 25 s each, every target)
 #

@@ -241,7 +241,7 @@ fi
 section "Fuzz targets (scripts/fuzz.sh, 20 s each)"
 # Every target of fuzz/ for a short bounded time from its committed seeds, so that a parser
 # that panics, hangs or allocates past its bound again fails the run (the long runs:
-# docs/fuzzing.md). cargo fuzz needs the nightly toolchain; scripts/fuzz.sh installs cargo-fuzz
+# README "Fuzzing"). cargo fuzz needs the nightly toolchain; scripts/fuzz.sh installs cargo-fuzz
 # when it is missing.
 if ! rustup toolchain list | grep -q '^nightly'; then
     rustup toolchain install nightly --profile minimal

@@ -1,4 +1,4 @@
-//! What the fuzz targets (`fuzz/fuzz_targets/`, docs/fuzzing.md) call: thin pass-throughs to
+//! What the fuzz targets (`fuzz/fuzz_targets/`, README "Fuzzing") call: thin pass-throughs to
 //! the parsers of outside input, built only by `cargo fuzz` (`--cfg fuzzing`).
 //!
 //! They take bytes and text and answer with plain values (an error as its exit code and its

@@ -24,7 +24,7 @@ mod wix;
 #[cfg(test)]
 mod layers;
 
-/// The fuzz targets' way in (`cargo fuzz` builds with `--cfg fuzzing`; fuzz/, docs/fuzzing.md).
+/// The fuzz targets' way in (`cargo fuzz` builds with `--cfg fuzzing`; fuzz/, README "Fuzzing").
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzz;
