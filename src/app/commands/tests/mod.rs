@@ -406,17 +406,7 @@ fn status_then_logout_of_the_instance() {
 
     let mut ctx = h.ctx(Some(INSTANCE));
     let (mut io, out, err) = quiet_io("");
-    logout::run(
-        &logout::LogoutOptions {
-            all: false,
-            json: true,
-            yes: false,
-            instance_flag: false,
-        },
-        &mut ctx,
-        &mut io,
-    )
-    .unwrap();
+    logout_json(&mut ctx, &mut io);
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
     assert_eq!(v["local_only"], true);
     assert!(
@@ -474,22 +464,23 @@ fn environment_credentials_need_no_config() {
     h.assert_no_secret(&[&out, &err]);
 }
 
+/// `wixauth logout --json` (one instance, no flags).
+fn logout_json(ctx: &mut Context, io: &mut Io) {
+    let opts = logout::LogoutOptions {
+        all: false,
+        json: true,
+        yes: false,
+        instance_flag: false,
+    };
+    logout::run(&opts, ctx, io).unwrap();
+}
+
 #[test]
 fn logout_json_keeps_its_shape_when_nothing_is_logged_in() {
     let h = Harness::new();
     let mut ctx = h.ctx(None);
     let (mut io, out, _) = quiet_io("");
-    logout::run(
-        &logout::LogoutOptions {
-            all: false,
-            json: true,
-            yes: false,
-            instance_flag: false,
-        },
-        &mut ctx,
-        &mut io,
-    )
-    .unwrap();
+    logout_json(&mut ctx, &mut io);
     let v: serde_json::Value = serde_json::from_str(&out.text()).unwrap();
     assert_eq!(v["local_only"], true);
     assert_eq!(v["instance_id"], serde_json::Value::Null);
