@@ -11,7 +11,7 @@ use super::listener::{self, Request};
 use super::login::{login_again, Authorised, BrowserLogin, Store};
 use super::member::redirect_hint;
 use super::pages;
-use crate::core::error::{Cmd, Error, Invocation, Result};
+use crate::core::error::{Cmd, Error, Invocation, Rejected, Result};
 use crate::core::log::{debug, Notes};
 use crate::core::secret::Secret;
 use crate::core::text::printable;
@@ -372,13 +372,27 @@ fn code_refused(e: Error, flow: Flow) -> Error {
 /// Wix installed the app, then refused the secret (or the instance): what Wix gave is kept in
 /// the next step, so the install need not be done again.
 fn installed_but_refused(e: Error, instance_id: &str) -> Error {
-    match e.exit {
-        crate::core::error::Exit::Rejected => Error::rejected(format!(
-            "Wix installed the app on instance {instance_id}, then: {}",
-            e.what()
-        ))
-        .run(Cmd::login().arg("--instance").arg(instance_id)),
-        _ => e,
+    // Which credential Wix turned down, named: the next step is taken by the instance.
+    let which = match e.rejection() {
+        Some(Rejected::Secret) => {
+            " (the app secret is wrong: check it on the app dashboard's OAuth page)"
+        }
+        Some(Rejected::Client) => {
+            " (the app id is wrong: check it on the app dashboard's OAuth page)"
+        }
+        _ => "",
+    };
+    if e.exit != crate::core::error::Exit::Rejected {
+        return e;
+    }
+    let kept = Error::rejected(format!(
+        "Wix installed the app on instance {instance_id}, then: {}{which}",
+        e.what()
+    ))
+    .run(Cmd::login().arg("--instance").arg(instance_id));
+    match e.rejection() {
+        Some(turned_down) => kept.turned_down(turned_down),
+        None => kept,
     }
 }
 

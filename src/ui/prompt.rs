@@ -32,6 +32,32 @@ fn ask<T>(question: impl FnOnce() -> dialoguer::Result<T>) -> Result<T> {
     })
 }
 
+/// dialoguer's plain theme, except that a question keeps its own `?` (no "tokens?:").
+struct Question;
+
+impl dialoguer::theme::Theme for Question {
+    fn format_prompt(&self, f: &mut dyn std::fmt::Write, prompt: &str) -> std::fmt::Result {
+        write!(f, "{}", question(prompt))
+    }
+
+    fn format_input_prompt_selection(
+        &self,
+        f: &mut dyn std::fmt::Write,
+        prompt: &str,
+        sel: &str,
+    ) -> std::fmt::Result {
+        write!(f, "{} {sel}", question(prompt))
+    }
+}
+
+/// `prompt` as it is shown: a question as asked, anything else followed by a colon.
+fn question(prompt: &str) -> String {
+    match prompt.ends_with('?') {
+        true => prompt.to_string(),
+        false => format!("{prompt}:"),
+    }
+}
+
 impl Prompter for Dialoguer {
     fn text(&mut self, label: &str) -> Result<String> {
         let value: String = ask(|| dialoguer::Input::new().with_prompt(label).interact_text())?;
@@ -45,11 +71,35 @@ impl Prompter for Dialoguer {
 
     fn select(&mut self, label: &str, items: &[&str], default: usize) -> Result<usize> {
         ask(|| {
-            dialoguer::Select::new()
+            dialoguer::Select::with_theme(&Question)
                 .with_prompt(label)
                 .items(items)
                 .default(default)
                 .interact()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dialoguer::theme::Theme;
+
+    use super::*;
+
+    #[test]
+    fn a_question_keeps_its_mark_and_a_label_gets_a_colon() {
+        let mut shown = String::new();
+        Question
+            .format_select_prompt(&mut shown, "How does this app get tokens?")
+            .unwrap();
+        assert_eq!(shown, "How does this app get tokens?");
+        let mut shown = String::new();
+        Question
+            .format_select_prompt_selection(&mut shown, "How does this app get tokens?", "basic")
+            .unwrap();
+        assert_eq!(shown, "How does this app get tokens? basic");
+        let mut shown = String::new();
+        Question.format_select_prompt(&mut shown, "Flow").unwrap();
+        assert_eq!(shown, "Flow:");
     }
 }

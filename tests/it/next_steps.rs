@@ -258,6 +258,7 @@ fn an_external_install_keeps_the_instance_wix_gave() {
     let out = login.wait();
     let line = assert_fails(&out, 3);
     assert!(line.contains("inst-from-install"), "{line}");
+    assert!(line.contains("the app secret is wrong"), "{line}");
     let argv = hinted(&line);
     assert!(
         argv.windows(2)
