@@ -53,6 +53,12 @@ pub(crate) fn is_wix_id(id: &str) -> bool {
 /// counts as one word (it is copied and pasted whole), a URL line is left as it is, and a word
 /// wider than the line goes on a line of its own.
 pub(crate) fn wrap(text: &str, width: usize) -> String {
+    wrap_hanging(text, width, 0)
+}
+
+/// [`wrap`], each continuation indented `hang` columns past its line's own indent (a report's
+/// `ok      name: detail` lines continue under the detail, not under the mark).
+pub(crate) fn wrap_hanging(text: &str, width: usize, hang: usize) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     for (n, line) in text.split('\n').enumerate() {
         if n > 0 {
@@ -64,19 +70,26 @@ pub(crate) fn wrap(text: &str, width: usize) -> String {
             out.push_str(line);
             continue;
         }
-        let room = width.saturating_sub(indent).max(20);
+        let mut room = width.saturating_sub(indent).max(20);
         let mut current = 0;
+        let mut end = 0;
         out.push_str(&line[..indent]);
         for word in words(body) {
+            // The spaces before the word as written (a report's aligned columns keep theirs).
+            let start = word.as_ptr() as usize - body.as_ptr() as usize;
+            let gap = &body[end..start];
+            end = start + word.len();
             let w = columns(word);
-            if current > 0 && current + 1 + w > room {
+            if current > 0 && current + columns(gap) + w > room {
                 out.push('\n');
                 out.push_str(&line[..indent]);
+                out.push_str(&" ".repeat(hang));
+                room = width.saturating_sub(indent + hang).max(20);
                 current = 0;
             }
             if current > 0 {
-                out.push(' ');
-                current += 1;
+                out.push_str(gap);
+                current += columns(gap);
             }
             out.push_str(word);
             current += w;
@@ -246,6 +259,22 @@ mod tests {
         let indented = format!("  {}", "word ".repeat(30).trim_end());
         assert!(wrap(&indented, 40).lines().all(|l| l.starts_with("  word")));
         assert_eq!(wrap("short", 80), "short");
+    }
+
+    #[test]
+    fn a_hanging_wrap_continues_under_the_text() {
+        let line = format!("ok      secret store: {}", "word ".repeat(20).trim_end());
+        let wrapped = wrap_hanging(&line, 40, 8);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 2, "{wrapped}");
+        assert!(lines[0].starts_with("ok      secret store:"));
+        for l in &lines[1..] {
+            assert!(
+                l.starts_with("        word") && l.chars().count() <= 40,
+                "{l:?}"
+            );
+        }
+        assert_eq!(wrap_hanging("short", 40, 8), "short");
     }
 
     #[test]

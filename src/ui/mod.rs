@@ -69,6 +69,19 @@ impl Io {
         self.print(&crate::core::text::wrap(text, width))
     }
 
+    /// A report for a person on stdout (status, doctor, whoami): on a terminal wrapped to its
+    /// width, continuations indented `hang` more; into a pipe as it is, one line per fact, for
+    /// scripts that grep it.
+    pub(crate) fn print_report(&mut self, text: &str, hang: usize) -> Result<()> {
+        match self.stdout_tty {
+            true => {
+                let width = self.width();
+                self.print(&crate::core::text::wrap_hanging(text, width, hang))
+            }
+            false => self.print(text),
+        }
+    }
+
     /// The system browser, or `$BROWSER`, as the environment says.
     pub(crate) fn set_browser_env(&mut self, env: &Env) {
         self.browser = Box::new(browser::System::new(env));

@@ -138,3 +138,40 @@ fn the_login_screen_fits_80_columns_and_the_url_is_whole() {
         );
     }
 }
+
+fn words(text: &str) -> Vec<&str> {
+    text.split_whitespace().collect()
+}
+
+/// The reports (status, doctor) wrap on a terminal with their continuations indented
+/// under the text, and into a pipe keep one line per fact for scripts that grep them.
+#[test]
+fn status_and_doctor_fit_80_columns_and_stay_one_line_a_fact_in_a_pipe() {
+    let env = TestEnv::new();
+    env.login_basic();
+    for (args, hang) in [(&["status"][..], "      "), (&["doctor"], "        ")] {
+        let Some(out) = env.run_in_tty(args, &[]) else {
+            return;
+        };
+        let lines = screen_lines(&out);
+        assert_fits(&lines, args[0]);
+        let piped = stdout(&env.run(env.cmd().args(args)));
+        assert!(
+            piped.lines().any(|l| l.chars().count() > 80),
+            "{args:?}: a report with no long line tests nothing: {piped}"
+        );
+        // Each long line of the pipe is on the screen as its words, continued under its text.
+        let screen: Vec<&str> = lines.iter().map(|l| l.trim_end()).collect();
+        let joined = screen.join("\n");
+        for line in piped.lines().filter(|l| l.chars().count() > 80) {
+            let first = screen
+                .iter()
+                .position(|s| !s.trim().is_empty() && words(line).starts_with(&words(s)))
+                .unwrap_or_else(|| panic!("{args:?}: {line:?} not on the screen:\n{joined}"));
+            assert!(
+                screen[first + 1].starts_with(hang),
+                "{args:?}: the continuation of {line:?} is not indented:\n{joined}"
+            );
+        }
+    }
+}

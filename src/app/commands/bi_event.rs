@@ -57,14 +57,17 @@ pub(crate) fn event_body(opts: &BiEventOptions) -> Result<serde_json::Value> {
         "finished" => "APP_FINISHED_CONFIGURATION",
         upper if EVENTS.contains(&upper) => upper,
         other => {
-            let error = Error::usage(format!(
-                "unknown event {:?}: use `finished` or one of {}",
-                crate::core::text::printable(other, 80),
-                EVENTS.join(", ")
-            ));
-            return Err(match closest(other) {
-                Some(near) => error.hint(format!("did you mean `{near}`?")),
-                None => error,
+            let other = crate::core::text::printable(other, 80);
+            let known = EVENTS.join(", ");
+            // With a likely name the suggestion is the next step, the list only a reminder.
+            return Err(match closest(&other) {
+                Some(near) => Error::usage(format!(
+                    "unknown event {other:?} (known: finished, {known})"
+                ))
+                .hint(format!("did you mean `{near}`?")),
+                None => Error::usage(format!(
+                    "unknown event {other:?}: use `finished` or one of {known}"
+                )),
             });
         }
     };
@@ -176,10 +179,16 @@ mod tests {
     fn a_typo_gets_the_name_it_is_closest_to() {
         let e = event_body(&opts("finsihed", None, &[])).unwrap_err();
         assert!(e.message().ends_with("did you mean `finished`?"), "{e}");
+        assert_eq!(
+            e.message().matches("`finished`").count(),
+            1,
+            "said twice: {e}"
+        );
         let e = event_body(&opts("app_upgrade", None, &[])).unwrap_err();
         assert!(e.message().ends_with("did you mean `APP_UPGRADED`?"), "{e}");
         let e = event_body(&opts("something-else", None, &[])).unwrap_err();
         assert!(!e.message().contains("did you mean"), "{e}");
+        assert!(e.message().contains("use `finished` or one of"), "{e}");
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub(crate) fn run(opts: &DoctorOptions, ctx: &mut Context, io: &mut Io) -> Resul
             }
             out.push('\n');
         }
-        io.print(&out)?;
+        io.print_report(&out, 8)?;
     }
     Ok(if ok { 0 } else { Exit::Failure as u8 })
 }

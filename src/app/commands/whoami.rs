@@ -157,7 +157,7 @@ fn show(opts: &WhoamiOptions, io: &mut Io, report: &Report) -> Result<()> {
     if opts.json {
         return io.print_json(report, true);
     }
-    io.print(&human(report))
+    io.print_report(&human(report), 14)
 }
 
 /// `--token -`: Token Info on a token read from stdin (never echoed), described as the

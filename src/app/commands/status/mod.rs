@@ -50,7 +50,7 @@ pub(crate) fn run(opts: &StatusOptions, ctx: &Context, io: &mut Io) -> Result<()
     if opts.json {
         io.print_json(&report, true)?;
     } else {
-        io.print(&human::human(&report, secrets))?;
+        io.print_report(&human::human(&report, secrets), 4)?;
     }
     outcome.map_err(|e| match opts.check {
         true => short_check_error(e),
