@@ -172,7 +172,7 @@ stats=$(curl -sf "$base/__fleet")
 check_lines "$tmp/rate.jsonl" 1000 status 200 || code=1
 ideal_rate=11
 echo "  exit $code in $rate_time s; ideal $ideal_rate s (1000 / 100 + the 1 s Retry-After); emulator: $stats"
-echo "  wixauth: $(tail -n 1 "$tmp/rate.err")"
+echo "  $(tail -n 1 "$tmp/rate.err")"
 verdict "$(awk -v c="$code" -v t="$rate_time" -v i="$ideal_rate" 'BEGIN { print (c == 0 && t <= i * 1.1) }')" \
     "rate 1,000 at 100/s: exit $code, $rate_time s, target 0 failures and <= $(awk -v i="$ideal_rate" 'BEGIN { print i * 1.1 }') s"
 
