@@ -98,6 +98,15 @@ pub(crate) fn wrap_hanging(text: &str, width: usize, hang: usize) -> String {
     out
 }
 
+/// The 1-based line of `text` that byte `byte` is on (where a parser's error points).
+pub(crate) fn line_of(text: &str, byte: usize) -> usize {
+    text.as_bytes()[..byte.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
 /// Columns a string takes (one per character: wixauth prints no wide characters of its own).
 fn columns(text: &str) -> usize {
     text.chars().count()

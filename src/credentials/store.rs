@@ -308,14 +308,7 @@ pub(crate) fn parse_entries(
         // The parser's message can quote the file, which holds secrets: say only where.
         let at = e
             .span()
-            .map(|s| {
-                let line = text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1;
-                format!(" at line {line}")
-            })
+            .map(|s| format!(" at line {}", crate::core::text::line_of(text, s.start)))
             .unwrap_or_default();
         StoreError::Malformed(format!("secrets file {} is malformed{at}", path.display()))
     })

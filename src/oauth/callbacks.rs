@@ -15,6 +15,7 @@ use crate::core::error::{Cmd, Error, Invocation, Rejected, Result};
 use crate::core::log::{debug, Notes};
 use crate::core::secret::Secret;
 use crate::core::text::printable;
+use crate::settings::flow::Held;
 use crate::settings::Flow;
 use crate::wix::headless::require_refresh;
 use crate::wix::urls::INSTALLED_PATH;
@@ -373,14 +374,14 @@ fn code_refused(e: Error, flow: Flow) -> Error {
 /// the next step, so the install need not be done again.
 fn installed_but_refused(e: Error, instance_id: &str) -> Error {
     // Which credential Wix turned down, named: the next step is taken by the instance.
+    let place = Held::AppSecret.place();
     let which = match e.rejection() {
-        Some(Rejected::Secret) => {
-            " (the app secret is wrong: check it on the app dashboard's OAuth page)"
-        }
-        Some(Rejected::Client) => {
-            " (the app id is wrong: check it on the app dashboard's OAuth page)"
-        }
-        _ => "",
+        Some(Rejected::Secret) => format!(
+            " (the {} is wrong: check it on {place})",
+            Held::AppSecret.noun()
+        ),
+        Some(Rejected::Client) => format!(" (the app id is wrong: check it on {place})"),
+        _ => String::new(),
     };
     if e.exit != crate::core::error::Exit::Rejected {
         return e;

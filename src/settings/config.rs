@@ -222,7 +222,7 @@ impl Config {
     /// The file's text (from `path`, named in the error).
     pub(crate) fn parse(text: &str, path: &Path) -> Result<Config> {
         toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
+            let line = e.span().map(|s| crate::core::text::line_of(text, s.start));
             let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
             // The parser's message quotes the file (`unknown variant ...`): escaped, as the
             // line goes to the terminal.
@@ -249,14 +249,6 @@ impl Config {
         fsutil::write_private_atomic(&path, text.as_bytes())?;
         Ok(out)
     }
-}
-
-fn line_of(text: &str, byte: usize) -> usize {
-    text.as_bytes()[..byte.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
 }
 
 #[cfg(test)]
