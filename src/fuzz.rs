@@ -183,8 +183,9 @@ pub fn callback(query: &str, state: &str, installed: bool) -> Callback {
 /// `config.toml`'s text: what `Config::update` would write back after loading it (`Ok(None)`:
 /// it loads but cannot be written back).
 pub fn config_toml(text: &str) -> Outcome<Option<String>> {
-    let config = crate::settings::config::Config::parse(text, Path::new("config.toml"))?;
-    Ok(toml::to_string_pretty(&config).ok())
+    let path = Path::new("config.toml");
+    let config = crate::settings::config::Config::parse(text, path)?;
+    Ok(config.text(path).ok())
 }
 
 /// The secrets file as read: its entries, and what a rewrite would write (`None`: it cannot).
@@ -202,7 +203,7 @@ pub fn secrets_toml(text: &str) -> Outcome<Secrets> {
         line: e.to_string(),
     })?;
     Ok(Secrets {
-        rewritten: toml::to_string(&entries).ok(),
+        rewritten: crate::credentials::store::entries_text(&entries).ok(),
         entries: entries.into_iter().collect(),
     })
 }

@@ -294,7 +294,7 @@ impl FileStore {
         if entries.is_empty() {
             return fsutil::remove_if_exists(&self.path).map_err(failed);
         }
-        let text = toml::to_string(&entries).map_err(|e| StoreError::Failed(e.to_string()))?;
+        let text = entries_text(&entries)?;
         fsutil::write_private_atomic(&self.path, text.as_bytes()).map_err(failed)
     }
 }
@@ -312,6 +312,11 @@ pub(crate) fn parse_entries(
             .unwrap_or_default();
         StoreError::Malformed(format!("secrets file {} is malformed{at}", path.display()))
     })
+}
+
+/// The secrets file's text for `entries`, as written.
+pub(crate) fn entries_text(entries: &BTreeMap<String, String>) -> Result<String, StoreError> {
+    toml::to_string(entries).map_err(|e| StoreError::Failed(e.to_string()))
 }
 
 impl SecretStore for FileStore {

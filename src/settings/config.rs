@@ -244,10 +244,15 @@ impl Config {
         let path = paths.config_file();
         let mut config = Config::load(&path)?;
         let out = change(&mut config);
-        let text = toml::to_string_pretty(&config)
-            .map_err(|e| Error::failure(format!("cannot serialise {}: {e}", path.display())))?;
+        let text = config.text(&path)?;
         fsutil::write_private_atomic(&path, text.as_bytes())?;
         Ok(out)
+    }
+
+    /// The file's text as written for `path` (named in the error).
+    pub(crate) fn text(&self, path: &Path) -> Result<String> {
+        toml::to_string_pretty(self)
+            .map_err(|e| Error::failure(format!("cannot serialise {}: {e}", path.display())))
     }
 }
 
